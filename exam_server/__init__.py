@@ -1,0 +1,1 @@
+"""TKD-CBT exam server: web pages, WebSocket delivery, Redis checkpoints, grading, results."""

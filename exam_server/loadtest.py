@@ -1,0 +1,254 @@
+"""``tkd loadtest``: simulated candidates over real WebSockets, with latency percentiles.
+
+Each simulated candidate logs in over HTTP, says hello, fetches its questions, answers
+at random intervals (mean ``answer_every_s``), sometimes drops the connection and resumes
+(hello, then resending unacknowledged changes, as a phone does), and submits at the end.
+Ack latency is measured from sending a change to receiving its ``ack``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+
+@dataclass(frozen=True)
+class LoadtestConfig:
+    url: str
+    candidates: int
+    duration_s: float
+    ramp_s: float
+    answer_every_s: float = 10.0
+    reconnect_ratio: float = 0.05
+    submit: bool = True
+
+
+@dataclass
+class Stats:
+    login_ms: list[float] = field(default_factory=list)
+    ack_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    logins_ok: int = 0
+    answers_sent: int = 0
+    answers_acked: int = 0
+    reconnects: int = 0
+    submitted: int = 0
+    durable_ok: int = 0  # candidates whose every change was reported durable
+
+
+def read_credentials(path: Path) -> list[tuple[str, str]]:
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            return [(row["participant_no"], row["password"]) for row in csv.DictReader(fh)]
+    except (OSError, KeyError) as exc:
+        raise SystemExit(f"tkd: cannot read credentials from {path}: {exc}") from None
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p95": None, "p99": None, "max": None}
+    ordered = sorted(values)
+
+    def pick(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 2)
+
+    return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": round(ordered[-1], 2)}
+
+
+class SimulatedCandidate:
+    def __init__(self, cfg: LoadtestConfig, stats: Stats, number: str, password: str) -> None:
+        self.cfg, self.stats, self.number, self.password = cfg, stats, number, password
+        self.seq = 0
+        self.unacked: dict[int, dict[str, Any]] = {}
+        self.sent_at: dict[int, float] = {}
+        self.options: dict[int, list[str]] = {}
+        self.n = 0
+        self.durable_seq = 0
+
+    async def run(self, http: httpx.AsyncClient, stop_at: float) -> None:
+        t0 = time.perf_counter()
+        try:
+            resp = await http.post(
+                f"{self.cfg.url}/api/v1/candidate/login",
+                json={"participant_no": self.number, "password": self.password},
+            )
+        except httpx.HTTPError as exc:
+            self.stats.errors.append(f"login {self.number}: {exc!r}")
+            return
+        self.stats.login_ms.append((time.perf_counter() - t0) * 1000)
+        if resp.status_code != 200:
+            self.stats.errors.append(
+                f"login {self.number}: HTTP {resp.status_code} {resp.text[:120]}"
+            )
+            return
+        self.stats.logins_ok += 1
+        token = resp.json()["token"]
+        ws_url = self.cfg.url.replace("http", "ws", 1) + resp.json()["ws_url"]
+        submitted = False
+        while not submitted:
+            try:
+                submitted = await self._session(ws_url, token, stop_at)
+            except (TimeoutError, OSError, websockets.WebSocketException) as exc:
+                self.stats.errors.append(f"socket {self.number}: {exc!r}")
+                return
+            if not submitted:
+                self.stats.reconnects += 1
+
+    async def _session(self, ws_url: str, token: str, stop_at: float) -> bool:
+        """One connection; returns True when the attempt is finished."""
+        async with websockets.connect(
+            ws_url, compression=None, open_timeout=30, max_size=2**20
+        ) as ws:
+            await ws.send(
+                json.dumps({"type": "hello", "token": token, "device": f"loadtest-{self.number}"})
+            )
+            state = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if state.get("type") != "state":
+                self.stats.errors.append(f"hello {self.number}: {state}")
+                return True
+            self.n = state["questions"]
+            self.seq = max(self.seq, state["last_seq"])
+            self.durable_seq = max(self.durable_seq, state["durable_seq"])
+            for seq, msg in sorted(self.unacked.items()):  # resend what the server may not have
+                self.sent_at[seq] = time.perf_counter()
+                await ws.send(json.dumps(msg))
+            reader = asyncio.create_task(self._read(ws))
+            try:
+                while time.monotonic() < stop_at:
+                    await asyncio.sleep(random.expovariate(1 / self.cfg.answer_every_s))
+                    if time.monotonic() >= stop_at or reader.done():
+                        break
+                    q = random.randrange(self.n)
+                    if q not in self.options:
+                        await ws.send(json.dumps({"type": "get", "q": q}))
+                        for _ in range(100):
+                            if q in self.options:
+                                break
+                            await asyncio.sleep(0.05)
+                        if q not in self.options:
+                            continue
+                    await self._change(
+                        ws, {"type": "answer", "q": q, "choice": random.choice(self.options[q])}
+                    )
+                    if random.random() < self.cfg.reconnect_ratio:
+                        await asyncio.sleep(0.2)
+                        return False  # drop the connection without a goodbye, as phones do
+                if self.cfg.submit:
+                    await self._change(ws, {"type": "submit"})
+                    deadline = time.monotonic() + 30
+                    while self.unacked and time.monotonic() < deadline:
+                        await asyncio.sleep(0.1)
+                    if not self.unacked:
+                        self.stats.submitted += 1
+                    else:
+                        self.stats.errors.append(f"submit {self.number}: no ack")
+                    # The contract's promise: every change ends up durable in PostgreSQL.
+                    while self.durable_seq < self.seq and time.monotonic() < deadline:
+                        await asyncio.sleep(0.1)
+                    if self.durable_seq >= self.seq:
+                        self.stats.durable_ok += 1
+                    else:
+                        self.stats.errors.append(
+                            f"durable {self.number}: {self.durable_seq} < {self.seq}"
+                        )
+                return True
+            finally:
+                reader.cancel()
+
+    async def _change(self, ws: Any, msg: dict[str, Any]) -> None:
+        self.seq += 1
+        msg = {**msg, "seq": self.seq}
+        self.unacked[self.seq] = msg
+        self.sent_at[self.seq] = time.perf_counter()
+        self.stats.answers_sent += 1
+        await ws.send(json.dumps(msg))
+
+    async def _read(self, ws: Any) -> None:
+        with_ack = ("ack",)
+        async for raw in ws:
+            msg = json.loads(raw)
+            kind = msg.get("type")
+            if kind in with_ack:
+                seq = msg["seq"]
+                sent = self.sent_at.pop(seq, None)
+                if seq in self.unacked:
+                    self.unacked.pop(seq)
+                    self.stats.answers_acked += 1
+                    if sent is not None:
+                        self.stats.ack_ms.append((time.perf_counter() - sent) * 1000)
+            elif kind == "question":
+                self.options[msg["q"]] = [o["id"] for o in msg["options"]]
+            elif kind == "durable":
+                self.durable_seq = max(self.durable_seq, msg["seq"])
+            elif kind == "error":
+                self.stats.errors.append(
+                    f"server {self.number}: {msg.get('code')} {msg.get('detail', '')}"
+                )
+
+
+async def _run(cfg: LoadtestConfig, creds: Sequence[tuple[str, str]]) -> Stats:
+    stats = Stats()
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as http:
+        start = time.monotonic()
+        stop_at = start + cfg.duration_s
+        tasks = []
+        for i, (number, password) in enumerate(creds):
+            delay = cfg.ramp_s * i / max(1, len(creds))
+            sim = SimulatedCandidate(cfg, stats, number, password)
+
+            async def go(sim: SimulatedCandidate = sim, delay: float = delay) -> None:
+                await asyncio.sleep(delay)
+                await sim.run(http, stop_at)
+
+            tasks.append(asyncio.create_task(go()))
+        await asyncio.gather(*tasks)
+    return stats
+
+
+def run_loadtest(cfg: LoadtestConfig, creds: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover
+        pass
+    t0 = time.monotonic()
+    stats = asyncio.run(_run(cfg, creds))
+    return {
+        "candidates": cfg.candidates,
+        "duration_s": round(time.monotonic() - t0, 1),
+        "logins_ok": stats.logins_ok,
+        "answers_sent": stats.answers_sent,
+        "answers_acked": stats.answers_acked,
+        "reconnects": stats.reconnects,
+        "submitted": stats.submitted,
+        "durable_ok": stats.durable_ok,
+        "errors": len(stats.errors),
+        "error_samples": stats.errors[:10],
+        "login_ms": percentiles(stats.login_ms),
+        "ack_ms": percentiles(stats.ack_ms),
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    lines = [
+        f"candidates {report['candidates']}  logins ok {report['logins_ok']}  "
+        f"answers acked {report['answers_acked']}/{report['answers_sent']}  reconnects {report['reconnects']}  "
+        f"submitted {report['submitted']}  durable {report['durable_ok']}  errors {report['errors']}  ({report['duration_s']} s)",
+    ]
+    for name in ("login_ms", "ack_ms"):
+        p = report[name]
+        lines.append(f"{name:9} p50 {p['p50']}  p95 {p['p95']}  p99 {p['p99']}  max {p['max']}")
+    lines.extend(f"  ! {e}" for e in report["error_samples"])
+    return "\n".join(lines)

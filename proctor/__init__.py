@@ -1,0 +1,1 @@
+"""Live monitoring and interventions by proctors (pause, extend, notices)."""
