@@ -1,0 +1,189 @@
+"""Moodle XML (``<quiz>``): multichoice and truefalse questions, with their images.
+
+Files attached as ``<file name=... encoding="base64">`` and referenced as
+``@@PLUGINFILE@@/name`` become ``Image`` objects referenced as ``@@IMG@@/name``; so does
+Moodle 1.9's ``<image>``/``<image_base64>``. Other attached files (audio, PDF) are left out
+with a warning. Problems are reported by the question's name (HTML stripped).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from urllib.parse import unquote
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import ElementTree
+
+from question_bank.drafts import Draft, FileProblem, make_image
+from question_bank.items import Image, Item, ItemKind, Option
+from question_bank.sanitize import (
+    IMG_PREFIX,
+    clean_html,
+    html_to_text,
+    safe_image_name,
+    text_to_html,
+)
+from question_bank.validation import Finding
+
+SUPPORTED = {"multichoice", "truefalse"}
+_PLUGINFILE = re.compile(r"@@PLUGINFILE@@/([^\"'\s?#>]+)")
+
+
+def parse_xml(data: bytes) -> Element:
+    try:
+        return ElementTree.fromstring(data)
+    except ParseError as exc:
+        line = exc.position[0] if exc.position else "?"
+        raise FileProblem(("bad_xml", {"xml_line": line, "detail": str(exc)})) from None
+    except Exception as exc:  # defusedxml refuses entities and DTD tricks
+        raise FileProblem(("bad_xml", {"xml_line": "?", "detail": type(exc).__name__})) from None
+
+
+def _text(element: Element | None, path: str = "text") -> str:
+    if element is None:
+        return ""
+    found = element.find(path)
+    return (found.text or "") if found is not None else ""
+
+
+class _Files:
+    """Images attached to one question, collected as its HTML references them."""
+
+    def __init__(self) -> None:
+        self.images: dict[str, Image] = {}
+        self.findings: list[Finding] = []
+        self.warnings: list[Finding] = []
+
+    def add_from(self, element: Element | None) -> dict[str, str]:
+        """Decode the ``<file>`` children; returns original name -> stored name."""
+        names: dict[str, str] = {}
+        if element is None:
+            return names
+        for node in element.findall("file"):
+            name = node.get("name", "")
+            try:
+                data = base64.b64decode("".join((node.text or "").split()), validate=True)
+            except (binascii.Error, ValueError):
+                self.findings.append(("image_type", {"name": name}))
+                continue
+            names[name] = self.store(name, data)
+        return names
+
+    def store(self, name: str, data: bytes) -> str:
+        stored = safe_image_name(name)
+        made = make_image(stored, data)
+        if isinstance(made, Image):
+            self.images[stored] = made
+        elif made[0] == "image_type":
+            self.warnings.append(("media_dropped", {"name": name}))
+        else:
+            self.findings.append(made)
+        return stored
+
+    def html(self, element: Element | None) -> str:
+        """The element's text as sanitised HTML, with its files as item images."""
+        if element is None:
+            return ""
+        names = self.add_from(element)
+        raw = _text(element)
+        if element.get("format") in {"plain_text", "markdown"}:
+            return text_to_html(raw)
+
+        def rewrite(match: re.Match[str]) -> str:
+            original = unquote(match.group(1))
+            stored = names.get(original) or names.get(match.group(1)) or safe_image_name(original)
+            if stored in self.images:
+                return IMG_PREFIX + stored
+            if stored not in {safe_image_name(n) for n in names}:
+                self.findings.append(("image_missing", {"name": original}))
+            return "missing:" + stored  # dropped by the sanitiser below
+
+        return clean_html(_PLUGINFILE.sub(rewrite, raw))
+
+
+def _category(path: str) -> str:
+    parts = [p.strip() for p in path.strip().split("/") if p.strip()]
+    while parts and (parts[0].startswith("$") or parts[0] == "top"):
+        parts.pop(0)
+    return "/".join(parts)
+
+
+def read_moodle_xml(data: bytes) -> list[Draft]:
+    root = parse_xml(data)
+    if root.tag != "quiz":
+        raise FileProblem(("not_moodle", {}))
+    drafts: list[Draft] = []
+    category = ""
+    for number, question in enumerate(root.findall("question"), start=1):
+        qtype = question.get("type", "")
+        if qtype == "category":
+            category = _category(_text(question.find("category")))
+            continue
+        name = html_to_text(_text(question.find("name"))) or f"#{number}"
+        draft = Draft(line=None, label=name)
+        drafts.append(draft)
+        if qtype not in SUPPORTED:
+            draft.unsupported = qtype or "?"
+            continue
+        _fill(draft, question, qtype, category)
+    return drafts
+
+
+def _fill(draft: Draft, question: Element, qtype: str, category: str) -> None:
+    files = _Files()
+    stem = files.html(question.find("questiontext"))
+    old_image = (question.findtext("image") or "").strip()
+    old_data = "".join((question.findtext("image_base64") or "").split())
+    if old_image and old_data:
+        try:
+            stored = files.store(old_image, base64.b64decode(old_data, validate=True))
+            if stored in files.images:
+                stem += f'<p><img src="{IMG_PREFIX}{stored}" alt=""></p>'
+        except (binascii.Error, ValueError):
+            files.findings.append(("image_type", {"name": old_image}))
+    options: list[Option] = []
+    shuffle = (question.findtext("shuffleanswers") or "true").strip().lower() not in {"0", "false"}
+    for index, answer in enumerate(question.findall("answer")):
+        raw_fraction = answer.get("fraction", "0")
+        try:
+            score = float(raw_fraction) / 100.0
+        except ValueError:
+            draft.errors.append(("bad_fraction", {"value": raw_fraction}))
+            continue
+        options.append(Option(chr(ord("A") + index), files.html(answer), score, fixed=not shuffle))
+    draft.errors.extend(files.findings)
+    draft.warnings.extend(files.warnings)
+    if draft.errors:
+        return
+    if qtype == "truefalse":
+        kind = ItemKind.TRUE_FALSE
+        options = _true_false(question)
+    else:
+        single = (question.findtext("single") or "true").strip().lower() in {"1", "true"}
+        kind = ItemKind.SINGLE if single else ItemKind.MULTIPLE
+    idnumber = (question.findtext("idnumber") or "").strip()
+    tags = tuple(t for t in (_text(tag).strip() for tag in question.findall("tags/tag")) if t)
+    draft.item = Item(
+        kind=kind,
+        stem_html=stem,
+        options=tuple(options),
+        category=category,
+        tags=tags,
+        external_id=idnumber or draft.label,
+        images=tuple(files.images.values()),
+    )
+
+
+def _true_false(question: Element) -> list[Option]:
+    """Moodle's answers are the words "true" and "false"; we show Benar / Salah."""
+    scores = {"true": 0.0, "false": 0.0}
+    for answer in question.findall("answer"):
+        word = html_to_text(_text(answer)).strip().lower()
+        if word in scores:
+            scores[word] = float(answer.get("fraction", "0")) / 100.0
+    return [
+        Option("A", "Benar", scores["true"], fixed=True),
+        Option("B", "Salah", scores["false"], fixed=True),
+    ]

@@ -1,0 +1,270 @@
+"""IMS QTI 2.x items (and QTI 3.0's kebab-case spelling): choice interactions only.
+
+Accepted input: one ``assessmentItem`` XML file, or a zip content package (an
+``imsmanifest.xml`` listing item files, with their images). Scoring comes from the
+``match_correct`` or ``map_response`` response-processing templates; a custom
+response-processing program is refused, since we cannot promise to score it the same way.
+Our own exports add ``tkd:`` metadata (section, category, ...) to the manifest.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from html import escape
+from xml.etree.ElementTree import Element, tostring
+
+from question_bank.drafts import Draft, FileProblem, make_image
+from question_bank.items import Image, Item, ItemKind, Option
+from question_bank.moodle_xml import parse_xml
+from question_bank.sanitize import IMG_PREFIX, clean_html, safe_image_name
+from question_bank.validation import Finding
+
+MAX_PACKAGE_BYTES = 512 * 1024 * 1024
+MAX_ENTRIES = 50_000
+TKD_NS = "https://tkd-cbt.example/qti-metadata"
+
+
+def _local(name: str) -> str:
+    name = name.rsplit("}", 1)[-1]
+    if name.startswith("qti-"):  # QTI 3.0: qti-simple-choice -> simpleChoice
+        head, *rest = name[4:].split("-")
+        return head + "".join(p.capitalize() for p in rest)
+    return name
+
+
+def _strip_namespaces(root: Element) -> Element:
+    for element in root.iter():
+        element.tag = _local(element.tag)
+        for key in list(element.attrib):
+            value = element.attrib.pop(key)
+            local = key.rsplit("}", 1)[-1]
+            if "-" in local:
+                head, *rest = local.split("-")
+                local = head + "".join(p.capitalize() for p in rest)
+            element.attrib[local] = value
+    return root
+
+
+def _inner_html(element: Element, skip: Element | None = None) -> str:
+    parts = [escape(element.text or "", quote=False)]
+    for child in element:
+        if child is skip:
+            parts.append(escape(child.tail or "", quote=False))
+            continue
+        parts.append(tostring(child, encoding="unicode", method="html"))
+    return "".join(parts)
+
+
+def read_qti(data: bytes) -> list[Draft]:
+    if data.startswith(b"PK"):
+        return _read_package(data)
+    return [_read_item(data, "", {}, {})]
+
+
+def _read_package(data: bytes) -> list[Draft]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise FileProblem(("bad_zip", {"detail": str(exc)})) from None
+    if len(infos) > MAX_ENTRIES or sum(i.file_size for i in infos) > MAX_PACKAGE_BYTES:
+        raise FileProblem(("bad_zip", {"detail": "too many or too large entries"}))
+    files = {i.filename: i for i in infos if not i.is_dir()}
+
+    def read(name: str) -> bytes | None:
+        info = files.get(name)
+        return archive.read(info) if info is not None else None
+
+    manifest = read("imsmanifest.xml")
+    entries: list[tuple[str, dict[str, str]]] = []
+    if manifest is not None:
+        root = _strip_namespaces(parse_xml(manifest))
+        for resource in root.iter("resource"):
+            if resource.get("type", "").startswith("imsqti_item") and resource.get("href"):
+                entries.append((resource.get("href", ""), _metadata(resource)))
+    else:
+        entries = [(n, {}) for n in sorted(files) if n.lower().endswith(".xml")]
+    drafts = []
+    for href, meta in entries:
+        body = read(href)
+        if body is None:
+            drafts.append(Draft(None, href, errors=[("qti_missing_file", {"name": href})]))
+            continue
+        drafts.append(_read_item(body, href, meta, files, read))
+    return drafts
+
+
+def _metadata(resource: Element) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for element in resource.iter():
+        if element.tag in {"section", "category", "difficulty", "externalId", "weighted", "kind"}:
+            meta[element.tag] = element.text or ""
+        elif element.tag == "tag" and element.text:
+            meta["tags"] = meta.get("tags", "") + "\n" + element.text
+    return meta
+
+
+def _read_item(
+    data: bytes, path: str, meta: dict[str, str], files: object, read: object = None
+) -> Draft:
+    root = _strip_namespaces(parse_xml(data))
+    if root.tag != "assessmentItem":
+        if not path:
+            raise FileProblem(("not_qti", {"root": root.tag}))
+        return Draft(None, path, errors=[("not_qti", {"root": root.tag})])
+    identifier = root.get("identifier") or path or "?"
+    draft = Draft(line=None, label=identifier)
+    body = root.find("itemBody")
+    interactions = [
+        e for e in (body.iter() if body is not None else ()) if e.tag.endswith("Interaction")
+    ]
+    if not interactions:
+        draft.errors.append(("qti_no_interaction", {}))
+        return draft
+    if len(interactions) > 1:
+        draft.errors.append(("qti_many_interactions", {"count": len(interactions)}))
+        return draft
+    interaction = interactions[0]
+    if interaction.tag != "choiceInteraction":
+        draft.unsupported = interaction.tag
+        return draft
+    images: dict[str, Image] = {}
+    findings: list[Finding] = []
+
+    def html(source: str) -> str:
+        def rewrite(match: re.Match[str]) -> str:
+            src = match.group(2)
+            if src.startswith(("http://", "https://", "//", "data:")):
+                return match.group(0)  # the sanitiser removes hot-linked images
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(path), src))
+            content = read(target) if callable(read) else None
+            name = safe_image_name(target)
+            if content is None:
+                findings.append(("image_missing", {"name": src}))
+                return match.group(0)
+            made = make_image(name, content)
+            if isinstance(made, Image):
+                images[name] = made
+                return f"{match.group(1)}{IMG_PREFIX}{name}{match.group(3)}"
+            findings.append(made)
+            return match.group(0)
+
+        return clean_html(re.sub(r'(<img[^>]*\ssrc=")([^"]*)(")', rewrite, source))
+
+    prompt = interaction.find("prompt")
+    wrapper = [c for c in body if c.get("class") == STEM_CLASS]
+    if wrapper:  # our own export wraps the stem in one div
+        stem = html(_inner_html(wrapper[0]))
+    else:
+        stem = html(_inner_html(body, skip=_container(body, interaction)))
+    if prompt is not None:
+        stem = clean_html(stem + html(_inner_html(prompt)))
+    choices = [
+        (c.get("identifier", ""), html(_inner_html(c)), c.get("fixed", "false") == "true")
+        for c in interaction.iter("simpleChoice")
+    ]
+    shuffle = interaction.get("shuffle", "false") == "true"
+    scores, bounds, all_or_nothing, problem = _scores(
+        root, interaction, [c[0] for c in choices], meta
+    )
+    draft.errors.extend(findings)
+    if problem:
+        draft.errors.append(problem)
+    if draft.errors:
+        return draft
+    cardinality = _declaration(root, interaction).get("cardinality", "single")
+    max_choices = interaction.get("maxChoices", "1")
+    multiple = cardinality == "multiple" or max_choices not in {"1"}
+    kind = ItemKind.MULTIPLE if multiple else ItemKind.SINGLE
+    if meta.get("kind") == ItemKind.TRUE_FALSE.value:
+        kind = ItemKind.TRUE_FALSE
+    difficulty = meta.get("difficulty", "")
+    draft.item = Item(
+        kind=kind,
+        stem_html=stem,
+        options=tuple(
+            Option(cid, text, scores.get(cid, 0.0), fixed=fixed or not shuffle)
+            for cid, text, fixed in choices
+        ),
+        section=meta.get("section", ""),
+        category=meta.get("category", ""),
+        tags=tuple(t for t in meta.get("tags", "").split("\n") if t),
+        difficulty=float(difficulty) if difficulty else None,
+        weighted=meta.get("weighted") == "true",
+        # Our own export says so when an item had no external id; other tools' items keep theirs.
+        external_id=(meta.get("externalId") or None) if "kind" in meta else identifier,
+        images=tuple(images.values()),
+        lower_bound=bounds[0],
+        upper_bound=bounds[1],
+        all_or_nothing=all_or_nothing,
+    )
+    return draft
+
+
+STEM_CLASS = "tkd-stem"
+
+
+def _container(body: Element, interaction: Element) -> Element:
+    """The direct child of itemBody that holds the interaction (left out of the stem)."""
+    for child in body:
+        if child is interaction or interaction in list(child.iter()):
+            return child
+    return interaction
+
+
+def _declaration(root: Element, interaction: Element) -> Element:
+    wanted = interaction.get("responseIdentifier", "RESPONSE")
+    for declaration in root.iter("responseDeclaration"):
+        if declaration.get("identifier") == wanted:
+            return declaration
+    return Element("responseDeclaration")
+
+
+def _scores(
+    root: Element, interaction: Element, ids: list[str], meta: dict[str, str]
+) -> tuple[dict[str, float], tuple[float | None, float | None], bool, Finding | None]:
+    declaration = _declaration(root, interaction)
+    processing = root.find("responseProcessing")
+    template = ""
+    if processing is not None:
+        template = processing.get("template") or processing.get("templateLocation") or "(custom)"
+    correct = [v.text or "" for v in declaration.iter("value") if _in_correct(declaration, v)]
+    mapping = declaration.find("mapping")
+    no_bounds: tuple[float | None, float | None] = (None, None)
+    if "map_response" in template and mapping is not None:
+        default = float(mapping.get("defaultValue", "0"))
+        values = {cid: default for cid in ids}
+        for entry in mapping.iter("mapEntry"):
+            if entry.get("mapKey") in values:
+                values[entry.get("mapKey", "")] = float(entry.get("mappedValue", "0"))
+        if meta.get("weighted") == "true":
+            return values, no_bounds, False, None
+        lower, upper = mapping.get("lowerBound"), mapping.get("upperBound")
+        multiple = declaration.get("cardinality") == "multiple"
+        positive = [v for v in values.values() if v > 0]
+        scale = float(upper) if upper else (sum(positive) if multiple else max(positive, default=0))
+        if not upper and abs(scale - 1.0) <= 1e-3:
+            scale = 1.0  # already fractions (Moodle's thirds add up to 0.9999999)
+        if scale <= 0:
+            return {}, no_bounds, False, ("no_correct_answer", {})
+        bounds = (
+            float(lower) / scale if lower is not None else None,
+            float(upper) / scale if upper is not None else None,
+        )
+        return {k: v / scale for k, v in values.items()}, bounds, False, None
+    if "match_correct" in template or (not template and correct):
+        if not correct:
+            return {}, no_bounds, False, ("qti_no_key", {})
+        share = 1.0 / len(correct)
+        multiple = declaration.get("cardinality") == "multiple"
+        scores = {cid: (share if cid in correct else 0.0) for cid in ids}
+        return scores, no_bounds, multiple, None
+    return {}, no_bounds, False, ("qti_rp_unsupported", {"template": template.rsplit("/", 1)[-1]})
+
+
+def _in_correct(declaration: Element, value: Element) -> bool:
+    correct = declaration.find("correctResponse")
+    return correct is not None and value in list(correct.iter("value"))
