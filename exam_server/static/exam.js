@@ -1,0 +1,606 @@
+/* TKD-CBT candidate client. Plain ES2017, no build step, no dependencies.
+ *
+ * The page keeps every change in a local queue (localStorage) with its seq before it is
+ * sent, and forgets it only when the server says `durable`. After a reload, a dropped
+ * signal or on another phone, it rebuilds from the server's `state` and resends the rest.
+ * Protocol: docs/protocol.md.
+ */
+(function () {
+  'use strict';
+
+  var S = JSON.parse(document.getElementById('i18n').textContent);
+  var LANG = document.documentElement.lang || 'id';
+  function $(id) { return document.getElementById(id); }
+  function t(key, vars) {
+    var text = S[key] || key;
+    Object.keys(vars || {}).forEach(function (k) { text = text.replace('{' + k + '}', vars[k]); });
+    return text;
+  }
+  function show(id) {
+    ['v-login', 'v-identity', 'v-waiting', 'v-exam', 'v-finished'].forEach(function (v) {
+      $(v).hidden = v !== id;
+    });
+  }
+
+  /* ---- storage: survives reloads and the battery saver killing the tab ---- */
+  function load(key, fallback) {
+    try { var raw = localStorage.getItem(key); return raw ? JSON.parse(raw) : fallback; }
+    catch (e) { return fallback; }
+  }
+  function save(key, value) {
+    try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* full: keep in memory */ }
+  }
+
+  var session = load('tkd.session', null); // {token, no, info, confirmed}
+  var local = null; // {nextSeq, queue: [change...]} for this participant
+  var questions = {}; // q -> question message
+  var exam = {
+    n: 0, sections: [], answers: {}, doubts: {}, status: '', remainingMs: 0,
+    deadlineAt: 0, ackedSeq: 0, current: 0, result: null
+  };
+  var submitting = false;
+  var ws = null, ready = false, stopped = false, retries = 0, retryTimer = 0, pingTimer = 0, pongDue = 0;
+
+  function localKey() { return 'tkd.q.' + session.no; }
+  function questionsKey() { return 'tkd.qs.' + session.no; }
+  function persist() { save(localKey(), local); }
+  var questionsTimer = 0;
+  function saveQuestionsSoon() {
+    // One write after a burst: rewriting the whole cache per question is quadratic, and
+    // 110 questions arrive together after `state` on a slow phone.
+    clearTimeout(questionsTimer);
+    questionsTimer = setTimeout(function () { if (session) save(questionsKey(), questions); }, 400);
+  }
+  function prefetchImages(msg) {
+    // Pictures go into the HTTP cache now, so a question opened offline still shows them.
+    var html = msg.stem + msg.options.map(function (o) { return o.html; }).join('');
+    var re = /src="@@IMG@@\/([^"]+)"/g, m;
+    while ((m = re.exec(html))) new Image().src = (msg.images_base || '') + m[1];
+  }
+
+  /* ---- login ---- */
+  function loginError(message) {
+    $('login-error').textContent = message;
+    $('login-error').hidden = !message;
+  }
+
+  $('login-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var body = {
+      participant_no: $('f-number').value.trim(),
+      password: $('f-password').value.trim(),
+      lang: LANG
+    };
+    if ($('f-token').value.trim()) body.session_token = $('f-token').value.trim();
+    $('login-btn').disabled = true;
+    $('login-btn').textContent = t('logging_in');
+    fetch('/api/v1/candidate/login', {
+      method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)
+    }).then(function (resp) {
+      return resp.json().then(function (data) { return {ok: resp.ok, data: data}; });
+    }).then(function (r) {
+      if (!r.ok) {
+        var err = r.data.error || {};
+        if (err.code === 'bad_session_token') { $('token-row').hidden = false; $('f-token').focus(); }
+        loginError(err.message || t('network_error'));
+        return;
+      }
+      loginError('');
+      var no = r.data.candidate.participant_no;
+      var confirmed = !!(session && session.no === no && session.confirmed);
+      session = {token: r.data.token, no: no, info: r.data, confirmed: confirmed};
+      save('tkd.session', session);
+      start();
+    }).catch(function () {
+      loginError(t('network_error'));
+    }).then(function () {
+      $('login-btn').disabled = false;
+      $('login-btn').textContent = t('login');
+    });
+  });
+
+  function attemptOf(info) {
+    // What was kept belongs to one attempt: a later exam on this browser must not inherit
+    // its questions or resend its changes.
+    return info.attempt_id ? String(info.attempt_id) :
+      [info.session.name, info.session.starts_at, info.exam.title].join('|');
+  }
+
+  function start() {
+    var attempt = attemptOf(session.info);
+    local = load(localKey(), null);
+    if (!local || local.attempt !== attempt) local = {attempt: attempt, nextSeq: 1, queue: []};
+    questions = load(questionsKey(), {});
+    if (questions.attempt !== attempt) questions = {attempt: attempt};
+    if (!session.confirmed) { showIdentity(); return; }
+    stopped = false;
+    show('v-exam');
+    connect();
+  }
+
+  function clock(iso) {
+    var d = new Date(iso);
+    if (isNaN(d)) return '';
+    return (d.getHours() < 10 ? '0' : '') + d.getHours() + ':' + (d.getMinutes() < 10 ? '0' : '') + d.getMinutes();
+  }
+
+  function showIdentity() {
+    var info = session.info, dl = $('identity');
+    dl.textContent = '';
+    [['name', info.candidate.name], ['participant_no', info.candidate.participant_no],
+     ['nik', info.candidate.nik_masked], ['unit', info.candidate.unit],
+     ['session', info.session.name + ', ' + clock(info.session.starts_at) + '–' + clock(info.session.ends_at)],
+     ['room', info.session.room], ['exam', info.exam.title],
+     ['duration', info.exam.minutes ? t('minutes', {n: info.exam.minutes}) : '']].forEach(function (row) {
+      var dt = document.createElement('dt'), dd = document.createElement('dd');
+      dt.textContent = t(row[0]); dd.textContent = row[1] || '-';
+      dl.appendChild(dt); dl.appendChild(dd);
+    });
+    $('rules').textContent = (LANG === 'en' ? info.exam.rules_en : info.exam.rules_id) || '';
+    show('v-identity');
+    // A screen reader starts at the heading, not at the button that starts the exam.
+    $('identity-title').focus();
+  }
+
+  $('identity-ok').addEventListener('click', function () {
+    session.confirmed = true;
+    save('tkd.session', session);
+    start();
+  });
+
+  function logout() {
+    stopped = true;
+    if (ws) ws.close();
+    try {
+      localStorage.removeItem(questionsKey());
+      if (!local || !local.queue.length) localStorage.removeItem(localKey());
+    } catch (e) { /* nothing kept */ }
+    localStorage.removeItem('tkd.session');
+    session = null;
+    location.href = '/';
+  }
+  $('logout').addEventListener('click', logout);
+
+  /* ---- the socket ---- */
+  function connect() {
+    if (stopped) return;
+    clearTimeout(retryTimer);
+    if (ws) {
+      // A socket still opening would say hello after this one and take the attempt back
+      // from it (the server keeps the latest hello): silence it first.
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      try { ws.close(); } catch (e) { /* already closed */ }
+    }
+    var proto = location.protocol === 'https:' ? 'wss://' : 'ws://';
+    ready = false;
+    try { ws = new WebSocket(proto + location.host + (session.info.ws_url || '/ws/v1/exam')); }
+    catch (e) { scheduleReconnect(); return; }
+    var sock = ws;
+    sock.onopen = function () {
+      sock.send(JSON.stringify({type: 'hello', token: session.token, device: deviceName()}));
+    };
+    sock.onmessage = function (ev) { if (sock === ws) receive(JSON.parse(ev.data)); };
+    sock.onclose = function () {
+      if (sock !== ws) return;
+      ready = false;
+      clearInterval(pingTimer);
+      indicator();
+      scheduleReconnect();
+    };
+  }
+
+  function scheduleReconnect() {
+    if (stopped) return;
+    // Backoff with jitter: 5,000 phones must not come back in the same second.
+    clearTimeout(retryTimer);
+    var delay = Math.min(30000, 1000 * Math.pow(2, retries)) * (0.5 + Math.random());
+    retries = Math.min(retries + 1, 6);
+    retryTimer = setTimeout(connect, delay);
+  }
+
+  window.addEventListener('online', function () { retries = 0; if (!ready) connect(); });
+  window.addEventListener('offline', function () { if (ws) ws.close(); });
+
+  function deviceName() {
+    var id = load('tkd.device', null);
+    if (!id) { id = 'web-' + Math.random().toString(36).slice(2, 10); save('tkd.device', id); }
+    return id;
+  }
+
+  function send(msg) {
+    if (ws && ready && ws.readyState === 1) { ws.send(JSON.stringify(msg)); return true; }
+    return false;
+  }
+
+  function keepAlive() {
+    clearInterval(pingTimer);
+    pingTimer = setInterval(function () {
+      if (pongDue && Date.now() > pongDue) { pongDue = 0; if (ws) ws.close(); return; }
+      if (send({type: 'ping', t: Date.now()})) pongDue = Date.now() + 10000;
+    }, 20000);
+  }
+
+  function receive(msg) {
+    switch (msg.type) {
+      case 'state': onState(msg); break;
+      case 'question':
+        questions[msg.q] = msg;
+        prefetchImages(msg);
+        saveQuestionsSoon();
+        if (msg.q === exam.current) renderQuestion();
+        break;
+      case 'ack':
+        exam.ackedSeq = Math.max(exam.ackedSeq, msg.seq);
+        indicator();
+        break;
+      case 'durable':
+        local.queue = local.queue.filter(function (c) { return c.seq > msg.seq; });
+        persist();
+        indicator();
+        break;
+      case 'time': onTime(msg.status, msg.remaining_ms); break;
+      case 'result': exam.result = msg; if (exam.status === 'submitted') finished(); break;
+      case 'notice':
+        $('notice').textContent = t('notice') + ': ' + msg.message;
+        $('notice').hidden = false;
+        break;
+      case 'pong': pongDue = 0; break;
+      case 'error': onError(msg); break;
+    }
+  }
+
+  function onState(st) {
+    ready = true;
+    retries = 0;
+    keepAlive();
+    exam.n = st.questions;
+    exam.sections = st.sections;
+    exam.answers = st.answers || {};
+    exam.doubts = {};
+    (st.doubts || []).forEach(function (q) { exam.doubts[q] = true; });
+    exam.ackedSeq = st.last_seq;
+    // Changes the server already has in PostgreSQL are safe; the rest are resent.
+    local.queue = local.queue.filter(function (c) { return c.seq > st.durable_seq; });
+    var top = local.queue.reduce(function (m, c) { return Math.max(m, c.seq); }, 0);
+    local.nextSeq = Math.max(local.nextSeq, st.last_seq + 1, top + 1);
+    persist();
+    if (st.status !== 'submitted') {
+      local.queue.forEach(function (c) {
+        if (c.seq > st.last_seq) { applyLocally(c); send(c); }
+      });
+    }
+    buildGrid();
+    exam.status = ''; // the queue was just resent: no second resend for this `state`
+    onTime(st.status, st.remaining_ms, st.starts_in_ms);
+    if (st.status !== 'submitted') {
+      fetchMissing();
+      renderQuestion();
+    }
+    indicator();
+  }
+
+  function onError(err) {
+    if (err.code === 'replaced') {
+      stopped = true;
+      $('notice').textContent = t('replaced');
+      $('notice').hidden = false;
+      renderControls();
+      indicator();
+    } else if (err.code === 'bad_token' || err.code === 'expired_token') {
+      stopped = true;
+      localStorage.removeItem('tkd.session');
+      show('v-login');
+      loginError(err.message);
+    } else if (err.code === 'out_of_order') {
+      resendFrom(err.expected);
+    } else if (err.code === 'time_over' || err.code === 'submitted') {
+      onTime('submitted', 0);
+    } else if (err.code === 'paused' || err.code === 'not_started') {
+      // Refused, not applied: the change stays queued. The `time` message that says the
+      // session runs again resends it; if that crossed this refusal, retry shortly.
+      retrySoon();
+    }
+  }
+
+  var retrySoonTimer = 0;
+  function retrySoon() {
+    clearTimeout(retrySoonTimer);
+    retrySoonTimer = setTimeout(function () {
+      if (exam.status === 'running') resendPending();
+    }, 2000 + Math.random() * 2000);
+  }
+
+  function resendPending() {
+    local.queue.forEach(function (c) { if (c.seq > exam.ackedSeq) send(c); });
+  }
+
+  function resendFrom(expected) {
+    var pending = local.queue.filter(function (c) { return c.seq >= expected; });
+    if (!pending.length || pending[0].seq !== expected) {
+      // Some kept change went missing (storage cleared): number the rest from `expected`.
+      pending.forEach(function (c, i) { c.seq = expected + i; });
+      local.nextSeq = expected + pending.length;
+      persist();
+    }
+    pending.forEach(send);
+  }
+
+  /* ---- the clock: always the server's ---- */
+  function onTime(status, remaining, startsIn) {
+    var before = exam.status;
+    exam.status = status;
+    exam.remainingMs = remaining;
+    exam.deadlineAt = Date.now() + remaining;
+    $('paused').hidden = status !== 'paused';
+    if (status === 'submitted') { finished(); return; }
+    if (status === 'waiting') {
+      exam.startsAt = Date.now() + (startsIn || 0);
+      show('v-waiting');
+    } else if (!submitting) {
+      show('v-exam');
+    }
+    // Answering needs a running clock; looking around does not.
+    $('v-exam').className = 'view' + (status === 'running' ? '' : ' frozen');
+    renderControls();
+    if (status === 'running' && before && before !== 'running') {
+      resendPending();
+      fetchMissing(); // a server may keep the questions back until the start
+    }
+    indicator();
+    tick();
+  }
+
+  function fetchMissing() {
+    for (var q = 0; q < exam.n; q++) if (!questions[q]) send({type: 'get', q: q});
+  }
+
+  function renderControls() {
+    var off = exam.status !== 'running' || timeUp() || stopped;
+    Array.prototype.forEach.call($('q-options').children, function (b) { b.disabled = off; });
+    $('q-doubt').disabled = off;
+    $('q-clear').disabled = off;
+    $('finish').disabled = off;
+  }
+
+  function fmt(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    var h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
+    var sec = s % 60;
+    return (h ? h + ':' + (m < 10 ? '0' : '') : '') + m + ':' + (sec < 10 ? '0' : '') + sec;
+  }
+
+  function timeUp() { return exam.status === 'running' && exam.deadlineAt <= Date.now(); }
+
+  function tick() {
+    var left = exam.status === 'running' ? exam.deadlineAt - Date.now() : exam.remainingMs;
+    $('timer').hidden = !exam.status || exam.status === 'submitted';
+    // At zero the server closes the attempt (its sweeper, or the next change); until its
+    // word arrives, nothing more can be answered here.
+    $('timer').textContent = timeUp() ? t('time_up') : t('time_left') + ' ' + fmt(left);
+    if (timeUp() && !$('finish').disabled) renderControls();
+    if (exam.status === 'waiting') {
+      var wait = exam.startsAt - Date.now();
+      $('countdown').textContent = fmt(wait);
+      // Start on the local count instead of reconnecting: thousands of phones must not
+      // all say hello again in the same second. A change sent a little early is refused
+      // with `not_started` and retried.
+      if (wait <= 0) onTime('running', exam.remainingMs);
+    }
+  }
+  setInterval(tick, 1000);
+
+  /* ---- changes: queued first, then sent ---- */
+  function change(fields) {
+    // Past the server's deadline (counted here while offline) nothing more can be saved.
+    if (exam.status !== 'running' || stopped || timeUp()) return;
+    var c = Object.assign({seq: local.nextSeq++}, fields);
+    local.queue.push(c);
+    persist();
+    applyLocally(c);
+    send(c);
+    indicator();
+    buildGrid();
+  }
+
+  function applyLocally(c) {
+    if (c.type === 'answer') {
+      if (c.choice === null || (Array.isArray(c.choice) && !c.choice.length)) delete exam.answers[c.q];
+      else exam.answers[c.q] = c.choice;
+    } else if (c.type === 'doubt') {
+      if (c.on) exam.doubts[c.q] = true; else delete exam.doubts[c.q];
+    }
+  }
+
+  function indicator() {
+    var box = $('conn');
+    var unsaved = local ? local.queue.filter(function (c) { return c.seq > exam.ackedSeq; }).length : 0;
+    box.hidden = !local;
+    box.className = 'conn';
+    if (stopped && session) { box.textContent = t('replaced'); box.className += ' bad'; }
+    else if (!ready) {
+      box.textContent = unsaved ? t('offline', {n: unsaved}) : t('reconnecting');
+      box.className += ' bad';
+    } else if (unsaved) {
+      box.textContent = exam.status === 'paused' ? t('held', {n: unsaved}) : t('saving');
+      box.className += ' wait';
+    }
+    else { box.textContent = t('saved'); box.className += ' ok'; }
+  }
+
+  /* ---- rendering ---- */
+  function sectionOf(q) {
+    for (var i = 0; i < exam.sections.length; i++) {
+      var s = exam.sections[i];
+      if (q >= s.start && q < s.start + s.count) return s;
+    }
+    return null;
+  }
+
+  function renderQuestion() {
+    var q = exam.current, msg = questions[q];
+    var sec = sectionOf(q);
+    $('q-label').textContent = t('question') + ' ' + (q + 1) + ' ' + t('of') + ' ' + exam.n;
+    $('q-section').textContent = sec ? sec.name : '';
+    $('prev').disabled = q === 0;
+    $('next').disabled = q >= exam.n - 1;
+    $('q-doubt').checked = !!exam.doubts[q];
+    var opts = $('q-options');
+    opts.textContent = '';
+    if (!msg) {
+      $('q-stem').textContent = ready ? t('loading_question') : t('question_offline');
+      if (ready) send({type: 'get', q: q});
+      return;
+    }
+    $('q-stem').innerHTML = msg.stem.split('@@IMG@@/').join(msg.images_base || '');
+    var multiple = msg.kind === 'multiple';
+    var chosen = exam.answers[q];
+    opts.setAttribute('role', multiple ? 'group' : 'radiogroup');
+    msg.options.forEach(function (o, i) {
+      var on = multiple ? (chosen || []).indexOf(o.id) >= 0 : chosen === o.id;
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'option' + (on ? ' on' : '');
+      b.setAttribute('role', multiple ? 'checkbox' : 'radio');
+      b.setAttribute('aria-checked', on ? 'true' : 'false');
+      b.dataset.id = o.id;
+      b.innerHTML = '<span class="letter">' + 'ABCDEFGHIJ'.charAt(i) + '</span><span class="text"></span>';
+      b.querySelector('.text').innerHTML = o.html.split('@@IMG@@/').join(msg.images_base || '');
+      b.addEventListener('click', function () { choose(o.id, multiple); });
+      opts.appendChild(b);
+    });
+    renderControls();
+  }
+
+  function choose(id, multiple) {
+    var q = exam.current, choice;
+    if (multiple) {
+      var cur = (exam.answers[q] || []).slice();
+      var at = cur.indexOf(id);
+      if (at >= 0) cur.splice(at, 1); else cur.push(id);
+      choice = cur.length ? cur.sort() : null;
+    } else {
+      choice = id;
+    }
+    change({type: 'answer', q: q, choice: choice});
+    renderQuestion();
+  }
+
+  function buildGrid() {
+    var grid = $('grid');
+    if (grid.children.length !== exam.n) {
+      grid.textContent = '';
+      for (var q = 0; q < exam.n; q++) {
+        var b = document.createElement('button');
+        b.type = 'button';
+        b.textContent = q + 1;
+        b.dataset.q = q;
+        b.addEventListener('click', function (ev) { go(+ev.currentTarget.dataset.q); });
+        grid.appendChild(b);
+      }
+    }
+    Array.prototype.forEach.call(grid.children, function (b, q) {
+      var state = exam.doubts[q] ? 'dbt' : (exam.answers[q] !== undefined ? 'ans' : '');
+      b.className = state + (q === exam.current ? ' cur' : '');
+      b.setAttribute('aria-label', t('question') + ' ' + (q + 1) + (state === 'ans' ? ', ' + t('legend_answered') :
+        state === 'dbt' ? ', ' + t('legend_doubt') : ', ' + t('legend_empty')));
+      if (q === exam.current) b.setAttribute('aria-current', 'true'); else b.removeAttribute('aria-current');
+    });
+  }
+
+  function go(q) {
+    if (q < 0 || q >= exam.n) return;
+    exam.current = q;
+    renderQuestion();
+    buildGrid();
+    window.scrollTo(0, 0);
+  }
+
+  $('prev').addEventListener('click', function () { go(exam.current - 1); });
+  $('next').addEventListener('click', function () { go(exam.current + 1); });
+  $('q-doubt').addEventListener('change', function (ev) {
+    change({type: 'doubt', q: exam.current, on: ev.target.checked});
+  });
+  $('q-clear').addEventListener('click', function () {
+    if (exam.answers[exam.current] !== undefined) change({type: 'answer', q: exam.current, choice: null});
+    renderQuestion();
+  });
+  document.addEventListener('keydown', function (ev) {
+    if ($('v-exam').hidden || ev.target.tagName === 'INPUT') return;
+    if (ev.key === 'ArrowRight') go(exam.current + 1);
+    if (ev.key === 'ArrowLeft') go(exam.current - 1);
+  });
+
+  /* ---- finishing ---- */
+  $('finish').addEventListener('click', function () {
+    var unanswered = 0, doubts = 0;
+    for (var q = 0; q < exam.n; q++) {
+      if (exam.answers[q] === undefined) unanswered++;
+      if (exam.doubts[q]) doubts++;
+    }
+    $('confirm-unanswered').textContent = t('submit_unanswered', {n: unanswered});
+    $('confirm-doubt').textContent = t('submit_doubt', {n: doubts});
+    $('confirm').showModal();
+  });
+  $('confirm-no').addEventListener('click', function () { $('confirm').close(); });
+  $('confirm-yes').addEventListener('click', function () {
+    $('confirm').close();
+    change({type: 'submit'});
+    // Offline, the submit waits in the queue like any change: say so, and keep the page open.
+    submitting = true;
+    $('finished-title').textContent = t('submitting_title');
+    $('finished-text').textContent = t('submitting_text');
+    $('logout').hidden = true;
+    show('v-finished');
+  });
+
+  function finished() {
+    exam.status = 'submitted';
+    submitting = false;
+    $('timer').hidden = true;
+    $('paused').hidden = true;
+    $('finished-title').textContent = t('finished_title');
+    $('finished-text').textContent = t('finished_text');
+    $('logout').hidden = false;
+    show('v-finished');
+    if (local) {
+      // Nothing above the last acknowledged seq can be applied any more; what was
+      // acknowledged stays until `durable`. The questions leave this (maybe shared) computer.
+      local.queue = local.queue.filter(function (c) { return c.seq <= exam.ackedSeq; });
+      persist();
+      clearTimeout(questionsTimer);
+      questions = {attempt: questions.attempt};
+      try { localStorage.removeItem(questionsKey()); } catch (e) { /* nothing kept */ }
+    }
+    indicator();
+    var r = exam.result;
+    if (!r) return;
+    var rows = $('result-rows');
+    rows.textContent = '';
+    r.sections.forEach(function (s) {
+      var tr = document.createElement('tr');
+      tr.innerHTML = '<th></th><td></td>';
+      tr.firstChild.textContent = s.code + ' · ' + s.name;
+      tr.lastChild.textContent = s.points + ' / ' + s.max_points;
+      rows.appendChild(tr);
+    });
+    var total = document.createElement('tr');
+    total.innerHTML = '<th></th><td></td>';
+    total.firstChild.textContent = t('total');
+    total.lastChild.textContent = r.total + ' / ' + r.max_total;
+    rows.appendChild(total);
+    $('result-verdict').textContent = r.passed ? t('passed') : t('failed');
+    $('result-verdict').className = 'verdict ' + (r.passed ? 'ok' : 'bad');
+    var reasons = $('result-reasons');
+    reasons.textContent = '';
+    r.sections.forEach(function (s) {
+      var why = LANG === 'en' ? s.reason_en : s.reason_id;
+      if (why) { var li = document.createElement('li'); li.textContent = why; reasons.appendChild(li); }
+    });
+    $('result-code').textContent = r.verify_code;
+    $('result-code').href = '/verify?code=' + encodeURIComponent(r.verify_code);
+    $('result').hidden = false;
+  }
+
+  /* ---- boot ---- */
+  if (session && session.token) start(); else show('v-login');
+})();

@@ -1,0 +1,1 @@
+"""Server-rendered pages: the candidate client and the committee's pages."""
