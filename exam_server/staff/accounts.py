@@ -1,0 +1,66 @@
+"""Creating and changing staff accounts (pages and ``tkd staff create`` share this)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exam_server.staff import passwords
+from exam_server.staff.audit import Actor, record
+from exam_server.staff.models import ROLES, StaffUser
+
+USERNAME = re.compile(r"^[a-z0-9._-]{3,80}$")
+
+
+class AccountError(ValueError):
+    """A bilingual one-line reason ("id / en")."""
+
+
+def check_new_account(username: str, role: str, password: str) -> str:
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        raise AccountError(
+            "Nama pengguna 3-80 karakter: huruf kecil, angka, titik, garis. / "
+            "A username is 3-80 characters: lower-case letters, digits, dot, dash, underscore."
+        )
+    if role not in ROLES:
+        raise AccountError(
+            f"Peran tidak dikenal: {role}. / Unknown role: {role} ({', '.join(ROLES)})."
+        )
+    try:
+        passwords.check_strength(password, username)
+    except passwords.WeakPasswordError as exc:
+        raise AccountError(str(exc)) from None
+    return username
+
+
+async def create_account(
+    db: AsyncSession, actor: Actor, username: str, full_name: str, role: str, password: str
+) -> StaffUser:
+    username = check_new_account(username, role, password)
+    if await db.scalar(select(StaffUser.id).where(StaffUser.username == username)):
+        raise AccountError(
+            f"Nama pengguna {username} sudah dipakai. / The username {username} is taken."
+        )
+    user = StaffUser(
+        username=username,
+        full_name=full_name.strip(),
+        role=role,
+        password_hash=await passwords.hash_password(password),
+        active=True,
+        failed_logins=0,
+    )
+    db.add(user)
+    await db.flush()
+    # Never the password or its hash in the log.
+    record(
+        db,
+        actor,
+        "staff.create",
+        "staff",
+        user.id,
+        new={"username": username, "full_name": user.full_name, "role": role},
+    )
+    return user

@@ -1,0 +1,260 @@
+"""Candidates in PostgreSQL: the all-or-nothing import, corrections and credentials.
+
+Passwords are generated and only their HMAC is stored (``exam_server.credentials``), so
+a password exists in clear only in the response that issues it: the printed card.
+An imported candidate has no usable password until cards are issued.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exam_server.credentials import generate_password, hash_password
+from exam_server.models import Candidate
+from exam_server.staff.audit import Actor, record, snapshot
+from exam_server.staff.candidate_import import (
+    CandidateRow,
+    ParsedCandidates,
+    Problem,
+    Twin,
+    name_key,
+)
+from exam_server.staff.models import PARTICIPANT_SEQ, CredentialIssue
+
+# Never equal to an HMAC ("hmac-sha256$..."): nobody can log in before a card is issued.
+UNISSUED = "!unissued"
+EDITABLE = ("nik", "name", "birth_date", "unit", "phone", "email", "photo")
+
+
+@dataclass
+class ImportOutcome:
+    imported: int = 0
+    duplicates: int = 0  # rows already registered with the same NIK, name and birth date
+    errors: list[Problem] = field(default_factory=list)
+    twins: list[Twin] = field(default_factory=list)
+    participant_nos: list[str] = field(default_factory=list)
+
+    def as_json(self, lang: str = "id") -> dict[str, object]:
+        return {
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "errors": [p.as_json(lang) for p in self.errors],
+            "twins": [{"name": t.name, "entries": list(t.entries)} for t in self.twins],
+        }
+
+
+def participant_no(sequence_value: int, today: dt.date | None = None) -> str:
+    """Digits only (easy on a phone keypad): two-digit year, then the sequence."""
+    year = (today or dt.date.today()).year % 100
+    return f"{year:02d}{sequence_value:05d}"
+
+
+async def _existing(db: AsyncSession, niks: Sequence[str]) -> dict[str, Candidate]:
+    found: dict[str, Candidate] = {}
+    for start in range(0, len(niks), 5000):
+        chunk = niks[start : start + 5000]
+        for c in await db.scalars(select(Candidate).where(Candidate.nik.in_(chunk))):
+            found[c.nik] = c
+    return found
+
+
+async def _db_twins(db: AsyncSession, rows: Sequence[CandidateRow]) -> list[Twin]:
+    keys = {name_key(r.name): r for r in rows}
+    twins = []
+    lowered = func.lower(func.regexp_replace(func.trim(Candidate.name), r"\s+", " ", "g"))
+    keys_list = list(keys)
+    for start in range(0, len(keys_list), 5000):
+        chunk = keys_list[start : start + 5000]
+        for c in await db.scalars(select(Candidate).where(lowered.in_(chunk))):
+            row = keys[name_key(c.name)]
+            if c.nik != row.nik:
+                twins.append(
+                    Twin(
+                        row.name,
+                        (
+                            f"baris {row.line} (NIK {row.nik})",
+                            f"nomor peserta {c.participant_no} (NIK {c.nik})",
+                        ),
+                    )
+                )
+    return twins
+
+
+async def import_candidates(
+    db: AsyncSession, actor: Actor, parsed: ParsedCandidates, filename: str, *, dry_run: bool
+) -> ImportOutcome:
+    """Check against the database and insert every row, or nothing; the caller commits."""
+    outcome = ImportOutcome(errors=list(parsed.errors), twins=list(parsed.twins))
+    existing = await _existing(db, [r.nik for r in parsed.rows])
+    new_rows: list[CandidateRow] = []
+    for row in parsed.rows:
+        known = existing.get(row.nik)
+        if known is None:
+            new_rows.append(row)
+        elif name_key(known.name) == name_key(row.name) and known.birth_date == row.birth_date:
+            outcome.duplicates += 1  # the same person imported again: nothing to do
+        else:
+            outcome.errors.append(
+                Problem(
+                    row.line,
+                    row.nik,
+                    f"NIK {row.nik} di baris {row.line} sudah terdaftar atas nama {known.name} "
+                    f"(nomor peserta {known.participant_no}).",
+                    f"NIK {row.nik} on line {row.line} is already registered to {known.name} "
+                    f"(participant number {known.participant_no}).",
+                )
+            )
+    outcome.errors.sort(key=lambda p: p.line or 0)
+    outcome.twins.extend(await _db_twins(db, new_rows))
+    if outcome.errors or dry_run or not new_rows:
+        if dry_run and not outcome.errors:
+            outcome.imported = len(new_rows)  # what a real run would import
+        return outcome
+    numbers = list(
+        await db.scalars(
+            select(PARTICIPANT_SEQ.next_value()).select_from(func.generate_series(1, len(new_rows)))
+        )
+    )
+    values = [
+        {
+            "nik": r.nik,
+            "name": r.name,
+            "birth_date": r.birth_date,
+            "unit": r.unit,
+            "phone": r.phone,
+            "email": r.email,
+            "photo": r.photo,
+            "participant_no": participant_no(n),
+            "password_hash": UNISSUED,
+        }
+        for r, n in zip(new_rows, numbers, strict=True)
+    ]
+    for start in range(0, len(values), 1000):
+        await db.execute(insert(Candidate).values(values[start : start + 1000]))
+    outcome.imported = len(values)
+    outcome.participant_nos = [v["participant_no"] for v in values]  # type: ignore[misc]
+    record(
+        db,
+        actor,
+        "candidates.import",
+        "candidate",
+        "",
+        new={
+            "file": filename,
+            "imported": len(values),
+            "candidates": [[v["participant_no"], v["nik"], v["name"]] for v in values],
+        },
+    )
+    return outcome
+
+
+class CorrectionError(ValueError):
+    def __init__(self, id_text: str, en_text: str) -> None:
+        super().__init__(id_text)
+        self.id_text, self.en_text = id_text, en_text
+
+
+async def correct_candidate(
+    db: AsyncSession, actor: Actor, candidate: Candidate, row: CandidateRow, reason: str
+) -> dict[str, object]:
+    """Apply a correction; the old values and the reason go to the audit log."""
+    if not reason.strip():
+        raise CorrectionError(
+            "Alasan perubahan wajib diisi.", "A reason for the change is required."
+        )
+    if row.nik != candidate.nik:
+        other = await db.scalar(select(Candidate).where(Candidate.nik == row.nik))
+        if other is not None:
+            raise CorrectionError(
+                f"NIK {row.nik} sudah dipakai oleh {other.name} ({other.participant_no}).",
+                f"NIK {row.nik} already belongs to {other.name} ({other.participant_no}).",
+            )
+    before = snapshot(candidate, EDITABLE)
+    after = {f: getattr(row, f) for f in EDITABLE}
+    old = {k: v for k, v in before.items() if snapshot(row, [k])[k] != v}
+    new = {k: snapshot(row, [k])[k] for k in old}
+    if not new:
+        return {}
+    for key in new:
+        setattr(candidate, key, after[key])
+    record(
+        db,
+        actor,
+        "candidate.correct",
+        "candidate",
+        candidate.id,
+        old=old,
+        new=new,
+        reason=reason.strip(),
+    )
+    return new
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    candidate_id: int
+    participant_no: str
+    password: str
+
+
+async def issue_passwords(
+    db: AsyncSession, actor: Actor, secret_key: str, candidate_ids: Sequence[int], why: str
+) -> list[IssuedCredential]:
+    """New passwords for these candidates; the old ones stop working at commit."""
+    now = dt.datetime.now(dt.UTC)
+    rows = list(
+        await db.execute(
+            select(Candidate.id, Candidate.participant_no)
+            .where(Candidate.id.in_(candidate_ids))
+            .order_by(Candidate.participant_no)
+        )
+    )
+    issued = [IssuedCredential(cid, number, generate_password()) for cid, number in rows]
+    for chunk_start in range(0, len(issued), 1000):
+        chunk = issued[chunk_start : chunk_start + 1000]
+        # ORM bulk UPDATE by primary key: one executemany, not one statement per row.
+        await db.execute(
+            update(Candidate),
+            [
+                {"id": c.candidate_id, "password_hash": hash_password(secret_key, c.password)}
+                for c in chunk
+            ],
+        )
+        stmt = insert(CredentialIssue).values(
+            [
+                {
+                    "candidate_id": c.candidate_id,
+                    "issued_at": now,
+                    "issued_by": actor.username,
+                    "times": 1,
+                }
+                for c in chunk
+            ]
+        )
+        await db.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["candidate_id"],
+                set_={
+                    "issued_at": stmt.excluded.issued_at,
+                    "issued_by": stmt.excluded.issued_by,
+                    "times": CredentialIssue.times + 1,
+                },
+            )
+        )
+    # Which passwords were replaced is logged; the passwords themselves never are.
+    record(
+        db,
+        actor,
+        "credentials.issue",
+        "candidate",
+        "",
+        new={"participant_nos": [c.participant_no for c in issued]},
+        reason=why,
+    )
+    return issued

@@ -1,0 +1,97 @@
+"""Who is where: scheduled, logged in, in progress, submitted, absent; per exam and session."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exam_server.models import Attempt, Candidate, ExamSession, SessionCandidate
+from exam_server.staff.rendering import local
+
+STATES = {
+    "waiting": ("Belum masuk", "Not logged in yet"),
+    "in_progress": ("Sedang ujian", "In progress"),
+    "submitted": ("Selesai", "Submitted"),
+    "absent": ("Tidak hadir", "Absent"),
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    participant_no: str
+    nik: str
+    name: str
+    unit: str
+    session: str
+    room: str
+    state: str  # a key of STATES
+    logged_in_at: dt.datetime | None
+    submitted_at: dt.datetime | None
+
+
+def state_of(attempt_status: str | None, session_ends_at: dt.datetime, now: dt.datetime) -> str:
+    if attempt_status is None:
+        return "absent" if now >= session_ends_at else "waiting"
+    return "submitted" if attempt_status == "submitted" else "in_progress"
+
+
+def counts(rows: Sequence[Row]) -> dict[str, int]:
+    states = Counter(r.state for r in rows)
+    return {
+        "scheduled": len(rows),
+        "logged_in": len(rows) - states["waiting"] - states["absent"],
+        "in_progress": states["in_progress"],
+        "submitted": states["submitted"],
+        "absent": states["absent"],
+    }
+
+
+async def rows_for(db: AsyncSession, session_ids: Sequence[int]) -> list[Row]:
+    now = dt.datetime.now(dt.UTC)
+    result = await db.execute(
+        select(Candidate, ExamSession, Attempt)
+        .join(SessionCandidate, SessionCandidate.candidate_id == Candidate.id)
+        .join(ExamSession, ExamSession.id == SessionCandidate.session_id)
+        .outerjoin(
+            Attempt, (Attempt.candidate_id == Candidate.id) & (Attempt.session_id == ExamSession.id)
+        )
+        .where(ExamSession.id.in_(session_ids))
+        .order_by(ExamSession.starts_at, Candidate.participant_no)
+    )
+    return [
+        Row(
+            c.participant_no,
+            c.nik,
+            c.name,
+            c.unit,
+            s.name,
+            s.room,
+            state_of(a.status if a else None, s.ends_at, now),
+            a.created_at if a else None,
+            a.submitted_at if a else None,
+        )
+        for c, s, a in result
+    ]
+
+
+def to_csv(rows: Sequence[Row], lang: str = "id") -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["participant_no", "nik", "name", "unit", "session", "room", "status", "status_text",
+         "logged_in_at", "submitted_at"]
+    )  # fmt: skip
+    for r in rows:
+        writer.writerow(
+            [r.participant_no, r.nik, r.name, r.unit, r.session, r.room, r.state,
+             STATES[r.state][lang == "en"], local(r.logged_in_at, "%Y-%m-%d %H:%M:%S"),
+             local(r.submitted_at, "%Y-%m-%d %H:%M:%S")]
+        )  # fmt: skip
+    return out.getvalue().encode("utf-8-sig")

@@ -1,0 +1,148 @@
+"""Reading the exam and section forms into checked values: pure, no database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from exam_server.staff.rendering import LOCAL_TZ
+
+SCORING_MODELS = ("right_wrong", "negative", "weighted", "map_response")
+RELEASES = ("immediate", "never", "after")
+CODE = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+
+
+class FormError(ValueError):
+    def __init__(self, id_text: str, en_text: str) -> None:
+        super().__init__(id_text)
+        self.id_text, self.en_text = id_text, en_text
+
+    def text(self, lang: str) -> str:
+        return self.en_text if lang == "en" else self.id_text
+
+
+def _str(form: Mapping[str, Any], key: str) -> str:
+    return str(form.get(key, "") or "").strip()
+
+
+def _number(
+    form: Mapping[str, Any], key: str, label: tuple[str, str], *, low: float | None = None,
+    whole: bool = False, required: bool = False,
+) -> float | None:  # fmt: skip
+    raw = _str(form, key).replace(",", ".")
+    if raw == "":
+        if required:
+            raise FormError(f"{label[0]} wajib diisi.", f"{label[1]} is required.")
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise FormError(f"{label[0]} harus angka.", f"{label[1]} must be a number.") from None
+    if whole and not value.is_integer():
+        raise FormError(f"{label[0]} harus bilangan bulat.", f"{label[1]} must be a whole number.")
+    if low is not None and value < low:
+        raise FormError(f"{label[0]} minimal {low:g}.", f"{label[1]} must be at least {low:g}.")
+    return value
+
+
+def local_datetime(date_text: str, time_text: str) -> dt.datetime:
+    try:
+        naive = dt.datetime.strptime(f"{date_text} {time_text}", "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise FormError(
+            "Tanggal/jam tidak valid (TTTT-BB-HH dan JJ:MM).",
+            "Invalid date/time (YYYY-MM-DD and HH:MM).",
+        ) from None
+    return naive.replace(tzinfo=LOCAL_TZ).astimezone(dt.UTC)
+
+
+@dataclass(frozen=True)
+class ExamValues:
+    code: str
+    title: str
+    shared_minutes: int | None
+    results_release: str
+    release_at: dt.datetime | None
+    total_pass_mark: float | None
+    shuffle_questions: bool
+    shuffle_options: bool
+    rules_id: str
+    rules_en: str
+
+
+def exam_values(form: Mapping[str, Any]) -> ExamValues:
+    code, title = _str(form, "code"), _str(form, "title")
+    if not CODE.match(code):
+        raise FormError("Kode ujian 1-40 huruf/angka tanpa spasi.",
+                        "The exam code is 1-40 letters or digits, no spaces.")  # fmt: skip
+    if not title or len(title) > 200:
+        raise FormError("Judul wajib diisi (maks. 200).", "A title is required (max. 200).")
+    minutes = _number(
+        form, "shared_minutes", ("Durasi bersama", "Shared duration"), low=1, whole=True
+    )
+    release = _str(form, "results_release") or "immediate"
+    if release not in RELEASES:
+        raise FormError("Pilihan hasil tidak dikenal.", "Unknown results release.")
+    release_at = None
+    if release == "after":
+        if not _str(form, "release_date") or not _str(form, "release_time"):
+            raise FormError("Isi tanggal dan jam pengumuman hasil.",
+                            "Fill in the date and time results are released.")  # fmt: skip
+        release_at = local_datetime(_str(form, "release_date"), _str(form, "release_time"))
+    pass_mark = _number(form, "total_pass_mark", ("Nilai lulus total", "Total pass mark"), low=0)
+    return ExamValues(
+        code=code, title=title, shared_minutes=None if minutes is None else int(minutes),
+        results_release=release, release_at=release_at, total_pass_mark=pass_mark,
+        shuffle_questions=form.get("shuffle_questions") == "1",
+        shuffle_options=form.get("shuffle_options") == "1",
+        rules_id=_str(form, "rules_id"), rules_en=_str(form, "rules_en"),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SectionValues:
+    code: str
+    name: str
+    question_count: int
+    minutes: int | None
+    scoring: dict[str, Any]
+    pass_mark: float | None
+
+
+def section_values(form: Mapping[str, Any], shared_clock: bool) -> SectionValues:
+    code, name = _str(form, "code").upper(), _str(form, "name")
+    if not CODE.match(code):
+        raise FormError("Kode bagian 1-40 huruf/angka.", "The section code is 1-40 letters/digits.")
+    if not name:
+        raise FormError("Nama bagian wajib diisi.", "A section name is required.")
+    count = _number(
+        form, "question_count", ("Jumlah soal", "Question count"), low=1, whole=True, required=True
+    )
+    minutes = _number(form, "minutes", ("Durasi bagian", "Section duration"), low=1, whole=True)
+    if not shared_clock and minutes is None:
+        raise FormError(
+            "Ujian tanpa durasi bersama: isi durasi setiap bagian.",
+            "The exam has no shared duration: give each section its minutes.",
+        )
+    model = _str(form, "model") or "right_wrong"
+    if model not in SCORING_MODELS:
+        raise FormError("Model penilaian tidak dikenal.", "Unknown scoring model.")
+    scoring: dict[str, Any] = {"model": model}
+    if model in ("right_wrong", "negative"):
+        for key, label, default in (
+            ("points_correct", ("Poin benar", "Points for right"), 5.0),
+            ("points_wrong", ("Poin salah", "Points for wrong"), 0.0),
+            ("points_blank", ("Poin kosong", "Points for blank"), 0.0),
+        ):
+            value = _number(form, key, label)
+            scoring[key] = default if value is None else value
+        if model == "right_wrong" and scoring["points_wrong"] < 0:
+            raise FormError("Poin salah negatif: pilih model 'negative'.",
+                            "Negative points for wrong: choose the 'negative' model.")  # fmt: skip
+    pass_mark = _number(form, "pass_mark", ("Nilai ambang", "Pass mark"), low=0)
+    return SectionValues(
+        code, name, int(count or 0), None if minutes is None else int(minutes), scoring, pass_mark
+    )  # type: ignore[arg-type]

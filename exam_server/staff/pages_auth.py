@@ -1,0 +1,261 @@
+"""Log-in, log-out, the home page, staff accounts and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from exam_server.models import Candidate, Exam, Question
+from exam_server.staff import passwords
+from exam_server.staff.accounts import AccountError, create_account
+from exam_server.staff.audit import changed, record
+from exam_server.staff.auth import (
+    LOGIN_CSRF_COOKIE,
+    PREFIX,
+    Staff,
+    check_login,
+    csrf_ok,
+    current_staff,
+    end_session,
+    page,
+    read_form,
+    secure_cookies,
+    services_of,
+    start_session,
+)
+from exam_server.staff.models import ROLES, AuditEntry, StaffUser
+from exam_server.staff.rendering import (
+    error_page,
+    flash,
+    redirect,
+    render,
+    request_lang,
+    translator,
+)
+
+
+def _safe_next(target: object) -> str:
+    # Only our own pages: an open redirect after log-in is a phishing aid.
+    if isinstance(target, str) and target.startswith(PREFIX + "/") and "//" not in target:
+        return target
+    return PREFIX + "/"
+
+
+async def login_form(request: Request) -> Response:
+    if await current_staff(request) is not None:
+        return RedirectResponse(_safe_next(request.query_params.get("next")), 303)
+    return await _login_page(request, "", "", request.query_params.get("next", ""))
+
+
+async def _login_page(request: Request, error: str, username: str, next_: str) -> Response:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = await render(
+        request,
+        None,
+        "login.html",
+        status_code=401 if error else 200,
+        error=error,
+        username=username,
+        next=next_,
+        login_csrf=token,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+    )
+    return response
+
+
+async def login_submit(request: Request) -> Response:
+    form = await read_form(request)
+    t = translator(request_lang(request))
+    # Double-submit token: a page on another site cannot read our cookie to copy it.
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    if not cookie or not csrf_ok(cookie, form.get("csrf")):
+        return error_page(
+            request,
+            None,
+            403,
+            "Formulir kedaluwarsa atau tidak sah (CSRF). Muat ulang halaman.",
+            "The form is stale or forged (CSRF). Reload the page.",
+        )
+    username, password = str(form.get("username", "")), str(form.get("password", ""))
+    outcome = await check_login(request, username, password)
+    if outcome == "locked":
+        return await _login_page(
+            request,
+            t(
+                "Terlalu banyak percobaan gagal; akun dikunci 15 menit.",
+                "Too many failed attempts; the account is locked for 15 minutes.",
+            ),
+            username,
+            str(form.get("next", "")),
+        )
+    if isinstance(outcome, str):
+        return await _login_page(
+            request,
+            t("Nama pengguna atau kata sandi salah.", "Wrong username or password."),
+            username,
+            str(form.get("next", "")),
+        )
+    response = RedirectResponse(_safe_next(form.get("next")), 303)
+    await start_session(request, response, outcome)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path=PREFIX)
+    return response
+
+
+@page(None)
+async def logout(request: Request, staff: Staff) -> Response:
+    response = RedirectResponse(PREFIX + "/masuk", 303)
+    await end_session(request, response)
+    return response
+
+
+@page(None)
+async def home(request: Request, staff: Staff) -> Response:
+    async with services_of(request).sessions() as db:
+        counts = {
+            "candidates": await db.scalar(select(func.count()).select_from(Candidate)),
+            "questions": await db.scalar(select(func.count()).select_from(Question)),
+            "exams": await db.scalar(select(func.count()).select_from(Exam)),
+        }
+    return await render(request, staff, "home.html", counts=counts)
+
+
+async def _staff_page(request: Request, staff: Staff, error: str = "") -> Response:
+    async with services_of(request).sessions() as db:
+        users = list(await db.scalars(select(StaffUser).order_by(StaffUser.username)))
+    return await render(
+        request,
+        staff,
+        "staff_list.html",
+        status_code=400 if error else 200,
+        users=users,
+        roles=ROLES,
+        error=error,
+        now=dt.datetime.now(dt.UTC),
+    )
+
+
+def _pick(text: str, lang_en: bool) -> str:
+    parts = text.split(" / ", 1)
+    return parts[1] if lang_en and len(parts) == 2 else parts[0]
+
+
+@page("staff.manage")
+async def staff_list(request: Request, staff: Staff) -> Response:
+    return await _staff_page(request, staff)
+
+
+@page("staff.manage")
+async def staff_create(request: Request, staff: Staff) -> Response:
+    form = request.state.form
+    en = request_lang(request) == "en"
+    try:
+        async with services_of(request).sessions() as db, db.begin():
+            user = await create_account(
+                db,
+                staff.actor,
+                str(form.get("username", "")),
+                str(form.get("full_name", "")),
+                str(form.get("role", "")),
+                str(form.get("password", "")),
+            )
+    except AccountError as exc:
+        return await _staff_page(request, staff, _pick(str(exc), en))
+    await flash(
+        request, staff, f"Akun {user.username} dibuat.", f"Account {user.username} created."
+    )
+    return redirect("/staf")
+
+
+@page("staff.manage")
+async def staff_update(request: Request, staff: Staff) -> Response:
+    form = request.state.form
+    en = request_lang(request) == "en"
+    role = str(form.get("role", ""))
+    active = form.get("active") == "1"
+    new_password = str(form.get("password", ""))
+    async with services_of(request).sessions() as db, db.begin():
+        user = await db.get(StaffUser, request.path_params["staff_id"], with_for_update=True)
+        if user is None:
+            return error_page(request, staff, 404, "Akun tidak ada.", "No such account.")
+        if role not in ROLES:
+            return await _staff_page(
+                request, staff, _pick("Peran tidak dikenal. / Unknown role.", en)
+            )
+        if user.id == staff.id and (role != "admin" or not active):
+            # The last door out of a locked room: an admin cannot demote or disable themself.
+            return await _staff_page(
+                request,
+                staff,
+                _pick(
+                    "Anda tidak dapat menurunkan atau menonaktifkan akun sendiri. / "
+                    "You cannot demote or disable your own account.",
+                    en,
+                ),
+            )
+        old, new = changed(
+            {"role": user.role, "active": user.active}, {"role": role, "active": active}
+        )
+        user.role, user.active = role, active
+        if new_password:
+            try:
+                passwords.check_strength(new_password, user.username)
+            except passwords.WeakPasswordError as exc:
+                return await _staff_page(request, staff, _pick(str(exc), en))
+            user.password_hash = await passwords.hash_password(new_password)
+            user.failed_logins, user.locked_until = 0, None
+            new["password"] = "(diganti / changed)"
+        if new:
+            record(db, staff.actor, "staff.update", "staff", user.id, old=old, new=new)
+    await flash(
+        request, staff, f"Akun {user.username} disimpan.", f"Account {user.username} saved."
+    )
+    return redirect("/staf")
+
+
+@page("audit.view")
+async def audit_log(request: Request, staff: Staff) -> Response:
+    entity = request.query_params.get("entity", "")
+    entity_id = request.query_params.get("entity_id", "")
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(201)
+    if entity:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    before = request.query_params.get("before", "")
+    if before.isdigit():
+        query = query.where(AuditEntry.id < int(before))
+    async with services_of(request).sessions() as db:
+        entries = list(await db.scalars(query))
+    return await render(
+        request,
+        staff,
+        "audit.html",
+        entries=entries[:200],
+        more=len(entries) > 200,
+        entity=entity,
+        entity_id=entity_id,
+    )
+
+
+routes = [
+    Route("/masuk", login_form, methods=["GET"]),
+    Route("/masuk", login_submit, methods=["POST"]),
+    Route("/keluar", logout, methods=["POST"]),
+    Route("/", home, methods=["GET"]),
+    Route("/staf", staff_list, methods=["GET"]),
+    Route("/staf", staff_create, methods=["POST"]),
+    Route("/staf/{staff_id:int}", staff_update, methods=["POST"]),
+    Route("/audit", audit_log, methods=["GET"]),
+]

@@ -1,0 +1,23 @@
+"""Every committee page, to be mounted at ``/panitia``."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from exam_server.staff import (
+    pages_auth,
+    pages_candidates,
+    pages_cards,
+    pages_dashboard,
+    pages_exams,
+    pages_sessions,
+)
+
+routes: list[BaseRoute] = [
+    *pages_auth.routes,
+    *pages_candidates.routes,
+    *pages_exams.routes,
+    *pages_sessions.routes,
+    *pages_cards.routes,
+    *pages_dashboard.routes,
+]

@@ -1,0 +1,68 @@
+"""The committee imports a question file on the bank page: all or nothing, problems by line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from exam_server.models import Question
+
+TEMPLATE = (
+    Path(__file__).resolve().parents[2] / "question_bank" / "templates" / "template-soal.xlsx"
+)
+BAD_AIKEN = (
+    "Ibu kota provinsi Jawa Barat adalah?\nA. Bandung\nB. Bogor\nANSWER: A\n\n"
+    "Soal ini lupa kuncinya\nA. satu\nB. dua\n\n"
+)
+
+
+async def count(services) -> int:  # type: ignore[no-untyped-def]
+    async with services.sessions() as db:
+        return int(await db.scalar(select(func.count()).select_from(Question)) or 0)
+
+
+async def test_the_shipped_template_imports_once_and_a_second_time_adds_nothing(
+    panitia, services
+) -> None:  # type: ignore[no-untyped-def]
+    files = {"file": ("template-soal.xlsx", TEMPLATE.read_bytes(), "application/octet-stream")}
+    first = await panitia.http.post("/panitia/bank/impor", data={"csrf": panitia.csrf}, files=files)
+    assert first.status_code == 200 and "soal diimpor" in first.text
+    after_first = await count(services)
+    again = await panitia.http.post("/panitia/bank/impor", data={"csrf": panitia.csrf}, files=files)
+    assert again.status_code == 200 and "0 soal diimpor" in again.text
+    assert await count(services) == after_first
+
+
+async def test_a_half_valid_file_is_refused_whole_with_its_line(panitia, services) -> None:  # type: ignore[no-untyped-def]
+    before = await count(services)
+    files = {"file": ("soal.txt", BAD_AIKEN.encode(), "text/plain")}
+    resp = await panitia.http.post(
+        "/panitia/bank/impor", data={"csrf": panitia.csrf, "format": "aiken"}, files=files
+    )
+    assert resp.status_code == 400
+    assert "ditolak seluruhnya" in resp.text
+    assert (
+        "<tr><td>6</td><td></td><td>Soal terakhir tidak punya baris ANSWER.</td></tr>" in resp.text
+    )
+    assert await count(services) == before
+
+
+async def test_a_viewer_cannot_import(viewer) -> None:  # type: ignore[no-untyped-def]
+    files = {"file": ("soal.txt", BAD_AIKEN.encode(), "text/plain")}
+    resp = await viewer.http.post("/panitia/bank/impor", data={"csrf": viewer.csrf}, files=files)
+    assert resp.status_code == 403
+
+
+async def test_the_bank_exports_and_the_export_imports_as_nothing_new(panitia, services) -> None:  # type: ignore[no-untyped-def]
+    from question_bank.importing import parse_bank
+
+    resp = await panitia.get("/panitia/bank/ekspor.xlsx")
+    assert resp.status_code == 200 and resp.content[:2] == b"PK"
+    report = parse_bank(resp.content, "bank-soal.xlsx")
+    assert report.ok and len(report.items) == await count(services)
+    files = {"file": ("bank-soal.xlsx", resp.content, "application/octet-stream")}
+    again = await panitia.http.post("/panitia/bank/impor", data={"csrf": panitia.csrf}, files=files)
+    assert again.status_code == 200 and "0 soal diimpor" in again.text
+    assert (await panitia.get("/panitia/bank/ekspor.qti")).content[:2] == b"PK"
+    assert (await panitia.get("/panitia/bank/ekspor.doc")).status_code == 404
