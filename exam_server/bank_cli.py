@@ -84,7 +84,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from exam_server.cli import migrated_engine
-    from question_bank.exporting import export_bank
+    from question_bank.exporting import export_bank, spreadsheet_items
 
     with migrated_engine(settings) as engine, Session(engine) as db:
         query = select(Question).order_by(Question.id)
@@ -99,7 +99,14 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         items = [item_from_question(q, images.get(q.id, ())) for q in questions]
     data = export_bank(items, args.format)
     Path(args.out).write_bytes(data)
-    print(f"{len(items)} soal diekspor ke {args.out}")
+    left_out = [] if args.format == "qti" else spreadsheet_items(items)[1]
+    print(f"{len(items) - len(left_out)} soal diekspor ke {args.out}")
+    if left_out:
+        print(
+            f"{len(left_out)} soal bergambar tidak ikut (gambar hanya terbawa dalam --format qti)"
+            f" / {len(left_out)} questions with images left out (images travel only in QTI)",
+            file=sys.stderr,
+        )
     return 0
 
 

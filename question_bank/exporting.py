@@ -3,7 +3,9 @@
 What the CSV/XLSX export writes, the template importer reads back to the same items (same
 content hash) for items whose options are lettered A..E, as spreadsheet items are; items
 from other tools with their own option identifiers keep them only in a QTI export.
-Images travel only in the QTI package.
+Images travel only in the QTI package: a spreadsheet cannot carry them, so the CSV/XLSX
+export leaves items with images out (``spreadsheet_items`` says which) rather than write
+rows that would import as questions with broken pictures.
 """
 
 from __future__ import annotations
@@ -70,6 +72,10 @@ def item_to_row(number: int, item: Item) -> dict[str, str]:
         # Percentages on every option mark the item as partial credit (not all-or-nothing).
         for option in item.options:
             row[f"bobot_{option.id.lower()}"] = _number(option.score * 100)
+        if item.lower_bound is not None:
+            row["batas_bawah"] = _number(item.lower_bound * 100)
+        if item.upper_bound is not None:
+            row["batas_atas"] = _number(item.upper_bound * 100)
     elif item.kind is ItemKind.SINGLE:
         for option in item.options:
             default = 1.0 if option.id == keys[0] else 0.0
@@ -78,13 +84,22 @@ def item_to_row(number: int, item: Item) -> dict[str, str]:
     return row
 
 
+def spreadsheet_items(items: Sequence[Item]) -> tuple[list[Item], list[Item]]:
+    """The items a CSV/XLSX export carries, and those it leaves out (they have images)."""
+    kept = [item for item in items if not item.images]
+    return kept, [item for item in items if item.images]
+
+
 def _columns(items: Sequence[Item]) -> list[str]:
     most = max((len(item.options) for item in items), default=0)
     extra = [c for x in LETTERS[5:most].lower() for c in (f"opsi_{x}", f"bobot_{x}")]
+    if any(item.lower_bound is not None or item.upper_bound is not None for item in items):
+        extra += ["batas_bawah", "batas_atas"]  # only where a QTI item brought bounds
     return [*COLUMNS, *extra]
 
 
 def export_csv(items: Sequence[Item]) -> bytes:
+    items, _ = spreadsheet_items(items)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=_columns(items), lineterminator="\r\n")
     writer.writeheader()
@@ -96,6 +111,7 @@ def export_csv(items: Sequence[Item]) -> bytes:
 def export_xlsx(items: Sequence[Item]) -> bytes:
     from openpyxl import Workbook
 
+    items, _ = spreadsheet_items(items)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("soal")
     columns = _columns(items)

@@ -16,8 +16,10 @@ scoring model, not the item's: see ``exam_server.scoring``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -78,22 +80,37 @@ class Item:
             return tuple(o.id for o in self.options if o.score == best)
         return tuple(o.id for o in self.options if o.score > 0)
 
+    def with_scores(self, scores: Mapping[str, float]) -> Item:
+        """The same item with new option scores (a key correction); unnamed options keep theirs."""
+        unknown = set(scores) - {o.id for o in self.options}
+        if unknown:
+            raise KeyError(f"no option {', '.join(sorted(unknown))} in this item")
+        options = tuple(
+            dataclasses.replace(o, score=float(scores.get(o.id, o.score))) for o in self.options
+        )
+        return dataclasses.replace(self, options=options)
+
     def content_hash(self) -> str:
         """A stable fingerprint of what a candidate sees and how it is scored.
 
         Two files that contain the same question give the same hash, whatever their
         external ids, tags or difficulty say; importing a file twice therefore adds nothing.
+        Option identifiers are labels, not content (candidates see options by position), so
+        a QTI item with options ``H``/``O`` and its relettered ``A``/``B`` spreadsheet
+        export are the same question.
         """
         body = {
             "kind": self.kind.value,
             "stem": " ".join(self.stem_html.split()),
             "weighted": self.weighted,
-            "options": [[o.id, " ".join(o.html.split()), round(o.score, 6)] for o in self.options],
+            "options": [[" ".join(o.html.split()), round(o.score, 6)] for o in self.options],
             "images": [[i.name, hashlib.sha256(i.data).hexdigest()] for i in self.images],
         }
         if self.all_or_nothing:  # only when set, so older hashes stay as they were
             body["all_or_nothing"] = True
         if self.lower_bound is not None or self.upper_bound is not None:
-            body["bounds"] = [self.lower_bound, self.upper_bound]
+            body["bounds"] = [
+                None if b is None else round(b, 6) for b in (self.lower_bound, self.upper_bound)
+            ]
         raw = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()

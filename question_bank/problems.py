@@ -107,6 +107,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Soal pg hanya boleh punya satu kunci (tertulis '{value}'); gunakan tipe pgk untuk beberapa jawaban.",
         "A pg question takes one key (found '{value}'); use type pgk for several answers.",
     ),
+    "bounds_need_weights": (
+        "Kolom batas_bawah/batas_atas hanya berlaku untuk soal pgk dengan bobot persen.",
+        "The batas_bawah/batas_atas columns apply only to pgk questions with percentage weights.",
+    ),
+    "bounds_order": (
+        "batas_bawah ({lower}%) lebih besar dari batas_atas ({upper}%).",
+        "batas_bawah ({lower}%) is greater than batas_atas ({upper}%).",
+    ),
     "bad_number": (
         "Nilai '{value}' di kolom {column} bukan angka.",
         "Value '{value}' in column {column} is not a number.",

@@ -80,7 +80,8 @@ def cell_to_html(text: str) -> str:
 
 def html_to_cell(source: str) -> str:
     """The inverse of ``cell_to_html`` for export: plain text where the HTML is only text."""
-    plain = re.sub(r"<br\s*/?>", "\n", source)
+    # A raw newline in HTML shows as a space; in a cell it would come back as a <br>.
+    plain = re.sub(r"<br\s*/?>", "\n", re.sub(r"[ \t]*\n\s*", " ", source))
     if "<" in plain:
         return source
     return html.unescape(plain)

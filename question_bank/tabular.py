@@ -19,7 +19,7 @@ from question_bank.sanitize import cell_to_html
 from question_bank.validation import Finding
 
 KNOWN = {"no", "seksi", "kategori", "tipe", "soal", "kunci", "opsi_tetap", "tingkat_kesulitan",
-         "tag", "id_eksternal"}  # fmt: skip
+         "tag", "id_eksternal", "batas_bawah", "batas_atas"}  # fmt: skip
 _OPTION_COLUMN = re.compile(r"^(opsi|bobot)_([a-j])$")
 TYPES = {
     "pg": "pg", "pilihan_ganda": "pg", "tunggal": "pg",
@@ -102,6 +102,7 @@ def row_to_draft(line: int, row: dict[str, str]) -> Draft:
             weights[letter] = value
     scores = _scores(kind, key, filled, weights, errors)
     difficulty = _difficulty(row.get("tingkat_kesulitan", ""), errors)
+    bounds = _bounds(row, partial=kind == "pgk" and bool(weights), errors=errors)
     if errors or scores is None:
         return draft
     fixed = set(_letters(row.get("opsi_tetap", "")))
@@ -124,8 +125,32 @@ def row_to_draft(line: int, row: dict[str, str]) -> Draft:
         weighted=kind == "bobot",
         external_id=row.get("id_eksternal", "").strip() or None,
         all_or_nothing=kind == "pgk" and not weights,
+        lower_bound=bounds[0],
+        upper_bound=bounds[1],
     )
     return draft
+
+
+def _bounds(
+    row: dict[str, str], *, partial: bool, errors: list[Finding]
+) -> tuple[float | None, float | None]:
+    """QTI map_response bounds, written as percentages of the item's credit."""
+    raw = (row.get("batas_bawah", "").strip(), row.get("batas_atas", "").strip())
+    if not any(raw):
+        return None, None
+    if not partial:
+        errors.append(("bounds_need_weights", {}))
+        return None, None
+    lower, upper = (
+        None if not text else _number(text, column, errors)
+        for text, column in zip(raw, ("batas_bawah", "batas_atas"), strict=True)
+    )
+    if lower is not None and upper is not None and lower > upper:
+        errors.append(("bounds_order", {"lower": raw[0], "upper": raw[1]}))
+    return (
+        None if lower is None else lower / 100.0,
+        None if upper is None else upper / 100.0,
+    )
 
 
 def _scores(

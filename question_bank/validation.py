@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from question_bank.items import Item, ItemKind
-from question_bank.sanitize import html_to_text
+from question_bank.sanitize import IMG_PREFIX, html_to_text
 
 # Moodle writes thirds as 33.33333%, so three of them add up to 99.99999%.
 TOLERANCE = 1e-3
 
 Finding = tuple[str, dict[str, object]]
+
+_IMAGE_REFERENCE = re.compile(r'<img[^>]*\ssrc="' + re.escape(IMG_PREFIX) + r'([^"]+)"')
 
 
 def _percent(value: float) -> str:
@@ -34,8 +38,17 @@ def item_findings(item: Item) -> list[Finding]:
             found.append(("empty_option", {"option": option.id}))
     if item.difficulty is not None and not 0.0 <= item.difficulty <= 1.0:
         found.append(("difficulty_range", {"value": item.difficulty}))
+    found.extend(_image_findings(item))
     found.extend(_score_findings(item))
     return found
+
+
+def _image_findings(item: Item) -> list[Finding]:
+    """An image the HTML shows must travel with the item (a spreadsheet cannot carry one)."""
+    carried = {image.name for image in item.images}
+    shown = [item.stem_html, *(o.html for o in item.options)]
+    missing = sorted({m for html in shown for m in _IMAGE_REFERENCE.findall(html)} - carried)
+    return [("image_missing", {"name": name}) for name in missing]
 
 
 def _score_findings(item: Item) -> list[Finding]:
