@@ -5,7 +5,7 @@ Items are keyed by their content hash, so importing the same file twice adds not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from exam_server.models import Question, QuestionImage
 from question_bank.items import Image, Item, ItemKind, Option
+from question_bank.validation import Finding, item_findings
 
 
 @dataclass(frozen=True)
@@ -104,4 +105,54 @@ def save_items(db: Session, items: Sequence[Item]) -> SaveReport:
         existing[digest] = new_id
     return SaveReport(
         ids=[existing[h] for h in hashes], imported=imported, duplicates=len(items) - imported
+    )
+
+
+@dataclass(frozen=True)
+class KeyCorrection:
+    """What a key correction changed: option id -> score, before and after."""
+
+    question_id: int
+    old: dict[str, float]
+    new: dict[str, float]
+
+
+class KeyRefused(Exception):
+    """The corrected item breaks a rule, or would be the same as another bank question."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        super().__init__(findings)
+        self.findings = findings
+
+
+def correct_key(db: Session, question_id: int, scores: Mapping[str, float]) -> KeyCorrection:
+    """Give the question new option scores, keeping its content hash true; the caller commits.
+
+    The question keeps its id, so exams that use it and answers already given stay attached
+    and a re-grade applies the new key. Raises ``KeyRefused`` (and changes nothing) when the
+    new scores break a rule or turn it into a copy of another question in the bank.
+    """
+    question = db.get(Question, question_id, with_for_update=True)
+    if question is None:
+        raise LookupError(f"question {question_id} does not exist")
+    images = list(db.scalars(select(QuestionImage).where(QuestionImage.question_id == question_id)))
+    before = item_from_question(question, images)
+    after = before.with_scores(scores)
+    findings = item_findings(after)
+    if findings:
+        raise KeyRefused(findings)
+    digest = after.content_hash()
+    other = db.scalar(
+        select(Question.id).where(Question.content_hash == digest, Question.id != question_id)
+    )
+    if other is not None:
+        raise KeyRefused(
+            [("duplicate", {"first_id": f"soal #{other}", "first_en": f"question #{other}"})]
+        )
+    question.options = row_values(after)["options"]
+    question.content_hash = digest
+    return KeyCorrection(
+        question_id,
+        old={o.id: o.score for o in before.options},
+        new={o.id: o.score for o in after.options},
     )

@@ -1,20 +1,15 @@
-"""Exam pages: the exam's settings, its sections, and each section's questions from the bank;
-and the question bank page (counts and import)."""
+"""Exam pages: the exam's settings, its sections, and each section's questions from the bank."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import asdict
-from typing import Any
 
 from sqlalchemy import delete, func, select
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from exam_server.bank_store import item_from_question, save_items
 from exam_server.models import (
     Attempt,
     Exam,
@@ -22,7 +17,6 @@ from exam_server.models import (
     ExamSection,
     ExamSession,
     Question,
-    QuestionImage,
 )
 from exam_server.staff.audit import changed, record, snapshot
 from exam_server.staff.auth import Staff, page, services_of
@@ -33,24 +27,12 @@ from exam_server.staff.exam_forms import (
     exam_values,
     section_values,
 )
+from exam_server.staff.pages_bank import bank_counts
 from exam_server.staff.rendering import error_page, flash, redirect, render, request_lang
-from question_bank.exporting import export_bank
-from question_bank.importing import parse_bank
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 EXAM_FIELDS = ("code", "title", "shared_minutes", "results_release", "release_at", "total_pass_mark",
                "shuffle_questions", "shuffle_options", "rules_id", "rules_en")  # fmt: skip
 SECTION_FIELDS = ("code", "name", "question_count", "minutes", "scoring", "pass_mark")
-
-
-async def _bank_counts(db: Any) -> list[tuple[str, str, int]]:
-    rows = await db.execute(
-        select(Question.section, Question.category, func.count())
-        .group_by(Question.section, Question.category)
-        .order_by(Question.section, Question.category)
-    )
-    return [tuple(r) for r in rows]
 
 
 @page("exams.edit")
@@ -105,7 +87,7 @@ async def _exam_page(request: Request, staff: Staff, exam_id: int, error: str = 
                 .group_by(ExamQuestion.section_id)
             )).all()
         )  # fmt: skip
-        bank = await _bank_counts(db)
+        bank = await bank_counts(db)
         sessions = list(
             await db.scalars(
                 select(ExamSession)
@@ -274,84 +256,7 @@ async def section_questions(request: Request, staff: Staff) -> Response:
     return redirect(f"/ujian/{exam_id}")
 
 
-# --- the question bank -------------------------------------------------------------------
-
-
-@page("bank.edit")
-async def bank_page(request: Request, staff: Staff) -> Response:
-    async with services_of(request).sessions() as db:
-        bank = await _bank_counts(db)
-    return await render(request, staff, "bank.html", bank=bank, report=None, saved=None)
-
-
-def _problem(p: Any, lang: str) -> dict[str, Any]:
-    return {
-        "line": p.line,
-        "item": p.item,
-        "message": p.message_en if lang == "en" else p.message_id,
-    }
-
-
-@page("bank.edit")
-async def bank_import(request: Request, staff: Staff) -> Response:
-    upload = request.state.form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return error_page(request, staff, 400, "Pilih berkas soal.", "Choose a question file.")
-    data = await upload.read()
-    fmt = str(request.state.form.get("format", "")) or None
-    report = await run_in_threadpool(parse_bank, data, upload.filename, fmt)
-    saved = None
-    if report.ok and request.state.form.get("dry_run") != "1":
-        async with services_of(request).sessions() as db, db.begin():
-            # save_items is written for a sync Session; run_sync lends it one on our connection.
-            saved = await db.run_sync(lambda sync_db: save_items(sync_db, report.items))
-            record(db, staff.actor, "bank.import", "question", "",
-                   new={"file": upload.filename, "imported": saved.imported,
-                        "duplicates": saved.duplicates, "question_ids": saved.ids})  # fmt: skip
-    async with services_of(request).sessions() as db:
-        bank = await _bank_counts(db)
-    return await render(
-        request, staff, "bank.html", status_code=200 if report.ok else 400,
-        bank=bank, report=report, errors=[_problem(p, request_lang(request)) for p in report.errors],
-        saved=saved, filename=upload.filename,
-    )  # fmt: skip
-
-
-EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX, "qti": "application/zip"}
-
-
-@page("bank.edit")
-async def bank_export(request: Request, staff: Staff) -> Response:
-    """The whole bank as CSV, XLSX or a QTI 2.1 package (images included in QTI)."""
-    fmt = request.path_params["fmt"]
-    if fmt not in EXPORT_TYPES:
-        return error_page(request, staff, 404, "Format tidak dikenal.", "Unknown format.")
-    async with services_of(request).sessions() as db:
-        questions = list(await db.scalars(select(Question).order_by(Question.id)))
-        images: dict[int, list[QuestionImage]] = {}
-        for image in await db.scalars(select(QuestionImage)):
-            images.setdefault(image.question_id, []).append(image)
-        record(
-            db,
-            staff.actor,
-            "bank.export",
-            "question",
-            "",
-            new={"format": fmt, "count": len(questions)},
-        )
-        await db.commit()
-    items = [item_from_question(q, images.get(q.id, ())) for q in questions]
-    data = await run_in_threadpool(export_bank, items, fmt)
-    name = "bank-soal.zip" if fmt == "qti" else f"bank-soal.{fmt}"
-    return Response(
-        data,
-        media_type=EXPORT_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
 routes = [
-    Route("/bank/ekspor.{fmt:str}", bank_export, methods=["GET"]),
     Route("/ujian", exam_list, methods=["GET"]),
     Route("/ujian", exam_create, methods=["POST"]),
     Route("/ujian/{exam_id:int}", exam_view, methods=["GET"]),
@@ -359,6 +264,4 @@ routes = [
     Route("/ujian/{exam_id:int}/bagian", section_save, methods=["POST"]),
     Route("/ujian/{exam_id:int}/bagian/{section_id:int}", section_save, methods=["POST"]),
     Route("/ujian/{exam_id:int}/bagian/{section_id:int}/soal", section_questions, methods=["POST"]),
-    Route("/bank", bank_page, methods=["GET"]),
-    Route("/bank/impor", bank_import, methods=["POST"]),
 ]

@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute
 
 from exam_server.staff import (
     pages_auth,
+    pages_bank,
     pages_candidates,
     pages_cards,
     pages_dashboard,
@@ -16,6 +17,7 @@ from exam_server.staff import (
 routes: list[BaseRoute] = [
     *pages_auth.routes,
     *pages_candidates.routes,
+    *pages_bank.routes,
     *pages_exams.routes,
     *pages_sessions.routes,
     *pages_cards.routes,

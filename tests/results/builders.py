@@ -11,10 +11,9 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from exam_server.bank_store import row_values
+from exam_server.bank_store import correct_key, row_values
 from exam_server.models import (
     AnswerLog,
     Attempt,
@@ -164,9 +163,8 @@ async def grade_all(services: Services, built: Built) -> None:
 
 
 def set_key(db_engine, question_id: int, key: str) -> None:  # type: ignore[no-untyped-def]
-    """A key correction: ``key`` becomes the one right option of a right/wrong item."""
+    """A key correction, as the bank page makes it: ``key`` becomes the one right option."""
     with Session(db_engine) as db, db.begin():
         q = db.get(Question, question_id)
         assert q is not None
-        options = [{**o, "score": 1.0 if o["id"] == key else 0.0} for o in q.options]
-        db.execute(update(Question).where(Question.id == question_id).values(options=options))
+        correct_key(db, question_id, {o["id"]: 1.0 if o["id"] == key else 0.0 for o in q.options})
