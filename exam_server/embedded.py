@@ -104,6 +104,9 @@ def _start_redis(data_dir: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # Its own session: Ctrl+C on `scripts/demo` reaches the whole foreground process
+        # group, and Redis must outlive the server's last write-behind pass; we stop it.
+        start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
