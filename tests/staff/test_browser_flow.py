@@ -80,6 +80,15 @@ def test_a_committee_goes_from_empty_to_printed_cards(
     ]
     csv_file = tmp_path / "peserta.csv"
     csv_file.write_text("\n".join(lines) + "\n")
+    category = f"Alur {panitia}"  # this test's own questions, whatever else the bank holds
+    questions = tmp_path / "soal.csv"
+    questions.write_text(
+        "no,seksi,kategori,tipe,soal,opsi_a,opsi_b,opsi_c,opsi_d,opsi_e,kunci\n"
+        + "".join(
+            f"{n},TWK,{category},pg,Pertanyaan alur {panitia} nomor {n}?,satu,dua,tiga,empat,lima,B\n"
+            for n in range(1, 4)
+        )
+    )
     today = dt.datetime.now(LOCAL_TZ).date().isoformat()
 
     with sync_playwright() as pw:
@@ -109,13 +118,10 @@ def test_a_committee_goes_from_empty_to_printed_cards(
         page.get_by_role("button", name="Keluar").click()
 
         log_in(panitia)
-        # Questions: the bank page's importer when installed, else the demo bank.
         page.goto(staff_server + "/panitia/bank")
-        from exam_server.bank_store import save_items
-        from exam_server.demo_bank import DEMO_ITEMS
-
-        with Session(db_engine) as db, db.begin():
-            save_items(db, DEMO_ITEMS)
+        page.set_input_files("input[name=file]", str(questions))
+        page.get_by_role("button", name="Impor").click()
+        expect(page.get_by_text("3 soal diimpor, 0 sudah ada")).to_be_visible()
 
         page.goto(staff_server + "/panitia/kandidat/impor")
         page.set_input_files("input[name=file]", str(csv_file))
@@ -134,6 +140,7 @@ def test_a_committee_goes_from_empty_to_printed_cards(
         add.get_by_label("Jumlah soal").fill("3")
         add.get_by_role("button", name="Tambah bagian").click()
         pick = page.locator("form", has=page.get_by_role("button", name="Pasang soal"))
+        pick.get_by_label("Kategori").select_option(category)
         pick.get_by_placeholder("jumlah").fill("3")
         pick.get_by_role("button", name="Pasang soal").click()
         expect(page.get_by_text("3 soal dipasang pada bagian TWK.")).to_be_visible()
@@ -195,5 +202,5 @@ def test_a_committee_goes_from_empty_to_printed_cards(
             db.scalars(select(AuditEntry.action).where(AuditEntry.username.in_([admin, panitia])))
         )
     assert placed == 200
-    assert {"staff.create", "candidates.import", "exam.create", "section.create", "section.questions",
+    assert {"staff.create", "bank.import", "candidates.import", "exam.create", "section.create", "section.questions",
             "session.create", "session.assign", "credentials.issue"} <= actions  # fmt: skip
