@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from typing import Any
 
 from sqlalchemy import select
@@ -20,12 +21,15 @@ from exam_server.models import Candidate, Exam, ExamSection, ExamSession, Sessio
 from exam_server.papers import open_attempt
 from exam_server.services import Services
 
+log = logging.getLogger(__name__)
+
 STATUS = {
     "bad_request": 400,
     "bad_credentials": 401,
     "bad_session_token": 403,
     "not_scheduled_now": 403,
     "already_submitted": 409,
+    "exam_not_ready": 409,
     "too_many_attempts": 429,
 }
 
@@ -104,7 +108,13 @@ async def candidate_login(request: Request) -> JSONResponse:
                 settings.secret_key_value, session.id, session.token_period_s, given
             ):
                 return _fail("bad_session_token", lang)
-        attempt = await open_attempt(db, candidate.id, session, now)
+        try:
+            attempt = await open_attempt(db, candidate.id, session, now)
+        except ValueError as exc:  # a pool too small for its blueprint: the committee's to fix
+            log.error(
+                "exam %s cannot be drawn for candidate %s: %s", session.exam_id, candidate.id, exc
+            )
+            return _fail("exam_not_ready", lang)
         exam = await db.get(Exam, session.exam_id)
         assert exam is not None
         sections = list(

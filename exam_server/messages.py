@@ -28,6 +28,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ujian Anda sudah dikumpulkan. Anda tidak dapat masuk lagi.",
         "Your test has already been submitted. You cannot log in again.",
     ),
+    "exam_not_ready": (
+        "Soal ujian ini belum lengkap disiapkan panitia. Beri tahu pengawas; jawaban belum ada yang hilang.",
+        "The committee has not finished preparing this test's questions. Tell the proctor; nothing is lost.",
+    ),
     "bad_request": ("Permintaan tidak valid.", "Invalid request."),
     # delivery
     "bad_token": (

@@ -129,6 +129,15 @@ class ExamSection(Base):
     # Scoring model and its parameters (see exam_server.scoring.SectionRule).
     scoring: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
     pass_mark: Mapped[float | None] = mapped_column(Float)
+    # How each candidate's questions come from the pool (question_bank.assembly):
+    # 'pool' the pool in its order is the paper, 'same' one random draw for everybody,
+    # 'per_candidate' a draw of its own from the attempt's seed.
+    draw: Mapped[str] = mapped_column(String(20), default="pool", server_default="pool")
+    balance_difficulty: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # [[category, count], ...]: how many of question_count come from each named category.
+    category_quota: Mapped[list[list[Any]]] = mapped_column(
+        JsonB, default=list, server_default="[]"
+    )
 
     exam: Mapped[Exam] = relationship(back_populates="sections")
 

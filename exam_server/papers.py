@@ -28,7 +28,14 @@ from exam_server.models import (
 )
 from exam_server.protocol import Answer, Change, Doubt
 from exam_server.seq import Clock
-from question_bank.assembly import option_order, question_order
+from question_bank.assembly import (
+    Blueprint,
+    ItemRef,
+    SectionPlan,
+    draw_questions,
+    option_order,
+    question_order,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,18 +168,9 @@ async def open_attempt(
             select(ExamSection).where(ExamSection.exam_id == exam.id).order_by(ExamSection.position)
         )
     )
-    pool_rows = (
-        await db.execute(
-            select(ExamQuestion.section_id, ExamQuestion.question_id)
-            .join(ExamSection, ExamSection.id == ExamQuestion.section_id)
-            .where(ExamSection.exam_id == exam.id)
-            .order_by(ExamQuestion.position)
-        )
-    ).all()
-    ids_by_section = [
-        [qid for sid, qid in pool_rows if sid == sec.id][: sec.question_count] for sec in sections
-    ]
+    pools = await section_pools(db, exam.id)
     seed = secrets.token_hex(16)
+    ids_by_section = paper_ids(sections, pools, seed, exam_seed=f"exam:{exam.id}")
     order = question_order(ids_by_section, seed, shuffle=exam.shuffle_questions)
     questions = {q.id: q for q in await db.scalars(select(Question).where(Question.id.in_(order)))}
     option_orders = []
@@ -224,6 +222,53 @@ async def open_attempt(
     )
     assert attempt is not None
     return attempt
+
+
+async def section_pools(db: AsyncSession, exam_id: int) -> dict[int, list[ItemRef]]:
+    """Each section's pool in the committee's order, with what a blueprint draw needs."""
+    rows = await db.execute(
+        select(ExamQuestion.section_id, ExamSection.code, Question.id, Question.category,
+               Question.difficulty)
+        .join(ExamSection, ExamSection.id == ExamQuestion.section_id)
+        .join(Question, Question.id == ExamQuestion.question_id)
+        .where(ExamSection.exam_id == exam_id)
+        .order_by(ExamQuestion.section_id, ExamQuestion.position)
+    )  # fmt: skip
+    pools: dict[int, list[ItemRef]] = {}
+    for section_id, code, qid, category, difficulty in rows:
+        pools.setdefault(section_id, []).append(ItemRef(qid, code, category, difficulty))
+    return pools
+
+
+def section_plan(section: ExamSection) -> SectionPlan:
+    return SectionPlan(
+        name=section.name,
+        code=section.code,
+        count=section.question_count,
+        categories=tuple((str(c), int(n)) for c, n in section.category_quota or ()),
+        same_for_everybody=section.draw == "same",
+        balance_difficulty=section.balance_difficulty,
+    )
+
+
+def paper_ids(
+    sections: list[ExamSection], pools: dict[int, list[ItemRef]], seed: str, *, exam_seed: str
+) -> list[list[int]]:
+    """Question ids per section for one candidate; ValueError when a pool cannot fill it.
+
+    A 'pool' section takes its pool in order; the others draw by blueprint, either once for
+    the whole exam ('same', from ``exam_seed``) or per candidate (from the attempt's seed).
+    """
+    papers: list[list[int]] = []
+    for section in sections:
+        pool = pools.get(section.id, [])
+        if section.draw == "pool":
+            papers.append([ref.id for ref in pool][: section.question_count])
+            continue
+        # One blueprint per section, labelled by its code, so two sections never share a draw.
+        blueprint = Blueprint((section_plan(section),), exam_seed=f"{exam_seed}:{section.code}")
+        papers.extend(draw_questions(pool, blueprint, f"{seed}:{section.code}"))
+    return papers
 
 
 async def checkpoint_from_db(db: AsyncSession, attempt: Attempt) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from exam_server.staff.rendering import LOCAL_TZ
@@ -110,6 +110,37 @@ class SectionValues:
     minutes: int | None
     scoring: dict[str, Any]
     pass_mark: float | None
+    draw: str = "pool"
+    balance_difficulty: bool = False
+    category_quota: list[list[Any]] = field(default_factory=list)
+
+
+DRAWS = {
+    "pool": ("Soal pada kumpulan, berurutan", "The pool's questions, in order"),
+    "same": ("Undian acak, sama untuk semua peserta", "A random draw, the same for everybody"),
+    "per_candidate": ("Undian acak per peserta", "A random draw per candidate"),
+}
+
+
+def category_quota(text: str, count: int) -> list[list[Any]]:
+    """'Pancasila=10; UUD 1945=5' as [["Pancasila", 10], ["UUD 1945", 5]]."""
+    quota: list[list[Any]] = []
+    for part in (p.strip() for p in re.split(r"[;\n]", text)):
+        if not part:
+            continue
+        name, _, number = part.rpartition("=")
+        if not name.strip() or not number.strip().isdigit() or int(number) < 1:
+            raise FormError(
+                f"Kuota kategori '{part}' harus berbentuk Kategori=jumlah.",
+                f"The category quota '{part}' must read Category=count.",
+            )
+        quota.append([name.strip(), int(number)])
+    if sum(n for _, n in quota) > count:
+        raise FormError(
+            "Jumlah kuota kategori melebihi jumlah soal bagian.",
+            "The category quotas add up to more than the section's question count.",
+        )
+    return quota
 
 
 def section_values(form: Mapping[str, Any], shared_clock: bool) -> SectionValues:
@@ -143,6 +174,16 @@ def section_values(form: Mapping[str, Any], shared_clock: bool) -> SectionValues
             raise FormError("Poin salah negatif: pilih model 'negative'.",
                             "Negative points for wrong: choose the 'negative' model.")  # fmt: skip
     pass_mark = _number(form, "pass_mark", ("Nilai ambang", "Pass mark"), low=0)
+    draw = _str(form, "draw") or "pool"
+    if draw not in DRAWS:
+        raise FormError("Cara pengambilan soal tidak dikenal.", "Unknown way of drawing questions.")
+    quota = category_quota(_str(form, "category_quota"), int(count or 0))
+    if draw == "pool" and (quota or form.get("balance_difficulty") == "1"):
+        raise FormError(
+            "Kuota kategori dan sebaran kesulitan berlaku untuk undian acak saja.",
+            "Category quotas and difficulty balance apply to a random draw only.",
+        )
     return SectionValues(
-        code, name, int(count or 0), None if minutes is None else int(minutes), scoring, pass_mark
-    )  # type: ignore[arg-type]
+        code, name, int(count or 0), None if minutes is None else int(minutes), scoring, pass_mark,
+        draw=draw, balance_difficulty=form.get("balance_difficulty") == "1", category_quota=quota,
+    )  # type: ignore[arg-type]  # fmt: skip

@@ -18,9 +18,11 @@ from exam_server.models import (
     ExamSession,
     Question,
 )
+from exam_server.papers import paper_ids, section_pools
 from exam_server.staff.audit import changed, record, snapshot
 from exam_server.staff.auth import Staff, page, services_of
 from exam_server.staff.exam_forms import (
+    DRAWS,
     RELEASES,
     SCORING_MODELS,
     FormError,
@@ -29,10 +31,12 @@ from exam_server.staff.exam_forms import (
 )
 from exam_server.staff.pages_bank import bank_counts
 from exam_server.staff.rendering import error_page, flash, redirect, render, request_lang
+from question_bank.assembly import ItemRef
 
 EXAM_FIELDS = ("code", "title", "shared_minutes", "results_release", "release_at", "total_pass_mark",
                "shuffle_questions", "shuffle_options", "rules_id", "rules_en")  # fmt: skip
-SECTION_FIELDS = ("code", "name", "question_count", "minutes", "scoring", "pass_mark")
+SECTION_FIELDS = ("code", "name", "question_count", "minutes", "scoring", "pass_mark", "draw",
+                  "balance_difficulty", "category_quota")  # fmt: skip
 
 
 @page("exams.edit")
@@ -80,13 +84,7 @@ async def _exam_page(request: Request, staff: Staff, exam_id: int, error: str = 
                 .order_by(ExamSection.position)
             )
         )
-        pools = dict(
-            (await db.execute(
-                select(ExamQuestion.section_id, func.count())
-                .where(ExamQuestion.section_id.in_([s.id for s in sections]))
-                .group_by(ExamQuestion.section_id)
-            )).all()
-        )  # fmt: skip
+        pool_refs = await section_pools(db, exam_id)
         bank = await bank_counts(db)
         sessions = list(
             await db.scalars(
@@ -95,11 +93,33 @@ async def _exam_page(request: Request, staff: Staff, exam_id: int, error: str = 
                 .order_by(ExamSession.starts_at)
             )
         )
+    pools = {section_id: len(refs) for section_id, refs in pool_refs.items()}
     return await render(
         request, staff, "exam_edit.html", status_code=400 if error else 200,
-        exam=exam, sections=sections, pools=pools, bank=bank, sessions=sessions, error=error,
+        exam=exam, sections=sections, pools=pools, draws=DRAWS,
+        draw_problems=_draw_problems(sections, pool_refs, request_lang(request)), bank=bank, sessions=sessions, error=error,
         releases=RELEASES, models=SCORING_MODELS,
     )  # fmt: skip
+
+
+def _draw_problems(
+    sections: list[ExamSection], pools: dict[int, list[ItemRef]], lang: str
+) -> dict[int, str]:
+    """Why a section's pool cannot give every candidate a full paper, by section id."""
+    problems = {}
+    for section in sections:
+        try:
+            (ids,) = paper_ids([section], pools, "check", exam_seed="check")
+        except ValueError as exc:
+            problems[section.id] = str(exc).split(" / ")[lang == "en"]
+            continue
+        if len(ids) < section.question_count:
+            problems[section.id] = (
+                f"Kumpulan soal hanya {len(ids)}, kurang dari {section.question_count} per peserta."
+                if lang == "id"
+                else f"The pool holds only {len(ids)}, fewer than {section.question_count} per candidate."
+            )
+    return problems
 
 
 @page("exams.edit")
