@@ -19,7 +19,7 @@ from exam_server.bank_store import item_from_question, save_items
 from exam_server.models import Question, QuestionImage
 from exam_server.settings import Settings
 
-FORMATS = ["csv", "xlsx", "moodle_xml", "gift", "aiken", "qti"]
+FORMATS = ["csv", "xlsx", "moodle_xml", "gift", "aiken", "qti", "tcexam"]
 
 
 def _problem_json(problem: Any) -> dict[str, Any]:
@@ -133,7 +133,7 @@ def register(sub: Any) -> None:
         dest="questions_command", required=True
     )
     p = questions.add_parser(
-        "import", help="import a CSV, XLSX, Moodle XML, GIFT, Aiken or QTI file, all or nothing"
+        "import", help="import a CSV, XLSX, Moodle XML, GIFT, Aiken, QTI or TCExam file, all or nothing"
     )
     p.add_argument("file")
     p.add_argument(

@@ -6,7 +6,7 @@ import io
 import re
 import zipfile
 
-FORMATS = ("csv", "xlsx", "moodle_xml", "gift", "aiken", "qti")
+FORMATS = ("csv", "xlsx", "moodle_xml", "gift", "aiken", "qti", "tcexam")
 
 _BY_EXTENSION = {".csv": "csv", ".xlsx": "xlsx", ".gift": "gift", ".aiken": "aiken", ".zip": "qti"}
 _AIKEN_ANSWER = re.compile(r"^\s*ANSWER\s*:\s*[A-Za-z]\s*$", re.M)
@@ -29,6 +29,8 @@ def _sniff_xml(data: bytes) -> str | None:
     root = _xml_root(data)
     if root == "quiz":
         return "moodle_xml"
+    if root == "tcexamquestions":
+        return "tcexam"
     if root in _QTI_ROOTS or b"imsqti" in data[:4096] or (root and root.startswith("qti-")):
         return "qti"  # the QTI reader then says precisely what is wrong with it
     return None
@@ -55,7 +57,7 @@ def detect_format(filename: str, data: bytes) -> str:
         if found:
             return found
         if extension == ".xml":
-            raise UnknownFormat(f"XML root <{_xml_root(stripped)}> is neither Moodle nor QTI")
+            raise UnknownFormat(f"XML root <{_xml_root(stripped)}> is not Moodle, QTI or TCExam")
     text = stripped[:65536].decode("utf-8", "replace")
     if _AIKEN_ANSWER.search(text):
         return "aiken"

@@ -16,7 +16,8 @@ from question_bank.items import Item
 from question_bank.problems import ImportProblem, ImportReport
 from question_bank.validation import Finding, item_findings
 
-TEXT_FORMATS = {"csv", "gift", "aiken", "moodle_xml"}
+TEXT_FORMATS = {"csv", "gift", "aiken", "moodle_xml", "tcexam"}
+_XML_FORMATS = {"moodle_xml", "tcexam"}  # checked as UTF-8, parsed from bytes
 
 
 def _reader(fmt: str) -> Callable[[bytes | str], list[Draft]]:
@@ -37,6 +38,10 @@ def _reader(fmt: str) -> Callable[[bytes | str], list[Draft]]:
         from question_bank.moodle_xml import read_moodle_xml
 
         return read_moodle_xml  # type: ignore[return-value]
+    if fmt == "tcexam":
+        from question_bank.tcexam import read_tcexam
+
+        return read_tcexam  # type: ignore[return-value]
     from question_bank.qti import read_qti
 
     return read_qti  # type: ignore[return-value]
@@ -81,7 +86,7 @@ def _parse(
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise FileProblem(("not_utf8", {"position": exc.start})) from None
-        payload = text if fmt != "moodle_xml" else data
+        payload = data if fmt in _XML_FORMATS else text
     drafts = _reader(fmt)(payload)
     _collect(report, drafts, skip_unsupported)
 

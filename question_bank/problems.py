@@ -164,6 +164,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ignored the text '{text}' after the answer block.",
     ),
     # Moodle XML and QTI
+    "not_tcexam": (
+        "Akar XML bukan <tcexamquestions>; ini bukan ekspor soal TCExam.",
+        "The XML root is not <tcexamquestions>; this is not a TCExam question export.",
+    ),
+    "tcexam_disabled": (
+        "Soal ini nonaktif di TCExam dan tidak diimpor.",
+        "This question is disabled in TCExam and was not imported.",
+    ),
     "not_moodle": (
         "Akar XML bukan <quiz>; ini bukan berkas Moodle XML.",
         "The XML root is not <quiz>; this is not a Moodle XML file.",
