@@ -133,7 +133,8 @@ def register(sub: Any) -> None:
         dest="questions_command", required=True
     )
     p = questions.add_parser(
-        "import", help="import a CSV, XLSX, Moodle XML, GIFT, Aiken, QTI or TCExam file, all or nothing"
+        "import",
+        help="import a CSV, XLSX, Moodle XML, GIFT, Aiken, QTI or TCExam file, all or nothing",
     )
     p.add_argument("file")
     p.add_argument(

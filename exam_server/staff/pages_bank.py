@@ -53,7 +53,7 @@ def _problem(p: Any, lang: str) -> dict[str, Any]:
 async def bank_page(request: Request, staff: Staff) -> Response:
     async with services_of(request).sessions() as db:
         bank = await bank_counts(db)
-    return await render(request, staff, "bank.html", bank=bank, report=None, saved=None)
+    return await render(request, staff, "bank.html", bank=bank, report=None, saved=None, notes=[])
 
 
 @page("bank.edit")
@@ -62,8 +62,12 @@ async def bank_import(request: Request, staff: Staff) -> Response:
     if not isinstance(upload, UploadFile) or not upload.filename:
         return error_page(request, staff, 400, "Pilih berkas soal.", "Choose a question file.")
     data = await upload.read()
-    fmt = str(request.state.form.get("format", "")) or None
-    report = await run_in_threadpool(parse_bank, data, upload.filename, fmt)
+    form = request.state.form
+    fmt = str(form.get("format", "")) or None
+    skip = form.get("skip_unsupported") == "1"
+    report = await run_in_threadpool(
+        lambda: parse_bank(data, upload.filename or "", fmt, skip_unsupported=skip)
+    )
     saved = None
     if report.ok and request.state.form.get("dry_run") != "1":
         async with services_of(request).sessions() as db, db.begin():
@@ -77,6 +81,7 @@ async def bank_import(request: Request, staff: Staff) -> Response:
     return await render(
         request, staff, "bank.html", status_code=200 if report.ok else 400,
         bank=bank, report=report, errors=[_problem(p, request_lang(request)) for p in report.errors],
+        notes=[_problem(p, request_lang(request)) for p in [*report.warnings, *report.skipped]],
         saved=saved, filename=upload.filename,
     )  # fmt: skip
 

@@ -66,3 +66,29 @@ async def test_the_bank_exports_and_the_export_imports_as_nothing_new(panitia, s
     assert again.status_code == 200 and "0 soal diimpor" in again.text
     assert (await panitia.get("/panitia/bank/ekspor.qti")).content[:2] == b"PK"
     assert (await panitia.get("/panitia/bank/ekspor.doc")).status_code == 404
+
+
+async def test_other_question_types_can_be_left_out_instead_of_refusing_the_file(
+    panitia, services
+) -> None:  # type: ignore[no-untyped-def]
+    import secrets
+
+    tag = secrets.token_hex(4)
+    gift = (
+        f"::Ibu kota {tag}:: Ibu kota provinsi Bali ({tag}) adalah {{=Denpasar ~Singaraja ~Tabanan}}\n\n"
+        f"::Esai {tag}:: Jelaskan arti gotong royong ({tag}). {{}}\n"
+    ).encode()
+    files = {"file": ("soal.gift", gift, "text/plain")}
+    refused = await panitia.http.post(
+        "/panitia/bank/impor", data={"csrf": panitia.csrf}, files=files
+    )
+    assert refused.status_code == 400 and "ditolak seluruhnya" in refused.text
+    before = await count(services)
+    resp = await panitia.http.post(
+        "/panitia/bank/impor", data={"csrf": panitia.csrf, "skip_unsupported": "1"}, files=files
+    )
+    assert resp.status_code == 200 and "1 soal diimpor" in resp.text
+    assert (
+        f"Esai {tag}" in resp.text and "dilewati" in resp.text
+    )  # the committee sees what stayed out
+    assert await count(services) == before + 1
