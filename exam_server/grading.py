@@ -78,6 +78,7 @@ async def grade_attempt(db: AsyncSession, attempt_id: int, now: dt.datetime) -> 
     answers = final_answers([tuple(r) for r in log])
     # National rule: ties are broken by the last section first (TKP, then TIU, then TWK).
     rules = {sec.code: rule_from_section(sec, len(sections) - i) for i, sec in enumerate(sections)}
+    scoring = {sec.code: dict(sec.scoring or {}) for sec in sections}
     scored_sections = []
     items_out = []
     for layout in attempt.sections:
@@ -113,6 +114,7 @@ async def grade_attempt(db: AsyncSession, attempt_id: int, now: dt.datetime) -> 
             "blank": s.blank,
             "passed": s.passed,
             "pass_mark": rules[s.code].pass_mark,
+            "scoring": scoring[s.code],  # the rule as applied, for the slip's explanation
             "reason_id": s.reason_id,
             "reason_en": s.reason_en,
         }
@@ -127,6 +129,11 @@ async def grade_attempt(db: AsyncSession, attempt_id: int, now: dt.datetime) -> 
         "blank": sum(s.blank for s in total.sections),
         "passed": total.passed,
         "sections": section_rows,
+        "total_pass_mark": exam.total_pass_mark,
+        "failed_rules": [
+            {"id": id_text, "en": en_text}
+            for id_text, en_text in zip(total.failed_rules, total.failed_rules_en, strict=True)
+        ],
         "graded_at": now,
     }
     stmt = insert(Result).values(
@@ -161,6 +168,7 @@ def result_message(result: Result) -> dict[str, Any]:
                     "points",
                     "max_points",
                     "passed",
+                    "pass_mark",
                     "reason_id",
                     "reason_en",
                 )
@@ -169,6 +177,10 @@ def result_message(result: Result) -> dict[str, Any]:
         ],
         "total": result.total,
         "max_total": result.max_total,
+        "total_pass_mark": result.total_pass_mark,
         "passed": result.passed,
+        # Every rule that failed, the total's included: what the result page explains.
+        "reasons_id": [r["id"] for r in result.failed_rules or []],
+        "reasons_en": [r["en"] for r in result.failed_rules or []],
         "verify_code": result.verify_code,
     }

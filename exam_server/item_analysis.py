@@ -55,6 +55,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "the item was not on any paper in the upper or lower group",
     ),
     "too_few_items": ("bagian berisi kurang dari 2 soal", "the section has fewer than two items"),
+    "different_papers": (
+        "setiap peserta mengundi soal sendiri, jadi tidak ada satu set soal bersama",
+        "each candidate drew their own questions, so there is no shared set of items",
+    ),
     "too_few_complete_rows": (
         "kurang dari 2 peserta mendapat semua soal bagian ini",
         "fewer than two candidates had every item of the section",

@@ -236,6 +236,12 @@ class Result(Base):
     passed: Mapped[bool | None] = mapped_column(Boolean)
     # Per section: [{"code", "name", "points", "max_points", "correct", "wrong", "blank", ...}]
     sections: Mapped[list[dict[str, Any]]] = mapped_column(JsonB)
+    # As graded: the total's pass mark and every rule that failed ([{"id": ..., "en": ...}]),
+    # so a slip explains the result it shows even after the exam's settings change.
+    total_pass_mark: Mapped[float | None] = mapped_column(Float)
+    failed_rules: Mapped[list[dict[str, str]]] = mapped_column(
+        JsonB, default=list, server_default="[]"
+    )
     verify_code: Mapped[str] = mapped_column(String(64), unique=True)
     graded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 

@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exam_server.bank_store import item_from_question
 from exam_server.grading import rule_from_section
 from exam_server.item_analysis import (
+    REASONS,
     ItemStats,
+    Reliability,
     Response,
     analyse_items,
     analysis_rows,
@@ -62,6 +64,7 @@ class SectionAnalysis:
     reliability: float | None  # KR-20 for right/wrong sections, alpha for weighted ones
     reliability_name: str
     items: list[ItemRow]
+    reliability_reason: tuple[str, str] | None = None  # why it is missing, (id, en)
 
 
 def _choice(value: Any) -> tuple[str, ...]:
@@ -118,7 +121,13 @@ async def analyse_exam(db: AsyncSession, exam_id: int) -> list[SectionAnalysis]:
             str(q): list(items[q].correct_ids) for q in qids if not (weighted or items[q].weighted)
         }
         stats = analyse_items(matrix, options, tops, keys=keys)
-        rel = section_reliability(matrix, list(options), weighted)
+        # Reliability needs one set of items that everybody answered: the questions that
+        # were on the papers (a pool can be larger than a paper), unless each candidate
+        # drew a paper of their own.
+        on_papers = [q for q in options if any(q in row for row in matrix)]
+        rel = section_reliability(matrix, on_papers, weighted)
+        if sec.draw == "per_candidate":
+            rel = Reliability(rel.method, None, len(on_papers), 0, "different_papers")
         rows = [
             ItemRow(
                 section=sec.code,
@@ -139,6 +148,7 @@ async def analyse_exam(db: AsyncSession, exam_id: int) -> list[SectionAnalysis]:
                 reliability=rel.value,
                 reliability_name=rel.method,
                 items=rows,
+                reliability_reason=REASONS.get(rel.reason or "") if rel.value is None else None,
             )
         )
     return out

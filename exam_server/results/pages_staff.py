@@ -104,7 +104,7 @@ async def exam_results(request: Request, staff: Staff) -> Response:
     lang = request_lang(request)
     shown: list[dict[str, Any]] = [
         {"row": r, "status": row_status(r), "status_text": STATUS_TEXT[row_status(r)][lang == "en"],
-         "points": section_points(r.sections), "reasons": reasons(r.sections, lang)}
+         "points": section_points(r.sections), "reasons": reasons(r.failed_rules, lang)}
         for r in rows[:PAGE_ROWS]
     ]  # fmt: skip
     query = "&".join(f"{k}={v}" for k, v in (("session", session_id), ("unit", unit)) if v)

@@ -50,21 +50,17 @@ class Slip:
     passed: bool | None
     sections: list[SlipSection] = field(default_factory=list)
 
+    # Every rule that failed, as graded (the total's included), in each language.
+    failed_id: list[str] = field(default_factory=list)
+    failed_en: list[str] = field(default_factory=list)
+
     @property
     def reasons_id(self) -> list[str]:
-        out = [s.reason_id for s in self.sections if s.reason_id]
-        if self.total_pass_mark is not None and self.total < self.total_pass_mark:
-            out.append(
-                f"Total {fmt(self.total)}, di bawah ambang batas {fmt(self.total_pass_mark)}"
-            )
-        return out
+        return list(self.failed_id)
 
     @property
     def reasons_en(self) -> list[str]:
-        out = [s.reason_en for s in self.sections if s.reason_en]
-        if self.total_pass_mark is not None and self.total < self.total_pass_mark:
-            out.append(f"Total {fmt(self.total)}, below the pass mark {fmt(self.total_pass_mark)}")
-        return out
+        return list(self.failed_en)
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -137,10 +133,14 @@ def describe_rule(scoring: dict[str, Any] | None) -> tuple[str, str]:
 def slip_sections(
     stored: list[dict[str, Any]], scoring_by_code: dict[str, dict[str, Any]]
 ) -> list[SlipSection]:
-    """``results.sections`` as grading wrote them, with each section's rule in words."""
+    """``results.sections`` as grading wrote them, with each section's rule in words.
+
+    The rule is the one stored at grading time; ``scoring_by_code`` (the exam as it reads
+    now) only fills in for results graded before rules were stored with them.
+    """
     out = []
     for s in stored:
-        rule_id, rule_en = describe_rule(scoring_by_code.get(s["code"]))
+        rule_id, rule_en = describe_rule(s.get("scoring") or scoring_by_code.get(s["code"]))
         out.append(
             SlipSection(
                 code=s["code"],

@@ -98,7 +98,7 @@ WITH graded AS (
 )
 SELECT g.rank, c.participant_no, c.nik, c.name, c.unit, s.name AS session_name,
        seats.attempt_id, seats.status, seats.submitted_at,
-       r.total, r.max_total, r.passed, r.sections, r.correct, r.wrong, r.blank
+       r.total, r.max_total, r.passed, r.sections, r.failed_rules, r.correct, r.wrong, r.blank
 FROM seats
 JOIN candidates c ON c.id = seats.candidate_id
 JOIN exam_sessions s ON s.id = seats.session_id
@@ -132,9 +132,10 @@ def section_points(sections: Any) -> dict[str, float]:
     return {s["code"]: float(s["points"]) for s in sections or []}
 
 
-def reasons(sections: Any, lang: str) -> str:
-    key = "reason_en" if lang == "en" else "reason_id"
-    return "; ".join(s[key] for s in sections or [] if s.get(key))
+def reasons(failed_rules: Any, lang: str) -> str:
+    """Every rule the result failed, as graded (sections and the total), in one cell."""
+    key = "en" if lang == "en" else "id"
+    return "; ".join(r[key] for r in failed_rules or [] if r.get(key))
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,6 @@ class Columns:
             row.wrong,
             row.blank,
             STATUS_TEXT[status][self.lang == "en"],
-            reasons(row.sections, self.lang),
+            reasons(row.failed_rules, self.lang),
             local(submitted, "%Y-%m-%d %H:%M:%S"),
         ]

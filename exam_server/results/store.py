@@ -41,9 +41,11 @@ async def _slip_for(db: AsyncSession, result: Result, attempt: Attempt) -> Slip:
         graded_at=result.graded_at,
         total=result.total,
         max_total=result.max_total,
-        total_pass_mark=exam.total_pass_mark,
+        total_pass_mark=result.total_pass_mark,
         passed=result.passed,
         sections=slip_sections(result.sections, scoring),
+        failed_id=[r["id"] for r in result.failed_rules or []],
+        failed_en=[r["en"] for r in result.failed_rules or []],
     )
 
 

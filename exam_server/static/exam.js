@@ -580,22 +580,24 @@
       var tr = document.createElement('tr');
       tr.innerHTML = '<th></th><td></td>';
       tr.firstChild.textContent = s.code + ' · ' + s.name;
-      tr.lastChild.textContent = s.points + ' / ' + s.max_points;
+      tr.lastChild.textContent = s.points + ' / ' + s.max_points +
+        (s.pass_mark !== null && s.pass_mark !== undefined ? ' (' + t('pass_mark_short') + ' ' + s.pass_mark + ')' : '');
       rows.appendChild(tr);
     });
     var total = document.createElement('tr');
     total.innerHTML = '<th></th><td></td>';
     total.firstChild.textContent = t('total');
-    total.lastChild.textContent = r.total + ' / ' + r.max_total;
+    total.lastChild.textContent = r.total + ' / ' + r.max_total +
+      (r.total_pass_mark !== null && r.total_pass_mark !== undefined ? ' (' + t('pass_mark_short') + ' ' + r.total_pass_mark + ')' : '');
     rows.appendChild(total);
     $('result-verdict').textContent = r.passed ? t('passed') : t('failed');
     $('result-verdict').className = 'verdict ' + (r.passed ? 'ok' : 'bad');
     var reasons = $('result-reasons');
     reasons.textContent = '';
-    r.sections.forEach(function (s) {
-      var why = LANG === 'en' ? s.reason_en : s.reason_id;
-      if (why) { var li = document.createElement('li'); li.textContent = why; reasons.appendChild(li); }
+    ((LANG === 'en' ? r.reasons_en : r.reasons_id) || []).forEach(function (why) {
+      var li = document.createElement('li'); li.textContent = why; reasons.appendChild(li);
     });
+    $('slip-token').value = session.token;
     $('result-code').textContent = r.verify_code;
     $('result-code').href = '/verify?code=' + encodeURIComponent(r.verify_code);
     $('result').hidden = false;

@@ -58,6 +58,16 @@ def test_a_candidate_takes_the_whole_exam_from_login_to_result(
     assert page.locator("#result-code").inner_text().count("-") == 3
     page.screenshot(path=str(SHOTS / "result.png"), full_page=True)
     assert len(server_answers(db_engine, redis_client, candidate.participant_no)) == n - 1
+    code = page.locator("#result-code").inner_text()
+    assert "ambang" in page.locator("#result-rows").inner_text()  # each mark is shown
+    # The full slip opens from the result, and anyone can check the code on /verify.
+    with page.expect_popup() as popup:
+        page.click("#slip-form button")
+    slip = popup.value
+    slip.wait_for_load_state()
+    assert code in slip.content() and candidate.name in slip.content()
+    slip.goto(live_server.url + "/verify?code=" + code)
+    assert code in slip.content() and candidate.participant_no in slip.content()
     # Exam rooms may have no internet beyond our server: nothing comes from anywhere else.
     assert fetched and all(url.startswith(live_server.url + "/") for url in fetched), fetched
 

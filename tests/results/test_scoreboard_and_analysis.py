@@ -102,3 +102,45 @@ async def test_item_analysis_flags_a_question_whose_key_looks_wrong(
     assert "negative discrimination" in by_id[built.question_ids[0]][9]
     assert by_id[built.question_ids[0]][6] < 0  # point-biserial
     assert by_id[built.question_ids[6]][3] == "bobot"
+
+
+async def test_reliability_uses_the_questions_on_the_papers_and_says_why_a_draw_has_none(
+    db_engine, services: Services, viewer: StaffClient
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select, update
+    from sqlalchemy.orm import Session
+
+    from exam_server.bank_store import row_values
+    from exam_server.models import ExamQuestion, ExamSection, Question
+    from exam_server.results.analysis import analyse_exam
+    from question_bank.items import Item, ItemKind, Option
+
+    built = build_exam(db_engine)
+    for i, answers in enumerate(
+        [["A", "A", "A"], ["A", "A", "B"], ["A", "B", "B"], ["B", "B", "B"], ["A", "A", "A"]]
+    ):
+        add_candidate(db_engine, built, f"Rel {i}", [*answers, "A", "A", "A", "A", "A"])
+    # A spare question in TWK's pool that no paper drew: it must not empty the statistic.
+    spare = Item(ItemKind.SINGLE, f"<p>cadangan {built.exam_id}</p>",
+                 (Option("A", "<p>a</p>", 1.0), Option("B", "<p>b</p>", 0.0)))  # fmt: skip
+    with Session(db_engine) as db, db.begin():
+        question = Question(**row_values(spare))
+        db.add(question)
+        db.flush()
+        twk = db.scalar(select(ExamSection).where(ExamSection.exam_id == built.exam_id,
+                                                  ExamSection.code == "TWK"))  # fmt: skip
+        assert twk is not None
+        twk_id = twk.id
+        db.add(ExamQuestion(section_id=twk_id, question_id=question.id, position=99))
+    await grade_all(services, built)
+    async with services.sessions() as db:
+        twk_stats = (await analyse_exam(db, built.exam_id))[0]
+    assert twk_stats.code == "TWK" and twk_stats.reliability is not None
+    # By hand for the five rows above: p = (.8, .6, .4), so the sum of pq is .64; totals
+    # 3, 2, 1, 0, 3 have population variance 1.36; KR-20 = 3/2 (1 - .64/1.36) = .7941.
+    assert round(twk_stats.reliability, 4) == 0.7941
+
+    with Session(db_engine) as db, db.begin():
+        db.execute(update(ExamSection).where(ExamSection.id == twk_id).values(draw="per_candidate"))
+    page = await viewer.get(f"/panitia/hasil/ujian/{built.exam_id}/analisis")
+    assert "setiap peserta mengundi soal sendiri" in page.text
