@@ -34,6 +34,7 @@ class Row:
     state: str  # a key of STATES
     logged_in_at: dt.datetime | None
     submitted_at: dt.datetime | None
+    session_id: int = 0  # names repeat ("Sesi 1" on two days): count by id
 
 
 def state_of(attempt_status: str | None, session_ends_at: dt.datetime, now: dt.datetime) -> str:
@@ -76,6 +77,7 @@ async def rows_for(db: AsyncSession, session_ids: Sequence[int]) -> list[Row]:
             state_of(a.status if a else None, s.ends_at, now),
             a.created_at if a else None,
             a.submitted_at if a else None,
+            s.id,
         )
         for c, s, a in result
     ]

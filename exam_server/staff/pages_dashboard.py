@@ -56,7 +56,7 @@ async def exam_dashboard(request: Request, staff: Staff) -> Response:
     exam, sessions, rows = await _exam_rows(request, staff)
     if exam is None:
         return error_page(request, staff, 404, "Ujian tidak ada.", "No such exam.")
-    per_session = [(s, counts([r for r in rows if r.session == s.name])) for s in sessions]
+    per_session = [(s, counts([r for r in rows if r.session_id == s.id])) for s in sessions]
     return await render(request, staff, "dashboard.html", title=f"{exam.code} · {exam.title}",
                         totals=counts(rows), per_session=per_session, rows=None, states=STATES,
                         csv_url=f"/panitia/dasbor/ujian/{exam.id}.csv")  # fmt: skip

@@ -106,3 +106,27 @@ async def test_a_proctor_cannot_see_exam_dashboards_or_export(
     assert (await proctor.get(f"/panitia/dasbor/ujian/{exam_id}")).status_code == 403
     assert (await proctor.get(f"/panitia/dasbor/sesi/{session_id}")).status_code == 403
     assert (await proctor.get(f"/panitia/dasbor/ujian/{exam_id}.csv")).status_code == 403
+
+
+async def test_two_sessions_with_the_same_name_are_counted_apart(
+    panitia: StaffClient, services
+) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    exam_id = await exam_with_questions(panitia, services)
+    first = await make_session(panitia, exam_id, "Sesi 1")
+    second = await make_session(panitia, exam_id, "Sesi 1")  # the same name, another room or day
+    niks = [new_nik() for _ in range(3)]
+    await import_candidates(
+        panitia, [(n, f"Kembar Sesi {i}", "Dinas Sesi") for i, n in enumerate(niks)]
+    )
+    await panitia.post(f"/panitia/sesi/{first}/tambah", {"numbers": niks[0]})
+    await panitia.post(f"/panitia/sesi/{second}/tambah", {"numbers": " ".join(niks[1:])})
+    page = await panitia.get(f"/panitia/dasbor/ujian/{exam_id}")
+    scheduled = {
+        int(sid): int(n)
+        for sid, n in re.findall(
+            r'/dasbor/sesi/(\d+)">Sesi 1</a></td><td>[^<]*</td><td>(\d+)</td>', page.text
+        )
+    }
+    assert scheduled == {first: 1, second: 2}
