@@ -236,6 +236,11 @@ async def check_login(request: Request, username: str, password: str) -> StaffUs
         ok = await passwords.verify(user.password_hash if user else None, password)
         if user is None or not user.active:
             return "bad"
+        # The slow hash ran unlocked; the counters are re-read under a row lock, so wrong
+        # passwords tried at the same moment each count (none overwrites another).
+        await db.refresh(user, with_for_update=True)
+        if user.locked_until is not None and user.locked_until > now:
+            return "locked"
         if not ok:
             user.failed_logins += 1
             if user.failed_logins >= FAILURES_ALLOWED:

@@ -47,6 +47,22 @@ async def test_a_wrong_password_is_refused_and_five_lock_the_account(app, servic
     await http.aclose()
 
 
+async def test_wrong_passwords_tried_at_the_same_moment_all_count(app, services) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    import httpx
+
+    username = await make_staff(services, "panitia")
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    page = await http.get("/panitia/masuk")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    form = {"username": username, "password": "salah-salah", "csrf": token}
+    await asyncio.gather(*(http.post("/panitia/masuk", data=form) for _ in range(5)))
+    resp = await http.post("/panitia/masuk", data={**form, "password": PASSWORD})
+    assert resp.status_code == 401 and "dikunci" in resp.text
+    await http.aclose()
+
+
 async def test_a_login_without_the_csrf_token_is_refused(app, services) -> None:  # type: ignore[no-untyped-def]
     import httpx
 
