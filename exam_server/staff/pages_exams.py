@@ -140,7 +140,10 @@ async def exam_update(request: Request, staff: Staff) -> Response:
             return error_page(request, staff, 404, "Ujian tidak ada.", "No such exam.")
         clash = await db.scalar(select(Exam.id).where(Exam.code == values.code, Exam.id != exam.id))
         if clash:
-            return await _exam_page(request, staff, exam_id, f"Kode {values.code} sudah dipakai.")
+            taken = f"Kode {values.code} sudah dipakai. / The code {values.code} is taken."
+            return await _exam_page(
+                request, staff, exam_id, taken.split(" / ")[request_lang(request) == "en"]
+            )
         old, new = changed(snapshot(exam, EXAM_FIELDS), asdict(values))
         for key, value in asdict(values).items():
             setattr(exam, key, value)
@@ -173,9 +176,9 @@ async def section_save(request: Request, staff: Staff) -> Response:
             )
         )  # fmt: skip
         if clash:
-            return await _exam_page(
-                request, staff, exam_id, f"Kode bagian {values.code} sudah ada."
-            )
+            taken = (f"Kode bagian {values.code} sudah ada. / "
+                     f"The section code {values.code} is already used.")  # fmt: skip
+            return await _exam_page(request, staff, exam_id, taken.split(" / ")[lang == "en"])
         if section_id is None:
             position = await db.scalar(
                 select(func.coalesce(func.max(ExamSection.position) + 1, 0)).where(
