@@ -197,6 +197,16 @@ async def session_update(request: Request, staff: Staff) -> Response:
         if session is None:
             return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
         values["exam_id"] = session.exam_id  # a session never changes exam
+        seated = len(list(await db.scalars(
+            select(SessionCandidate.candidate_id).where(SessionCandidate.session_id == session.id)
+        )))  # fmt: skip
+        if values["capacity"] is not None and values["capacity"] < seated:
+            return await _session_page(
+                request, staff, session_id,
+                f"Kapasitas {values['capacity']} lebih kecil dari {seated} peserta yang sudah terjadwal."
+                if request_lang(request) == "id"
+                else f"A capacity of {values['capacity']} is below the {seated} candidates already scheduled.",
+            )  # fmt: skip
         old, new = changed(snapshot(session, SESSION_FIELDS), values)
         for key, value in values.items():
             setattr(session, key, value)

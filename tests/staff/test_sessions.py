@@ -190,3 +190,27 @@ async def test_a_viewer_cannot_open_or_change_sessions(
     assert (await viewer.get("/panitia/sesi")).status_code == 403
     assert (await viewer.get(f"/panitia/sesi/{session_id}/token")).status_code == 403
     assert (await viewer.post(f"/panitia/ujian/{exam_id}/sebar", {})).status_code == 403
+
+
+async def test_capacity_cannot_drop_below_the_candidates_already_scheduled(
+    panitia: StaffClient, services
+) -> None:  # type: ignore[no-untyped-def]
+    from exam_server.staff.rendering import local
+
+    exam_id = await make_exam(panitia)
+    session_id = await make_session(panitia, exam_id, "Penuh", capacity="5")
+    _, niks = await _unit_of(panitia, 3)
+    assert (
+        await panitia.post(f"/panitia/sesi/{session_id}/tambah", {"numbers": " ".join(niks)})
+    ).status_code == 303
+    async with services.sessions() as db:
+        s = await db.get(ExamSession, session_id)
+    form = {"exam_id": str(exam_id), "name": "Penuh", "room": "Aula", "date": local(s.starts_at, "%Y-%m-%d"),
+            "start": "00:00", "end": "23:59", "token_minutes": "15", "capacity": "2"}  # fmt: skip
+    resp = await panitia.post(f"/panitia/sesi/{session_id}", form)
+    assert resp.status_code == 400 and "lebih kecil dari 3 peserta" in resp.text
+    async with services.sessions() as db:
+        assert (await db.get(ExamSession, session_id)).capacity == 5  # type: ignore[union-attr]
+    assert (
+        await panitia.post(f"/panitia/sesi/{session_id}", {**form, "capacity": "3"})
+    ).status_code == 303
