@@ -92,6 +92,8 @@ class Connection:
                 "type": "time",
                 "remaining_ms": self.clock.remaining_ms(t),
                 "status": self.clock.status(t).value,
+                # Without it a waiting room would take every time message as "starting now".
+                "starts_in_ms": max(0, self.clock.starts_ms - t),
             }
         )
 

@@ -108,6 +108,7 @@ class Settings:
             secret_key=Secret(key),
             token_max_age_s=_int(env, "TKD_TOKEN_MAX_AGE_S", 12 * 3600, 60, 7 * 24 * 3600),
             early_login_s=_int(env, "TKD_EARLY_LOGIN_S", 3600, 0, 24 * 3600),
+            time_broadcast_s=float(_int(env, "TKD_TIME_BROADCAST_S", 30, 1, 300)),
             default_lang=lang,
         )
 

@@ -81,6 +81,8 @@ def start_server(settings: Settings, log_dir: Path, port: int | None = None) -> 
         "REDIS_URL": str(settings.redis_url),
         "TKD_DATA_DIR": str(settings.data_dir),
         "TKD_SECRET_KEY": settings.secret_key_value,
+        # Often, so the browser tests see the periodic `time` messages a waiting room gets.
+        "TKD_TIME_BROADCAST_S": "2",
     }
     log_path = log_dir / f"server-{port}.log"
     cmd = [

@@ -238,7 +238,7 @@
         persist();
         indicator();
         break;
-      case 'time': onTime(msg.status, msg.remaining_ms); break;
+      case 'time': onTime(msg.status, msg.remaining_ms, msg.starts_in_ms); break;
       case 'result': exam.result = msg; if (exam.status === 'submitted') finished(); break;
       case 'notice':
         $('notice').textContent = t('notice') + ': ' + msg.message;
@@ -334,7 +334,8 @@
     $('paused').hidden = status !== 'paused';
     if (status === 'submitted') { finished(); return; }
     if (status === 'waiting') {
-      exam.startsAt = Date.now() + (startsIn || 0);
+      // Only the server's count moves the start; a message without one keeps the last.
+      if (typeof startsIn === 'number') exam.startsAt = Date.now() + startsIn;
       show('v-waiting');
     } else if (!submitting) {
       show('v-exam');
