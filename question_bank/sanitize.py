@@ -64,8 +64,9 @@ def text_to_html(text: str) -> str:
     return clean_html("<br>".join(lines))
 
 
+# As a browser reads tags: "<" straight before the name ("< p >" is text, not a tag).
 _TAG_HINT = re.compile(
-    r"<\s*/?\s*(" + "|".join(sorted(ALLOWED_TAGS, key=len, reverse=True)) + r")\b[^>]*>", re.I
+    r"</?(" + "|".join(sorted(ALLOWED_TAGS, key=len, reverse=True)) + r")\b[^>]*>", re.I
 )
 
 

@@ -88,3 +88,13 @@ def test_bounds_belong_only_to_partial_credit_multiple_answer_rows() -> None:
     ]
     drafts = read_csv(text)
     assert (drafts[2].item.lower_bound, drafts[2].item.upper_bound) == (-0.5, 1.0)  # type: ignore[union-attr]
+
+
+def test_text_that_only_resembles_a_tag_stays_text_through_a_spreadsheet() -> None:
+    from question_bank.items import Item, ItemKind, Option
+
+    item = Item(ItemKind.TRUE_FALSE, "&lt; p &gt; &amp;amp;",
+                (Option("A", "Benar", 1.0, True), Option("B", "Salah", 0.0, True)))  # fmt: skip
+    for fmt in ("csv", "xlsx"):
+        (back,) = parse_bank(export_bank([item], fmt), f"bank.{fmt}").items
+        assert back.stem_html == item.stem_html

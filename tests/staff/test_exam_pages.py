@@ -62,9 +62,9 @@ async def test_a_panitia_builds_an_exam_from_the_bank(panitia: StaffClient, serv
         )
         actions = list(
             await db.scalars(
-                select(AuditEntry.action).where(
-                    AuditEntry.entity == "exam", AuditEntry.entity_id == str(exam_id)
-                )
+                select(AuditEntry.action)
+                .where(AuditEntry.entity == "exam", AuditEntry.entity_id == str(exam_id))
+                .order_by(AuditEntry.id)
             )
         )
     assert len(pool) == 3
