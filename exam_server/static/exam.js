@@ -198,7 +198,13 @@
     retryTimer = setTimeout(connect, delay);
   }
 
-  window.addEventListener('online', function () { retries = 0; if (!ready) connect(); });
+  // A whole room gets its Wi-Fi back at once: spread the reconnects over up to 3 s.
+  window.addEventListener('online', function () {
+    retries = 0;
+    if (ready) return;
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(function () { if (!ready) connect(); }, Math.random() * 3000);
+  });
   window.addEventListener('offline', function () { if (ws) ws.close(); });
 
   function deviceName() {
