@@ -237,6 +237,9 @@
         break;
       case 'ack':
         exam.ackedSeq = Math.max(exam.ackedSeq, msg.seq);
+        // Remembered per change: after a takeover, only these are known to be on the server.
+        local.queue.forEach(function (c) { if (c.seq <= msg.seq) c.acked = true; });
+        persist();
         indicator();
         break;
       case 'durable':
@@ -265,10 +268,14 @@
     exam.doubts = {};
     (st.doubts || []).forEach(function (q) { exam.doubts[q] = true; });
     exam.ackedSeq = st.last_seq;
+    var lost = collided(st);
     // Changes the server already has in PostgreSQL are safe; the rest are resent.
-    local.queue = local.queue.filter(function (c) { return c.seq > st.durable_seq; });
+    local.queue = local.queue.filter(function (c) {
+      return c.seq > st.durable_seq && lost.indexOf(c) < 0;
+    });
     var top = local.queue.reduce(function (m, c) { return Math.max(m, c.seq); }, 0);
     local.nextSeq = Math.max(local.nextSeq, st.last_seq + 1, top + 1);
+    lost.forEach(function (c) { c.seq = local.nextSeq++; local.queue.push(c); });
     persist();
     if (st.status !== 'submitted') {
       local.queue.forEach(function (c) {
@@ -283,6 +290,25 @@
       renderQuestion();
     }
     indicator();
+  }
+
+  // A change kept here but never acknowledged, at a seq the server already has: its ack
+  // was lost, or another phone used the same seq while this one was offline. If the
+  // server's state does not show it (and no newer change here replaces it), it was the
+  // other phone's seq: the change gets a new one, so it is resent instead of dropped.
+  function collided(st) {
+    var newest = {};
+    local.queue.forEach(function (c) { if (c.type !== 'submit') newest[c.type + ':' + c.q] = c; });
+    var doubts = {};
+    (st.doubts || []).forEach(function (q) { doubts[q] = true; });
+    return local.queue.filter(function (c) {
+      if (c.acked || c.seq > st.last_seq || newest[c.type + ':' + c.q] !== c) return false;
+      if (c.type === 'answer') {
+        var have = (st.answers || {})[c.q];
+        return JSON.stringify(have === undefined ? null : have) !== JSON.stringify(c.choice);
+      }
+      return c.type === 'doubt' && !!doubts[c.q] !== !!c.on;
+    });
   }
 
   function onError(err) {

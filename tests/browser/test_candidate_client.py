@@ -159,6 +159,35 @@ def test_a_second_phone_takes_over_and_the_first_is_told(browser, live_server, c
         second.close()
 
 
+def test_changes_kept_offline_on_one_phone_survive_another_phone_using_the_same_seq(
+    browser, live_server, candidate, db_engine, redis_client
+) -> None:  # type: ignore[no-untyped-def]
+    first = browser.new_context(viewport={"width": 360, "height": 740})
+    second = browser.new_context(viewport={"width": 360, "height": 740})
+    try:
+        a = first.new_page()
+        log_in(a, live_server.url, candidate)
+        answer_current(a, 1)
+        wait_saved(a)
+        for q in range(6):
+            go_to(a, q)
+        first.set_offline(True)
+        go_to(a, 3)
+        answer_current(a, 2)  # kept on phone A as the next seq
+        b = second.new_page()
+        log_in(b, live_server.url, candidate)
+        go_to(b, 5)
+        answer_current(b, 0)  # phone B uses the very same seq number
+        wait_saved(b)
+        first.set_offline(False)  # A comes back, takes over, and must not drop its change
+        wait_saved(a)
+        answers = server_answers(db_engine, redis_client, candidate.participant_no)
+        assert {0, 3, 5} <= set(answers), answers
+    finally:
+        first.close()
+        second.close()
+
+
 def test_the_page_speaks_english_on_request_and_fits_a_phone(phone, live_server) -> None:  # type: ignore[no-untyped-def]
     page = phone.new_page()
     page.goto(live_server.url + "/?lang=en")
