@@ -218,6 +218,7 @@ def page(capability: str | None) -> Callable[[Handler], Callable[[Request], Awai
                     await form.close()  # uploaded files are spooled to disk
             return await handler(request, staff)
 
+        endpoint.capability = capability  # type: ignore[attr-defined]  # read by the role tests
         return endpoint
 
     return wrap
