@@ -56,36 +56,36 @@ async def _audit(
         record(db, staff.actor, action, "session", session_id, new=new)
 
 
-@page("sessions.view")
-async def pause(request: Request, staff: Staff) -> Response:
+async def _switch_clock(request: Request, staff: Staff, pausing: bool) -> Response:
+    """Pause or resume every attempt of the session, audited, with a flash of how many."""
     session = await _session_or_error(request, staff)
     if isinstance(session, Response):
         return session
-    changed = await pause_session(services_of(request), session.id)
-    await _audit(request, staff, "proctor.pause", session.id, {"attempts": len(changed)})
+    switch = pause_session if pausing else resume_session
+    changed = await switch(services_of(request), session.id)
+    action = "proctor.pause" if pausing else "proctor.resume"
+    await _audit(request, staff, action, session.id, {"attempts": len(changed)})
+    if pausing:
+        id_text, en_text = "Sesi dijeda untuk", "Session paused for"
+    else:
+        id_text, en_text = "Sesi dilanjutkan untuk", "Session resumed for"
     await flash(
         request,
         staff,
-        f"Sesi dijeda untuk {len(changed)} peserta.",
-        f"Session paused for {len(changed)} candidates.",
+        f"{id_text} {len(changed)} peserta.",
+        f"{en_text} {len(changed)} candidates.",
     )
     return redirect(f"/pengawas/{session.id}")
+
+
+@page("sessions.view")
+async def pause(request: Request, staff: Staff) -> Response:
+    return await _switch_clock(request, staff, pausing=True)
 
 
 @page("sessions.view")
 async def resume(request: Request, staff: Staff) -> Response:
-    session = await _session_or_error(request, staff)
-    if isinstance(session, Response):
-        return session
-    changed = await resume_session(services_of(request), session.id)
-    await _audit(request, staff, "proctor.resume", session.id, {"attempts": len(changed)})
-    await flash(
-        request,
-        staff,
-        f"Sesi dilanjutkan untuk {len(changed)} peserta.",
-        f"Session resumed for {len(changed)} candidates.",
-    )
-    return redirect(f"/pengawas/{session.id}")
+    return await _switch_clock(request, staff, pausing=False)
 
 
 @page("sessions.view")
