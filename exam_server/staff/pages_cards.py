@@ -7,27 +7,16 @@ clear. Printing "new" cards issues passwords only to candidates who have none ye
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from exam_server.models import Candidate, Exam, ExamSession, SessionCandidate
+from exam_server.models import ExamSession
 from exam_server.staff.auth import Staff, page, services_of
-from exam_server.staff.candidates_store import issue_passwords
-from exam_server.staff.cards import Card, render_cards
-from exam_server.staff.models import CredentialIssue
-from exam_server.staff.rendering import LOCAL_TZ, flash, redirect, request_lang
-
-DAYS_ID = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
-DAYS_EN = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-
-
-def when_text(session: ExamSession, lang: str) -> str:
-    start, end = session.starts_at.astimezone(LOCAL_TZ), session.ends_at.astimezone(LOCAL_TZ)
-    day = (DAYS_EN if lang == "en" else DAYS_ID)[start.weekday()]
-    return f"{day} {start:%d-%m-%Y %H:%M}-{end:%H:%M} WIB"
+from exam_server.staff.cards import render_cards
+from exam_server.staff.rendering import flash, redirect, request_lang
+from exam_server.staff.sessions_store import session_cards
 
 
 @page("cards.print")
@@ -42,41 +31,13 @@ async def print_cards(request: Request, staff: Staff) -> Response:
         session = await db.get(ExamSession, session_id)
         if session is None:
             return redirect("/sesi")
-        exam = await db.get(Exam, session.exam_id)
-        assert exam is not None
-        query = (
-            select(Candidate)
-            .join(SessionCandidate, SessionCandidate.candidate_id == Candidate.id)
-            .where(SessionCandidate.session_id == session_id)
+        cards = await session_cards(
+            db, staff.actor, services.settings.secret_key_value, session, which, lang
         )
-        if which == "new":
-            query = query.where(Candidate.id.not_in(select(CredentialIssue.candidate_id)))
-        people = {c.id: c for c in await db.scalars(query)}
-        if not people:
-            await flash(
-                request, staff,
-                "Tidak ada peserta yang perlu dicetak kartunya.",
-                "No candidate needs a card.",
-            )  # fmt: skip
-            return redirect(f"/sesi/{session_id}")
-        issued = await issue_passwords(
-            db, staff.actor, services.settings.secret_key_value, list(people),
-            f"cards session={session_id} which={which}",
-        )  # fmt: skip
-    when = when_text(session, lang)
-    cards = [
-        Card(
-            name=people[i.candidate_id].name,
-            participant_no=i.participant_no,
-            password=i.password,
-            exam_title=exam.title,
-            session=session.name,
-            when=when,
-            room=session.room,
-            unit=people[i.candidate_id].unit,
-        )
-        for i in issued
-    ]
+    if not cards:
+        await flash(request, staff, "Tidak ada peserta yang perlu dicetak kartunya.",
+                    "No candidate needs a card.")  # fmt: skip
+        return redirect(f"/sesi/{session_id}")
     pdf = await run_in_threadpool(render_cards, cards, per_page, lang)
     return Response(
         pdf,

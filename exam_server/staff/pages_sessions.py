@@ -2,58 +2,38 @@
 
 from __future__ import annotations
 
-import re
-import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from exam_server.credentials import session_token
 from exam_server.models import Attempt, Candidate, Exam, ExamSession, SessionCandidate
-from exam_server.staff.audit import changed, record, snapshot
 from exam_server.staff.auth import Staff, may_see_session, page, services_of
-from exam_server.staff.exam_forms import FormError, local_datetime
+from exam_server.staff.exam_forms import FormError
 from exam_server.staff.models import ProctorAssignment, StaffUser
 from exam_server.staff.rendering import error_page, flash, redirect, render, request_lang
-from exam_server.staff.scheduling import SchedulingError, assign, move, spread
+from exam_server.staff.scheduling import SchedulingError, move, seated_candidate, spread
+from exam_server.staff.sessions_store import (
+    add_to_session,
+    create_session,
+    delete_session,
+    remove_from_session,
+    session_values,
+    set_proctor,
+    token_now,
+    update_session,
+)
 
-SESSION_FIELDS = ("exam_id", "name", "room", "starts_at", "ends_at", "capacity",
-                  "token_required", "token_period_s")  # fmt: skip
+Refusal = FormError | SchedulingError
+T = TypeVar("T")
 
 
-def session_values(form: Any) -> dict[str, Any]:
-    name = str(form.get("name", "")).strip()
-    if not name or len(name) > 200:
-        raise FormError("Nama sesi wajib diisi.", "A session name is required.")
-    date = str(form.get("date", "")).strip()
-    starts = local_datetime(date, str(form.get("start", "")).strip())
-    ends = local_datetime(date, str(form.get("end", "")).strip())
-    if ends <= starts:
-        raise FormError("Jam selesai harus setelah jam mulai.", "The end must be after the start.")
-    capacity_raw = str(form.get("capacity", "")).strip()
-    if capacity_raw and not (capacity_raw.isdigit() and int(capacity_raw) > 0):
-        raise FormError(
-            "Kapasitas harus bilangan bulat positif.", "Capacity must be a positive whole number."
-        )
-    period_raw = str(form.get("token_minutes", "")).strip() or "15"
-    if not period_raw.isdigit() or not 1 <= int(period_raw) <= 24 * 60:
-        raise FormError("Periode token 1-1440 menit.", "The token period is 1-1440 minutes.")
-    exam_raw = str(form.get("exam_id", ""))
-    if not exam_raw.isdigit():
-        raise FormError("Pilih ujian.", "Choose an exam.")
-    return {
-        "exam_id": int(exam_raw),
-        "name": name,
-        "room": str(form.get("room", "")).strip()[:200],
-        "starts_at": starts,
-        "ends_at": ends,
-        "capacity": int(capacity_raw) if capacity_raw else None,
-        "token_required": form.get("token_required") == "1",
-        "token_period_s": int(period_raw) * 60,
-    }
+def _text(exc: Refusal, request: Request) -> str:
+    return exc.en_text if request_lang(request) == "en" else exc.id_text
 
 
 @page("sessions.view")
@@ -81,23 +61,11 @@ async def _sessions_page(request: Request, staff: Staff, error: str = "") -> Res
 async def session_create(request: Request, staff: Staff) -> Response:
     try:
         values = session_values(request.state.form)
+        async with services_of(request).sessions() as db, db.begin():
+            session = await create_session(db, staff.actor, values)
     except FormError as exc:
-        return await _sessions_page(request, staff, exc.text(request_lang(request)))
-    async with services_of(request).sessions() as db, db.begin():
-        if await db.get(Exam, values["exam_id"]) is None:
-            return error_page(request, staff, 404, "Ujian tidak ada.", "No such exam.")
-        session = ExamSession(**values)
-        db.add(session)
-        await db.flush()
-        record(db, staff.actor, "session.create", "session", session.id, new=values)
+        return await _sessions_page(request, staff, _text(exc, request))
     return redirect(f"/sesi/{session.id}")
-
-
-def token_now(secret: str, session: ExamSession, now: float | None = None) -> tuple[str, int]:
-    """The current token and the seconds until it changes."""
-    now = time.time() if now is None else now
-    period = session.token_period_s
-    return session_token(secret, session.id, period, now), int(period - now % period)
 
 
 async def _session_page(
@@ -146,20 +114,21 @@ async def _session_page(
         request, staff, "session.html", status_code=400 if error else 200,
         s=session, exam=exam, people=people, others=others, units=[u for u in units if u],
         proctors=proctors, assigned=assigned, token=token, changes_in=changes_in, error=error,
+        started=any(status is not None for _, status in people),
     )  # fmt: skip
+
+
+def _not_yours(request: Request, staff: Staff) -> Response:
+    return error_page(
+        request, staff, 403, "Sesi ini bukan tugas Anda.", "This session is not assigned to you."
+    )
 
 
 @page("sessions.view")
 async def session_view(request: Request, staff: Staff) -> Response:
     session_id = request.path_params["session_id"]
     if not await may_see_session(request, staff, session_id):
-        return error_page(
-            request,
-            staff,
-            403,
-            "Sesi ini bukan tugas Anda.",
-            "This session is not assigned to you.",
-        )
+        return _not_yours(request, staff)
     return await _session_page(request, staff, session_id)
 
 
@@ -169,13 +138,7 @@ async def session_token_page(request: Request, staff: Staff) -> Response:
     services = services_of(request)
     session_id = request.path_params["session_id"]
     if not await may_see_session(request, staff, session_id):
-        return error_page(
-            request,
-            staff,
-            403,
-            "Sesi ini bukan tugas Anda.",
-            "This session is not assigned to you.",
-        )
+        return _not_yours(request, staff)
     async with services.sessions() as db:
         session = await db.get(ExamSession, session_id)
     if session is None:
@@ -185,87 +148,87 @@ async def session_token_page(request: Request, staff: Staff) -> Response:
                         changes_in=changes_in, refresh=min(30, changes_in + 1))  # fmt: skip
 
 
+async def _change_session(
+    request: Request,
+    staff: Staff,
+    change: Callable[[AsyncSession, ExamSession], Awaitable[T]],
+) -> T | Response:
+    """``change`` on the path's session, locked; on a refusal the session page with why."""
+    session_id = request.path_params["session_id"]
+    try:
+        async with services_of(request).sessions() as db, db.begin():
+            session = await db.get(ExamSession, session_id, with_for_update=True)
+            if session is None:
+                return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
+            return await change(db, session)
+    except (FormError, SchedulingError) as exc:
+        return await _session_page(request, staff, session_id, _text(exc, request))
+
+
 @page("sessions.edit")
 async def session_update(request: Request, staff: Staff) -> Response:
     session_id = request.path_params["session_id"]
     try:
         values = session_values(request.state.form)
     except FormError as exc:
-        return await _session_page(request, staff, session_id, exc.text(request_lang(request)))
-    async with services_of(request).sessions() as db, db.begin():
-        session = await db.get(ExamSession, session_id, with_for_update=True)
-        if session is None:
-            return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
-        values["exam_id"] = session.exam_id  # a session never changes exam
-        seated = len(list(await db.scalars(
-            select(SessionCandidate.candidate_id).where(SessionCandidate.session_id == session.id)
-        )))  # fmt: skip
-        if values["capacity"] is not None and values["capacity"] < seated:
-            return await _session_page(
-                request, staff, session_id,
-                f"Kapasitas {values['capacity']} lebih kecil dari {seated} peserta yang sudah terjadwal."
-                if request_lang(request) == "id"
-                else f"A capacity of {values['capacity']} is below the {seated} candidates already scheduled.",
-            )  # fmt: skip
-        old, new = changed(snapshot(session, SESSION_FIELDS), values)
-        for key, value in values.items():
-            setattr(session, key, value)
-        if new:
-            record(db, staff.actor, "session.update", "session", session.id, old=old, new=new)
+        return await _session_page(request, staff, session_id, _text(exc, request))
+    done = await _change_session(
+        request, staff, lambda db, s: update_session(db, staff.actor, s, values)
+    )
+    if isinstance(done, Response):
+        return done
     await flash(request, staff, "Sesi disimpan.", "Session saved.")
     return redirect(f"/sesi/{session_id}")
-
-
-NUMBERS = re.compile(r"[\s,;]+")
 
 
 @page("sessions.edit")
 async def session_add(request: Request, staff: Staff) -> Response:
     """By hand (participant numbers or NIKs, one per line) or by unit."""
-    session_id = request.path_params["session_id"]
     form = request.state.form
-    lang = request_lang(request)
-    async with services_of(request).sessions() as db, db.begin():
-        session = await db.get(ExamSession, session_id, with_for_update=True)
-        if session is None:
-            return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
-        unit = str(form.get("unit", "")).strip()
-        if unit:
-            from exam_server.staff.scheduling import unscheduled_for_exam
-
-            ids, how = await unscheduled_for_exam(db, session.exam_id, unit), f"unit {unit}"
-            unknown: list[str] = []
-        else:
-            wanted = [w for w in NUMBERS.split(str(form.get("numbers", "")).upper()) if w]
-            by_number = select(Candidate.participant_no, Candidate.id).where(
-                Candidate.participant_no.in_(wanted)
-            )
-            by_nik = select(Candidate.nik, Candidate.id).where(Candidate.nik.in_(wanted))
-            found: dict[str, int] = {}
-            for query in (by_number, by_nik):
-                found.update({key: cid for key, cid in await db.execute(query)})
-            ids, how = [found[w] for w in wanted if w in found], "hand"
-            unknown = [w for w in wanted if w not in found]
-        if unknown:
-            return await _session_page(
-                request, staff, session_id,
-                ("Tidak dikenal: " if lang == "id" else "Unknown: ") + ", ".join(unknown[:50]),
-            )  # fmt: skip
-        try:
-            added, elsewhere = await assign(db, staff.actor, session, ids, how)
-        except SchedulingError as exc:
-            return await _session_page(
-                request, staff, session_id, exc.en_text if lang == "en" else exc.id_text
-            )
+    numbers, unit = str(form.get("numbers", "")), str(form.get("unit", ""))
+    done = await _change_session(
+        request, staff, lambda db, s: add_to_session(db, staff.actor, s, numbers, unit)
+    )
+    if isinstance(done, Response):
+        return done
+    added, elsewhere = done
     skipped = f" ({len(elsewhere)} sudah terjadwal di sesi lain)" if elsewhere else ""
     skipped_en = f" ({len(elsewhere)} already in another session)" if elsewhere else ""
-    await flash(
-        request,
-        staff,
-        f"{added} peserta ditambahkan{skipped}.",
-        f"{added} candidates added{skipped_en}.",
+    await flash(request, staff, f"{added} peserta ditambahkan{skipped}.",
+                f"{added} candidates added{skipped_en}.")  # fmt: skip
+    return redirect(f"/sesi/{request.path_params['session_id']}")
+
+
+@page("sessions.edit")
+async def session_remove(request: Request, staff: Staff) -> Response:
+    """Take one candidate off this session (they become unscheduled), with a reason."""
+    form = request.state.form
+    number, reason = str(form.get("participant_no", "")), str(form.get("reason", ""))
+    done = await _change_session(
+        request, staff, lambda db, s: remove_from_session(db, staff.actor, s, number, reason)
     )
-    return redirect(f"/sesi/{session_id}")
+    if isinstance(done, Response):
+        return done
+    await flash(request, staff, f"{done.participant_no} dikeluarkan dari sesi.",
+                f"{done.participant_no} removed from the session.")  # fmt: skip
+    return redirect(f"/sesi/{request.path_params['session_id']}")
+
+
+@page("sessions.edit")
+async def session_delete(request: Request, staff: Staff) -> Response:
+    reason = str(request.state.form.get("reason", ""))
+
+    async def delete(db: AsyncSession, session: ExamSession) -> tuple[int, str]:
+        kept = session.exam_id, session.name
+        await delete_session(db, staff.actor, session, reason)
+        return kept
+
+    done = await _change_session(request, staff, delete)
+    if isinstance(done, Response):
+        return done
+    exam_id, name = done
+    await flash(request, staff, f"Sesi {name} dihapus.", f"Session {name} deleted.")
+    return redirect(f"/sesi?exam={exam_id}")
 
 
 @page("sessions.edit")
@@ -290,28 +253,18 @@ async def exam_spread(request: Request, staff: Staff) -> Response:
 async def session_move(request: Request, staff: Staff) -> Response:
     session_id = request.path_params["session_id"]
     form = request.state.form
-    lang = request_lang(request)
     target_raw = str(form.get("target", ""))
     try:
         async with services_of(request).sessions() as db, db.begin():
             source = await db.get(ExamSession, session_id)
             target = await db.get(ExamSession, int(target_raw)) if target_raw.isdigit() else None
-            number = str(form.get("participant_no", "")).strip().upper()
-            candidate = await db.scalar(
-                select(Candidate)
-                .join(SessionCandidate, SessionCandidate.candidate_id == Candidate.id)
-                .where(
-                    Candidate.participant_no == number, SessionCandidate.session_id == session_id
-                )
-            )
-            if source is None or target is None or candidate is None:
-                raise SchedulingError("Peserta atau sesi tujuan tidak ada di sesi ini.",
-                                      "The candidate or the target session is not there.")  # fmt: skip
+            if source is None or target is None:
+                raise SchedulingError("Sesi tujuan tidak ada.", "No such target session.")
+            candidate = await seated_candidate(db, source.id, str(form.get("participant_no", "")))
             await move(db, staff.actor, candidate, source, target, str(form.get("reason", "")))
     except SchedulingError as exc:
-        return await _session_page(
-            request, staff, session_id, exc.en_text if lang == "en" else exc.id_text
-        )
+        return await _session_page(request, staff, session_id, _text(exc, request))
+    number = candidate.participant_no
     await flash(
         request, staff, f"{number} dipindah ke {target.name}.", f"{number} moved to {target.name}."
     )
@@ -323,37 +276,15 @@ async def session_proctor(request: Request, staff: Staff) -> Response:
     session_id = request.path_params["session_id"]
     form = request.state.form
     raw = str(form.get("staff_id", ""))
-    remove = form.get("remove") == "1"
-    async with services_of(request).sessions() as db, db.begin():
-        session = await db.get(ExamSession, session_id)
-        user = await db.get(StaffUser, int(raw)) if raw.isdigit() else None
-        if session is None or user is None or user.role != "proctor":
-            return error_page(request, staff, 400, "Pilih pengawas.", "Choose a proctor.")
-        existing = await db.scalar(
-            select(ProctorAssignment).where(
-                ProctorAssignment.session_id == session_id, ProctorAssignment.staff_id == user.id
-            )
-        )
-        if remove and existing is not None:
-            await db.delete(existing)
-            record(
-                db,
-                staff.actor,
-                "session.proctor_remove",
-                "session",
-                session_id,
-                old={"proctor": user.username},
-            )
-        elif not remove and existing is None:
-            db.add(ProctorAssignment(session_id=session_id, staff_id=user.id))
-            record(
-                db,
-                staff.actor,
-                "session.proctor_add",
-                "session",
-                session_id,
-                new={"proctor": user.username},
-            )
+    try:
+        async with services_of(request).sessions() as db, db.begin():
+            session = await db.get(ExamSession, session_id)
+            if session is None:
+                return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
+            user = await db.get(StaffUser, int(raw)) if raw.isdigit() else None
+            await set_proctor(db, staff.actor, session, user, remove=form.get("remove") == "1")
+    except FormError as exc:
+        return error_page(request, staff, 400, exc.id_text, exc.en_text)
     return redirect(f"/sesi/{session_id}")
 
 
@@ -364,6 +295,8 @@ routes = [
     Route("/sesi/{session_id:int}", session_update, methods=["POST"]),
     Route("/sesi/{session_id:int}/token", session_token_page, methods=["GET"]),
     Route("/sesi/{session_id:int}/tambah", session_add, methods=["POST"]),
+    Route("/sesi/{session_id:int}/keluarkan", session_remove, methods=["POST"]),
+    Route("/sesi/{session_id:int}/hapus", session_delete, methods=["POST"]),
     Route("/sesi/{session_id:int}/pindah", session_move, methods=["POST"]),
     Route("/sesi/{session_id:int}/pengawas", session_proctor, methods=["POST"]),
     Route("/ujian/{exam_id:int}/sebar", exam_spread, methods=["POST"]),

@@ -159,6 +159,29 @@ async def spread(db: AsyncSession, actor: Actor, exam_id: int, unit: str = "") -
     return {sid: len(chosen) for sid, chosen in plan.items()}
 
 
+async def has_started(db: AsyncSession, candidate_id: int, session_id: int) -> bool:
+    """Whether the candidate has an attempt in the session: then their seat is evidence."""
+    found = await db.scalar(
+        select(Attempt.id).where(
+            Attempt.candidate_id == candidate_id, Attempt.session_id == session_id
+        )
+    )
+    return found is not None
+
+
+async def seated_candidate(db: AsyncSession, session_id: int, participant_no: str) -> Candidate:
+    number = participant_no.strip().upper()
+    candidate = await db.scalar(
+        select(Candidate)
+        .join(SessionCandidate, SessionCandidate.candidate_id == Candidate.id)
+        .where(Candidate.participant_no == number, SessionCandidate.session_id == session_id)
+    )
+    if candidate is None:
+        raise SchedulingError(f"{number} tidak terjadwal di sesi ini.",
+                              f"{number} is not scheduled in this session.")  # fmt: skip
+    return candidate
+
+
 async def move(
     db: AsyncSession,
     actor: Actor,
@@ -176,12 +199,7 @@ async def move(
             "Pindahkan hanya ke sesi lain dari ujian yang sama.",
             "Move only to another session of the same exam.",
         )
-    started = await db.scalar(
-        select(Attempt.id).where(
-            Attempt.candidate_id == candidate.id, Attempt.session_id == source.id
-        )
-    )
-    if started is not None:
+    if await has_started(db, candidate.id, source.id):
         raise SchedulingError(
             "Peserta sudah mulai ujian di sesi ini; tidak dapat dipindah.",
             "The candidate has already started in this session and cannot be moved.",

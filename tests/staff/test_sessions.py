@@ -214,3 +214,107 @@ async def test_capacity_cannot_drop_below_the_candidates_already_scheduled(
     assert (
         await panitia.post(f"/panitia/sesi/{session_id}", {**form, "capacity": "3"})
     ).status_code == 303
+
+
+async def test_removing_a_candidate_needs_a_reason_and_leaves_them_unscheduled(
+    panitia: StaffClient, services
+) -> None:  # type: ignore[no-untyped-def]
+    exam_id = await make_exam(panitia)
+    session_id = await make_session(panitia, exam_id, "Salah Jadwal")
+    _, niks = await _unit_of(panitia, 2)
+    await panitia.post(f"/panitia/sesi/{session_id}/tambah", {"numbers": " ".join(niks)})
+    async with services.sessions() as db:
+        gone, stays = [await db.scalar(select(Candidate).where(Candidate.nik == n)) for n in niks]
+    url = f"/panitia/sesi/{session_id}/keluarkan"
+    refused = await panitia.post(url, {"participant_no": gone.participant_no, "reason": " "})
+    assert refused.status_code == 400 and "Alasan wajib diisi" in refused.text
+    unknown = await panitia.post(url, {"participant_no": "0000000", "reason": "uji"})
+    assert unknown.status_code == 400 and "tidak terjadwal di sesi ini" in unknown.text
+    done = await panitia.post(
+        url, {"participant_no": gone.participant_no, "reason": "mengundurkan diri"}
+    )
+    assert done.status_code == 303
+    async with services.sessions() as db:
+        seated = set(
+            await db.scalars(
+                select(SessionCandidate.candidate_id).where(
+                    SessionCandidate.session_id == session_id
+                )
+            )
+        )
+        entry = await db.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "session.unassign", AuditEntry.entity_id == str(gone.id)
+            )
+        )
+    assert seated == {stays.id}
+    assert entry.old == {"session_id": session_id, "session": "Salah Jadwal"}
+    assert entry.reason == "mengundurkan diri"
+
+
+async def test_a_session_nobody_started_can_be_deleted_with_a_reason(
+    panitia: StaffClient, viewer: StaffClient, services
+) -> None:  # type: ignore[no-untyped-def]
+    exam_id = await make_exam(panitia)
+    session_id = await make_session(panitia, exam_id, "Sesi Batal")
+    _, niks = await _unit_of(panitia, 2)
+    await panitia.post(f"/panitia/sesi/{session_id}/tambah", {"numbers": " ".join(niks)})
+    url = f"/panitia/sesi/{session_id}/hapus"
+    assert (await viewer.post(url, {"reason": "x"})).status_code == 403
+    refused = await panitia.post(url, {"reason": ""})
+    assert refused.status_code == 400 and "Alasan wajib diisi" in refused.text
+    done = await panitia.post(url, {"reason": "ruang tidak tersedia"})
+    assert done.status_code == 303 and done.headers["location"] == f"/panitia/sesi?exam={exam_id}"
+    async with services.sessions() as db:
+        assert await db.get(ExamSession, session_id) is None
+        unseated = await db.scalar(
+            select(func.count())
+            .select_from(SessionCandidate)
+            .join(Candidate, Candidate.id == SessionCandidate.candidate_id)
+            .where(Candidate.nik.in_(niks))
+        )
+        entry = await db.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "session.delete", AuditEntry.entity_id == str(session_id)
+            )
+        )
+    assert unseated == 0
+    assert entry.old["name"] == "Sesi Batal" and len(entry.old["participant_nos"]) == 2
+    assert entry.reason == "ruang tidak tersedia"
+
+
+async def test_a_started_session_cannot_be_deleted_nor_its_candidate_removed(
+    panitia: StaffClient, services, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from staff.support import exam_with_questions, reissue
+
+    exam_id = await exam_with_questions(panitia, services)
+    session_id = await make_session(panitia, exam_id, "Sesi Berjalan")
+    _, niks = await _unit_of(panitia, 1)
+    await panitia.post(f"/panitia/sesi/{session_id}/tambah", {"numbers": niks[0]})
+    async with services.sessions() as db:
+        candidate = await db.scalar(select(Candidate).where(Candidate.nik == niks[0]))
+    password = await reissue(panitia, candidate.id)
+    login = await panitia.http.post(
+        "/api/v1/candidate/login",
+        json={"participant_no": candidate.participant_no, "password": password,
+              "session_token": session_token(settings.secret_key_value, session_id, 900)},
+    )  # fmt: skip
+    assert login.status_code == 200, login.text
+    removed = await panitia.post(
+        f"/panitia/sesi/{session_id}/keluarkan",
+        {"participant_no": candidate.participant_no, "reason": "uji"},
+    )
+    assert removed.status_code == 400 and "sudah mulai ujian" in removed.text
+    deleted = await panitia.post(f"/panitia/sesi/{session_id}/hapus", {"reason": "uji"})
+    assert deleted.status_code == 400 and "sesi tidak dapat dihapus" in deleted.text
+    async with services.sessions() as db:
+        assert await db.get(ExamSession, session_id) is not None
+        assert (
+            await db.scalar(
+                select(SessionCandidate.session_id).where(
+                    SessionCandidate.candidate_id == candidate.id
+                )
+            )
+            == session_id
+        )
