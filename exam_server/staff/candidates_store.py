@@ -1,4 +1,5 @@
-"""Candidates in PostgreSQL: the all-or-nothing import, corrections and credentials.
+"""Candidates in PostgreSQL: the all-or-nothing import, corrections, twin names, deletion
+and credentials.
 
 Passwords are generated and only their HMAC is stored (``exam_server.credentials``), so
 a password exists in clear only in the response that issues it: the printed card.
@@ -11,12 +12,12 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_server.credentials import generate_password, hash_password
-from exam_server.models import Candidate
+from exam_server.models import Attempt, Candidate, ExamSession, SessionCandidate
 from exam_server.staff.audit import Actor, record, snapshot
 from exam_server.staff.candidate_import import (
     CandidateRow,
@@ -64,10 +65,15 @@ async def _existing(db: AsyncSession, niks: Sequence[str]) -> dict[str, Candidat
     return found
 
 
+def _name_key_sql() -> ColumnElement[str]:
+    """``name_key`` in SQL: trimmed, inner runs of spaces made one, lower case."""
+    return func.lower(func.regexp_replace(func.trim(Candidate.name), r"\s+", " ", "g"))
+
+
 async def _db_twins(db: AsyncSession, rows: Sequence[CandidateRow]) -> list[Twin]:
     keys = {name_key(r.name): r for r in rows}
     twins = []
-    lowered = func.lower(func.regexp_replace(func.trim(Candidate.name), r"\s+", " ", "g"))
+    lowered = _name_key_sql()
     keys_list = list(keys)
     for start in range(0, len(keys_list), 5000):
         chunk = keys_list[start : start + 5000]
@@ -194,6 +200,96 @@ async def correct_candidate(
         reason=reason.strip(),
     )
     return new
+
+
+@dataclass(frozen=True)
+class TwinGroup:
+    """Registered people who share a name (as ``name_key`` compares it) but not a NIK."""
+
+    name: str
+    candidates: tuple[Candidate, ...]
+
+
+def _twin_keys() -> Select[tuple[str]]:
+    key = _name_key_sql()
+    return (
+        select(key.label("key")).group_by(key).having(func.count(func.distinct(Candidate.nik)) > 1)
+    )
+
+
+async def twin_groups(db: AsyncSession) -> list[TwinGroup]:
+    """Every twin name registered, kept for review after the import that listed it: staff
+    tell the people apart (NIK, birth date, unit, session) before cards go out. Nothing
+    is ever merged: two people with one name are two people."""
+    key = _name_key_sql()
+    twin_keys = _twin_keys().subquery()
+    rows = await db.execute(
+        select(key, Candidate)
+        .where(key.in_(select(twin_keys.c.key)))
+        .order_by(key, Candidate.participant_no)
+    )
+    groups: dict[str, list[Candidate]] = {}
+    for name, candidate in rows:
+        groups.setdefault(name, []).append(candidate)
+    return [TwinGroup(members[0].name, tuple(members)) for members in groups.values()]
+
+
+async def twin_group_count(db: AsyncSession) -> int:
+    return await db.scalar(select(func.count()).select_from(_twin_keys().subquery())) or 0
+
+
+async def session_names(db: AsyncSession, candidate_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The sessions each candidate sits, earliest first."""
+    found: dict[int, list[str]] = {cid: [] for cid in candidate_ids}
+    rows = await db.execute(
+        select(SessionCandidate.candidate_id, ExamSession.name)
+        .join(ExamSession, ExamSession.id == SessionCandidate.session_id)
+        .where(SessionCandidate.candidate_id.in_(candidate_ids))
+        .order_by(ExamSession.starts_at, ExamSession.id)
+    )
+    for cid, name in rows:
+        found[cid].append(name)
+    return found
+
+
+async def delete_candidate(
+    db: AsyncSession, actor: Actor, candidate: Candidate, reason: str
+) -> None:
+    """Remove a wrongly registered candidate with their seats and password record.
+
+    Refused once the candidate has an attempt: answers and results are evidence and are
+    never deleted. The audit entry keeps every field and the sessions, so the record of
+    who was registered survives the row. The caller commits.
+    """
+    if not reason.strip():
+        raise CorrectionError(
+            "Alasan penghapusan wajib diisi.", "A reason for the deletion is required."
+        )
+    # The row lock makes a login that is opening an attempt right now either finish
+    # first (and be counted below) or wait and then fail on the missing candidate.
+    locked = await db.scalar(
+        select(Candidate.id).where(Candidate.id == candidate.id).with_for_update()
+    )
+    if locked is None:
+        raise CorrectionError("Peserta sudah dihapus.", "The candidate is already deleted.")
+    await db.refresh(candidate)  # the snapshot below is what is deleted, read under the lock
+    attempts = await db.scalar(
+        select(func.count()).select_from(Attempt).where(Attempt.candidate_id == candidate.id)
+    )
+    if attempts:
+        raise CorrectionError(
+            f"{candidate.name} ({candidate.participant_no}) sudah masuk ujian: jawaban dan "
+            "hasilnya adalah bukti, jadi peserta ini tidak dapat dihapus.",
+            f"{candidate.name} ({candidate.participant_no}) has entered an exam: the answers "
+            "and results are evidence, so this candidate cannot be deleted.",
+        )
+    old = snapshot(candidate, (*EDITABLE, "participant_no"))
+    old["sessions"] = (await session_names(db, [candidate.id]))[candidate.id]
+    await db.execute(delete(SessionCandidate).where(SessionCandidate.candidate_id == candidate.id))
+    # credential_issues cascades in the schema; deleted here too so the ORM holds no stale row.
+    await db.execute(delete(CredentialIssue).where(CredentialIssue.candidate_id == candidate.id))
+    await db.execute(delete(Candidate).where(Candidate.id == candidate.id))
+    record(db, actor, "candidate.delete", "candidate", candidate.id, old=old, reason=reason.strip())
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Candidate pages: list with search and filters, import, correction, password re-issue."""
+"""Candidate pages: list with search and filters, twin names, import, correction, deletion,
+password re-issue."""
 
 from __future__ import annotations
 
@@ -24,8 +25,12 @@ from exam_server.staff.candidate_import import (
 from exam_server.staff.candidates_store import (
     CorrectionError,
     correct_candidate,
+    delete_candidate,
     import_candidates,
     issue_passwords,
+    session_names,
+    twin_group_count,
+    twin_groups,
 )
 from exam_server.staff.models import AuditEntry, CredentialIssue
 from exam_server.staff.rendering import error_page, flash, redirect, render, request_lang
@@ -69,10 +74,21 @@ def status_of(session_name: str | None, attempt_status: str | None) -> str:
     return "scheduled" if session_name else "unscheduled"
 
 
+async def _twins_page(request: Request, staff: Staff) -> Response:
+    """Every twin group whole, whatever the other filters say: half a pair tells nobody
+    anything."""
+    async with services_of(request).sessions() as db:
+        groups = await twin_groups(db)
+        sessions = await session_names(db, [c.id for g in groups for c in g.candidates])
+    return await render(request, staff, "candidates_twins.html", groups=groups, sessions=sessions)
+
+
 @page("candidates.edit")
 async def candidate_list(request: Request, staff: Staff) -> Response:
     params = request.query_params
     q, unit, status = params.get("q", "").strip(), params.get("unit", ""), params.get("status", "")
+    if status == "twins":
+        return await _twins_page(request, staff)
     page_no = max(1, int(params["page"])) if params.get("page", "").isdigit() else 1
     session_name = (
         select(ExamSession.name)
@@ -113,6 +129,7 @@ async def candidate_list(request: Request, staff: Staff) -> Response:
             )
         ).all()
         units = list(await db.scalars(select(Candidate.unit).distinct().order_by(Candidate.unit)))
+        twins = await twin_group_count(db)
     return await render(
         request,
         staff,
@@ -126,6 +143,7 @@ async def candidate_list(request: Request, staff: Staff) -> Response:
         status=status,
         units=[u for u in units if u],
         statuses=STATUSES,
+        twins=twins,
     )
 
 
@@ -200,6 +218,9 @@ async def _candidate_page(
                 .order_by(ExamSession.starts_at)
             )
         )
+        attempted = bool(
+            await db.scalar(select(exists().where(Attempt.candidate_id == candidate.id)))
+        )
     return await render(
         request,
         staff,
@@ -209,6 +230,7 @@ async def _candidate_page(
         history=history,
         issued=issued,
         sessions=sessions,
+        attempted=attempted,
         error=error,
     )
 
@@ -262,6 +284,41 @@ async def candidate_correct(request: Request, staff: Staff) -> Response:
     return redirect(f"/kandidat/{candidate.id}")
 
 
+@page("candidates.edit")
+async def candidate_delete(request: Request, staff: Staff) -> Response:
+    """Delete a wrongly registered candidate; refused once they have entered an exam."""
+    form = request.state.form
+    reason = str(form.get("reason", ""))
+    en = request_lang(request) == "en"
+    try:
+        async with services_of(request).sessions() as db, db.begin():
+            candidate = await db.get(Candidate, request.path_params["candidate_id"])
+            if candidate is None:
+                return error_page(request, staff, 404, "Peserta tidak ada.", "No such candidate.")
+            name, number = candidate.name, candidate.participant_no
+            # The page's tick box: a deletion is never one stray click.
+            if form.get("confirm") != "1":
+                raise CorrectionError(
+                    "Centang konfirmasi untuk menghapus peserta.",
+                    "Tick the confirmation to delete the candidate.",
+                )
+            # Raises before anything changes, so leaving the block writes nothing.
+            await delete_candidate(db, staff.actor, candidate, reason)
+    except CorrectionError as exc:
+        async with services_of(request).sessions() as db:
+            fresh = await db.get(Candidate, request.path_params["candidate_id"])
+        if fresh is None:
+            return error_page(request, staff, 404, "Peserta tidak ada.", "No such candidate.")
+        return await _candidate_page(request, staff, fresh, exc.en_text if en else exc.id_text, 400)
+    await flash(
+        request,
+        staff,
+        f"Peserta {name} ({number}) dihapus.",
+        f"Candidate {name} ({number}) deleted.",
+    )
+    return redirect("/kandidat")
+
+
 @page("cards.print")
 async def candidate_reissue(request: Request, staff: Staff) -> Response:
     """A new password for one candidate (lost card): shown once, on this page only."""
@@ -292,4 +349,5 @@ routes = [
     Route("/kandidat/{candidate_id:int}", candidate_view, methods=["GET"]),
     Route("/kandidat/{candidate_id:int}", candidate_correct, methods=["POST"]),
     Route("/kandidat/{candidate_id:int}/sandi", candidate_reissue, methods=["POST"]),
+    Route("/kandidat/{candidate_id:int}/hapus", candidate_delete, methods=["POST"]),
 ]
