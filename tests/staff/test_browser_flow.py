@@ -2,7 +2,8 @@
 
 An admin (made with ``tkd staff create``) creates a panitia account; the panitia fills the
 bank, imports 200 candidates, builds the exam, creates two sessions, spreads the
-candidates, prints the cards; one candidate then logs in with the session token.
+candidates, prints the cards; one candidate then logs in on the candidate page, on a
+browser of their own, with the session token, and gets the first question.
 """
 
 from __future__ import annotations
@@ -183,15 +184,29 @@ def test_a_committee_goes_from_empty_to_printed_cards(
         page.get_by_placeholder("Alasan, mis. kartu hilang").fill("uji alur")
         page.get_by_role("button", name="Buat kata sandi baru").click()
         password = page.locator("code.password").inner_text().strip()
-        browser.close()
 
-    resp = httpx.post(
-        staff_server + "/api/v1/candidate/login",
-        json={"participant_no": number, "password": password, "session_token": token},
-        timeout=10,
-    )
-    assert resp.status_code == 200, resp.text
-    assert resp.json()["exam"]["title"] == "Seleksi Kompetensi Dasar"
+        # The candidate, on a phone of their own: no committee cookie, nothing stored.
+        phone = browser.new_context(
+            viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
+        )
+        exam = phone.new_page()
+        exam.goto(staff_server + "/")
+        exam.get_by_label("Nomor peserta").fill(number)
+        exam.get_by_label("Kata sandi").fill(password)
+        exam.get_by_role("button", name="Masuk").click()
+        # The page asks for the session token only once the server says it is needed.
+        expect(exam.locator("#login-error")).to_contain_text("Token")
+        exam.get_by_label("Token sesi").fill(token)
+        exam.get_by_role("button", name="Masuk").click()
+        expect(exam.get_by_role("heading", name="Periksa data Anda")).to_be_visible()
+        identity = exam.locator("#identity")
+        expect(identity).to_contain_text("Seleksi Kompetensi Dasar")
+        expect(identity).to_contain_text(number)
+        exam.get_by_role("button", name="Data saya benar, mulai").click()
+        expect(exam.locator("#q-label")).to_have_text("Soal 1 dari 3")
+        expect(exam.locator("#q-stem")).to_contain_text(f"Pertanyaan alur {panitia}")
+        phone.close()
+        browser.close()
     with Session(db_engine) as db:
         placed = db.scalar(
             select(func.count()).select_from(SessionCandidate)
