@@ -9,8 +9,9 @@ An imported candidate has no usable password until cards are issued.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -24,6 +25,7 @@ from exam_server.staff.candidate_import import (
     ParsedCandidates,
     Problem,
     Twin,
+    check_row,
     name_key,
 )
 from exam_server.staff.models import PARTICIPANT_SEQ, CredentialIssue
@@ -164,6 +166,26 @@ class CorrectionError(ValueError):
     def __init__(self, id_text: str, en_text: str) -> None:
         super().__init__(id_text)
         self.id_text, self.en_text = id_text, en_text
+
+
+def corrected_row(fields: Mapping[str, Any]) -> CandidateRow:
+    """The correction form's fields checked by the import's own rules (NIK, dates, …)."""
+    names = list(EDITABLE)
+    checked = check_row(
+        0,
+        [str(fields.get(f, "") or "").strip() for f in names],
+        {f: i for i, f in enumerate(names)},
+    )
+    if isinstance(checked, list):
+        raise CorrectionError(checked[0].message_id, checked[0].message_en)
+    return checked
+
+
+def correction_fields(candidate: Candidate) -> dict[str, str]:
+    """A candidate's current values as the correction form's fields."""
+    return {
+        f: "" if getattr(candidate, f) is None else str(getattr(candidate, f)) for f in EDITABLE
+    }
 
 
 async def correct_candidate(

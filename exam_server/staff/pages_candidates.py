@@ -3,9 +3,7 @@ password re-issue."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import exists, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -16,15 +14,15 @@ from exam_server.models import Attempt, Candidate, ExamSession, SessionCandidate
 from exam_server.staff.audit import record
 from exam_server.staff.auth import Staff, page, services_of
 from exam_server.staff.candidate_import import (
-    CandidateRow,
-    check_row,
     parse_candidates,
     template_csv,
     template_xlsx,
 )
+from exam_server.staff.candidate_search import STATUSES, search_candidates, units
 from exam_server.staff.candidates_store import (
     CorrectionError,
     correct_candidate,
+    corrected_row,
     delete_candidate,
     import_candidates,
     issue_passwords,
@@ -36,42 +34,6 @@ from exam_server.staff.models import AuditEntry, CredentialIssue
 from exam_server.staff.rendering import error_page, flash, redirect, render, request_lang
 
 PAGE_SIZE = 50
-STATUSES = {
-    "unscheduled": ("Belum dijadwalkan", "Not scheduled"),
-    "scheduled": ("Terjadwal", "Scheduled"),
-    "in_progress": ("Sedang ujian", "In progress"),
-    "submitted": ("Selesai", "Submitted"),
-}
-
-
-def _latest_attempt_status() -> Any:
-    return (
-        select(Attempt.status)
-        .where(Attempt.candidate_id == Candidate.id)
-        .order_by(Attempt.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
-def _status_filter(status: str) -> ColumnElement[bool] | None:
-    scheduled = exists().where(SessionCandidate.candidate_id == Candidate.id)
-    attempted = exists().where(Attempt.candidate_id == Candidate.id)
-    latest = _latest_attempt_status()
-    return {
-        "unscheduled": ~scheduled,
-        "scheduled": scheduled & ~attempted,
-        "in_progress": latest.in_(["running", "paused", "waiting"]),
-        "submitted": latest == "submitted",
-    }.get(status)
-
-
-def status_of(session_name: str | None, attempt_status: str | None) -> str:
-    if attempt_status == "submitted":
-        return "submitted"
-    if attempt_status is not None:
-        return "in_progress"
-    return "scheduled" if session_name else "unscheduled"
 
 
 async def _twins_page(request: Request, staff: Staff) -> Response:
@@ -90,58 +52,24 @@ async def candidate_list(request: Request, staff: Staff) -> Response:
     if status == "twins":
         return await _twins_page(request, staff)
     page_no = max(1, int(params["page"])) if params.get("page", "").isdigit() else 1
-    session_name = (
-        select(ExamSession.name)
-        .join(SessionCandidate, SessionCandidate.session_id == ExamSession.id)
-        .where(SessionCandidate.candidate_id == Candidate.id)
-        .order_by(ExamSession.starts_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    query = select(
-        Candidate, session_name.label("session"), _latest_attempt_status().label("attempt")
-    )
-    count = select(func.count()).select_from(Candidate)
-    conditions: list[ColumnElement[bool]] = []
-    if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
-        conditions.append(
-            or_(
-                Candidate.name.ilike(like),
-                Candidate.nik.like(like),
-                Candidate.participant_no.ilike(like),
-            )
-        )
-    if unit:
-        conditions.append(Candidate.unit == unit)
-    chosen = _status_filter(status)
-    if chosen is not None:
-        conditions.append(chosen)
-    for condition in conditions:
-        query, count = query.where(condition), count.where(condition)
     async with services_of(request).sessions() as db:
-        total = await db.scalar(count) or 0
-        rows = (
-            await db.execute(
-                query.order_by(Candidate.participant_no)
-                .offset((page_no - 1) * PAGE_SIZE)
-                .limit(PAGE_SIZE)
-            )
-        ).all()
-        units = list(await db.scalars(select(Candidate.unit).distinct().order_by(Candidate.unit)))
+        total, found = await search_candidates(
+            db, q, unit, status, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
+        all_units = await units(db)
         twins = await twin_group_count(db)
     return await render(
         request,
         staff,
         "candidates.html",
-        rows=[(c, s, status_of(s, a)) for c, s, a in rows],
+        rows=[(f.candidate, f.session, f.status) for f in found],
         total=total,
         page_no=page_no,
         pages=max(1, -(-total // PAGE_SIZE)),
         q=q,
         unit=unit,
         status=status,
-        units=[u for u in units if u],
+        units=all_units,
         statuses=STATUSES,
         twins=twins,
     )
@@ -244,16 +172,6 @@ async def candidate_view(request: Request, staff: Staff) -> Response:
     return await _candidate_page(request, staff, candidate)
 
 
-def _row_from_form(form: Any) -> CandidateRow | str:
-    fields = ["nik", "name", "birth_date", "unit", "phone", "email", "photo"]
-    checked = check_row(
-        0, [str(form.get(f, "")).strip() for f in fields], {f: i for i, f in enumerate(fields)}
-    )
-    if isinstance(checked, list):
-        return checked[0].message_id + " / " + checked[0].message_en
-    return checked
-
-
 @page("candidates.edit")
 async def candidate_correct(request: Request, staff: Staff) -> Response:
     form = request.state.form
@@ -265,9 +183,7 @@ async def candidate_correct(request: Request, staff: Staff) -> Response:
             )
             if candidate is None:
                 return error_page(request, staff, 404, "Peserta tidak ada.", "No such candidate.")
-            row = _row_from_form(form)
-            if isinstance(row, str):
-                raise CorrectionError(*row.split(" / ", 1))
+            row = corrected_row(form)
             # Raises before anything changes, so leaving the block writes nothing.
             changes = await correct_candidate(
                 db, staff.actor, candidate, row, str(form.get("reason", ""))
