@@ -243,9 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
     from exam_server import bank_cli
     from exam_server.results import cli as results_cli
     from exam_server.staff import cli as staff_cli
+    from exam_server.staff import cli_candidates, cli_exams, cli_sessions
 
     bank_cli.register(sub)
     staff_cli.register(sub)
+    cli_candidates.register(sub)
+    cli_exams.register(sub)
+    cli_sessions.register(sub)
     results_cli.register(sub)
     return parser
 

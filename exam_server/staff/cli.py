@@ -1,4 +1,5 @@
-"""``tkd staff create`` and ``tkd candidates import`` (CONTRACT section 3).
+"""``tkd staff`` (CONTRACT section 3), and the runner that the committee's commands share:
+one transaction, acting as ``cli:<login>`` in the audit log.
 
 Registered by ``exam_server.cli`` through ``register(sub)``.
 """
@@ -11,10 +12,17 @@ import getpass
 import json
 import os
 import sys
-from pathlib import Path
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from exam_server.settings import Settings
 from exam_server.staff.audit import Actor
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+Work = Callable[["AsyncSession", Actor, Settings], Awaitable[T]]
 
 
 def _cli_actor() -> Actor:
@@ -23,6 +31,50 @@ def _cli_actor() -> Actor:
     except OSError:
         who = os.environ.get("USER", "unknown")
     return Actor(None, f"cli:{who}"[:80])
+
+
+def refusal_text(exc: Exception, lang: str) -> str:
+    """The user's-language line of a refusal: (id_text, en_text) pairs or "id / en" text."""
+    if hasattr(exc, "id_text") and hasattr(exc, "en_text"):
+        return str(exc.en_text if lang == "en" else exc.id_text)
+    parts = str(exc).split(" / ", 1)
+    return parts[-1] if lang == "en" else parts[0]
+
+
+def refusals() -> tuple[type[Exception], ...]:
+    from exam_server.staff.accounts import AccountError
+    from exam_server.staff.candidates_store import CorrectionError
+    from exam_server.staff.exam_forms import FormError
+    from exam_server.staff.scheduling import SchedulingError
+
+    return FormError, SchedulingError, CorrectionError, AccountError
+
+
+async def _in_transaction(settings: Settings, work: Work[T]) -> T:
+    from exam_server.database import make_async_engine, session_factory
+
+    assert settings.database_url
+    engine = make_async_engine(settings.database_url, pool_size=1)
+    try:
+        async with session_factory(engine)() as db, db.begin():
+            return await work(db, _cli_actor(), settings)
+    finally:
+        await engine.dispose()
+
+
+def run_work(settings: Settings, work: Work[T]) -> T:
+    """Run ``work`` in one transaction on a migrated database; a refusal is a CommandError.
+
+    A refusal raises inside the transaction, so nothing it began is committed.
+    """
+    from exam_server.cli import CommandError, _migrate, services_ready
+
+    with services_ready(settings) as ready:
+        _migrate(ready)
+        try:
+            return asyncio.run(_in_transaction(ready, work))
+        except refusals() as exc:
+            raise CommandError(refusal_text(exc, ready.default_lang)) from None
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -38,24 +90,8 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
-async def _create_staff(settings: Settings, args: argparse.Namespace, password: str) -> str:
-    from exam_server.database import make_async_engine, session_factory
-    from exam_server.staff.accounts import create_account
-
-    assert settings.database_url
-    engine = make_async_engine(settings.database_url, pool_size=1)
-    try:
-        async with session_factory(engine)() as db, db.begin():
-            user = await create_account(
-                db, _cli_actor(), args.username, args.full_name, args.role, password
-            )
-            return user.username
-    finally:
-        await engine.dispose()
-
-
 def cmd_staff_create(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.cli import CommandError, _migrate, services_ready
+    from exam_server.cli import CommandError
     from exam_server.staff.accounts import AccountError, check_new_account
 
     password = _read_password(args)
@@ -63,65 +99,34 @@ def cmd_staff_create(args: argparse.Namespace, settings: Settings) -> int:
         check_new_account(args.username, args.role, password)  # before starting any server
     except AccountError as exc:
         raise CommandError(str(exc).split(" / ")[-1]) from None
-    with services_ready(settings) as ready:
-        _migrate(ready)
-        try:
-            username = asyncio.run(_create_staff(ready, args, password))
-        except AccountError as exc:
-            raise CommandError(str(exc).split(" / ")[-1]) from None
+
+    async def work(db: Any, actor: Actor, s: Settings) -> str:
+        from exam_server.staff.accounts import create_account
+
+        user = await create_account(db, actor, args.username, args.full_name, args.role, password)
+        return str(user.username)
+
+    username = run_work(settings, work)
     print(f"staff account {username} ({args.role}) created; log in at /panitia/masuk")
     return 0
 
 
-async def _import(settings: Settings, path: Path, dry_run: bool) -> dict[str, object]:
-    from exam_server.database import make_async_engine, session_factory
-    from exam_server.staff.candidate_import import parse_candidates
-    from exam_server.staff.candidates_store import import_candidates
+def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import select
 
-    parsed = parse_candidates(path.read_bytes(), path.name)
-    assert settings.database_url
-    engine = make_async_engine(settings.database_url, pool_size=1)
-    try:
-        async with session_factory(engine)() as db, db.begin():
-            outcome = await import_candidates(db, _cli_actor(), parsed, path.name, dry_run=dry_run)
-            if outcome.errors:
-                await db.rollback()
-    finally:
-        await engine.dispose()
-    result = outcome.as_json(settings.default_lang)
-    result["dry_run"] = dry_run
-    return result
+    from exam_server.staff.models import StaffUser
 
+    async def work(db: Any, actor: Actor, s: Settings) -> list[dict[str, Any]]:
+        users = await db.scalars(select(StaffUser).order_by(StaffUser.username))
+        return [{"username": u.username, "full_name": u.full_name, "role": u.role,
+                 "active": u.active} for u in users]  # fmt: skip
 
-def cmd_candidates_import(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.cli import CommandError, _migrate, services_ready
-
-    path = Path(args.file)
-    if not path.is_file():
-        raise CommandError(f"{path}: no such file")
-    with services_ready(settings) as ready:
-        _migrate(ready)
-        result = asyncio.run(_import(ready, path, args.dry_run))
-    errors = result["errors"]
-    assert isinstance(errors, list)
+    users = run_work(settings, work)
     if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        for err in errors:
-            where = f"line {err['line']}: " if err["line"] else ""
-            print(f"{where}{err['message']}", file=sys.stderr)
-        for twin in result["twins"]:  # type: ignore[attr-defined]
-            print(
-                f"review (same name, different NIK): {twin['name']}: {'; '.join(twin['entries'])}"
-            )
-        verb = "would import" if args.dry_run else "imported"
-        print(f"{verb} {result['imported']} candidates, {result['duplicates']} already registered")
-    if errors:
-        print(
-            f"tkd: {path.name} refused: {len(errors)} problems, nothing imported",
-            file=sys.stderr,
-        )
-        return 1
+        print(json.dumps(users, ensure_ascii=False))
+    for u in [] if args.json else users:
+        state = "" if u["active"] else "  (disabled)"
+        print(f"{u['username']:<24} {u['role']:<8} {u['full_name']}{state}")
     return 0
 
 
@@ -137,12 +142,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     p.set_defaults(func=cmd_staff_create)
-
-    cands = sub.add_parser("candidates", help="candidate lists").add_subparsers(
-        dest="candidates_command", required=True
-    )
-    p = cands.add_parser("import", help="import a CSV or XLSX of candidates, all or nothing")
-    p.add_argument("file")
-    p.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=cmd_candidates_import)
+    p = staff.add_parser("list", help="every staff account and its role")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_staff_list)

@@ -187,3 +187,38 @@ def section_values(form: Mapping[str, Any], shared_clock: bool) -> SectionValues
         code, name, int(count or 0), None if minutes is None else int(minutes), scoring, pass_mark,
         draw=draw, balance_difficulty=form.get("balance_difficulty") == "1", category_quota=quota,
     )  # type: ignore[arg-type]  # fmt: skip
+
+
+def _field(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def exam_form(exam: Any) -> dict[str, str]:
+    """An exam's current values as the exam form's fields: change some, read it back."""
+    form = {key: _field(getattr(exam, key)) for key in (
+        "code", "title", "shared_minutes", "results_release", "total_pass_mark",
+        "shuffle_questions", "shuffle_options", "rules_id", "rules_en")}  # fmt: skip
+    if exam.release_at is not None:
+        local = exam.release_at.astimezone(LOCAL_TZ)
+        form.update(release_date=f"{local:%Y-%m-%d}", release_time=f"{local:%H:%M}")
+    return form
+
+
+def section_form(section: Any) -> dict[str, str]:
+    """A section's current values as the section form's fields."""
+    form = {key: _field(getattr(section, key)) for key in (
+        "code", "name", "question_count", "minutes", "pass_mark", "draw",
+        "balance_difficulty")}  # fmt: skip
+    scoring = dict(section.scoring or {})
+    form["model"] = str(scoring.get("model", "right_wrong"))
+    for key in ("points_correct", "points_wrong", "points_blank"):
+        if key in scoring:
+            form[key] = _field(scoring[key])
+    form["category_quota"] = "; ".join(f"{name}={n}" for name, n in section.category_quota or [])
+    return form

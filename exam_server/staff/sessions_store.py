@@ -72,6 +72,18 @@ def session_values(form: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def session_form(session: ExamSession) -> dict[str, str]:
+    """A session's current values as the session form's fields (local date and times)."""
+    start, end = session.starts_at.astimezone(LOCAL_TZ), session.ends_at.astimezone(LOCAL_TZ)
+    return {
+        "exam_id": str(session.exam_id), "name": session.name, "room": session.room or "",
+        "date": f"{start:%Y-%m-%d}", "start": f"{start:%H:%M}", "end": f"{end:%H:%M}",
+        "capacity": "" if session.capacity is None else str(session.capacity),
+        "token_required": "1" if session.token_required else "",
+        "token_minutes": str(session.token_period_s // 60),
+    }  # fmt: skip
+
+
 def token_now(secret: str, session: ExamSession, now: float | None = None) -> tuple[str, int]:
     """The current token and the seconds until it changes."""
     now = time.time() if now is None else now

@@ -3,13 +3,15 @@ logged-in personas (admin, panitia, proctor, viewer)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import io
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
 from staff.support import StaffClient, log_in, make_staff, staff_app
 from starlette.applications import Starlette
 
+import exam_server.cli as tkd
 from exam_server.services import Services, open_services
 from exam_server.settings import Settings
 
@@ -60,3 +62,18 @@ async def anonymous(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
     yield http
     await http.aclose()
+
+
+@pytest.fixture()
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
+    """``tkd ARGS`` in this process, on the run's services; returns the exit status."""
+    monkeypatch.setenv("DATABASE_URL", str(settings.database_url))
+    monkeypatch.setenv("REDIS_URL", str(settings.redis_url))
+    monkeypatch.setenv("TKD_SECRET_KEY", settings.secret_key_value)
+    monkeypatch.setenv("TKD_DATA_DIR", str(settings.data_dir))
+
+    def run(*argv: str, stdin: str = "") -> int:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        return tkd.main(list(argv))
+
+    return run

@@ -1,39 +1,16 @@
-"""``tkd staff create`` and ``tkd candidates import`` on the run's real services."""
+"""``tkd staff create`` and ``tkd candidates import`` on the run's real services
+(the ``cli`` fixture is in conftest)."""
 
 from __future__ import annotations
 
-import argparse
-import io
 import json
 import secrets
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import exam_server.cli as tkd
 from exam_server.models import Candidate
-from exam_server.staff.cli import register
 from exam_server.staff.models import AuditEntry, StaffUser
-
-
-@pytest.fixture()
-def cli(settings, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("DATABASE_URL", str(settings.database_url))
-    monkeypatch.setenv("REDIS_URL", str(settings.redis_url))
-    monkeypatch.setenv("TKD_SECRET_KEY", settings.secret_key_value)
-    monkeypatch.setenv("TKD_DATA_DIR", str(settings.data_dir))
-    commands = next(
-        a for a in tkd.build_parser()._actions if isinstance(a, argparse._SubParsersAction)
-    ).choices
-    if "staff" not in commands:  # until exam_server.cli registers the committee commands
-        monkeypatch.setattr(tkd, "EXTRA_COMMANDS", [*tkd.EXTRA_COMMANDS, register])
-
-    def run(*argv: str, stdin: str = "") -> int:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        return tkd.main(list(argv))
-
-    return run
 
 
 def unique_nik() -> str:
