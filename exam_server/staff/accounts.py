@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_server.staff import passwords
-from exam_server.staff.audit import Actor, record
+from exam_server.staff.audit import Actor, changed, record
 from exam_server.staff.models import ROLES, StaffUser
 
 USERNAME = re.compile(r"^[a-z0-9._-]{3,80}$")
@@ -64,3 +64,49 @@ async def create_account(
         new={"username": username, "full_name": user.full_name, "role": role},
     )
     return user
+
+
+async def update_account(
+    db: AsyncSession,
+    actor: Actor,
+    user: StaffUser,
+    role: str,
+    active: bool,
+    new_password: str = "",
+) -> bool:
+    """Change a role, enable or disable, or set a new password; whether anything changed.
+
+    Nobody demotes or disables themself, and the last active admin stays one: otherwise
+    nobody could manage accounts any more but from a database console.
+    """
+    if role not in ROLES:
+        raise AccountError("Peran tidak dikenal. / Unknown role.")
+    if user.id == actor.staff_id and (role != "admin" or not active):
+        raise AccountError(
+            "Anda tidak dapat menurunkan atau menonaktifkan akun sendiri. / "
+            "You cannot demote or disable your own account."
+        )
+    if user.role == "admin" and user.active and (role != "admin" or not active):
+        admins = await db.scalars(
+            select(StaffUser.id)
+            .where(StaffUser.role == "admin", StaffUser.active, StaffUser.id != user.id)
+            .with_for_update()
+        )
+        if not list(admins):
+            raise AccountError(
+                f"{user.username} adalah admin aktif terakhir. / "
+                f"{user.username} is the last active admin."
+            )
+    old, new = changed({"role": user.role, "active": user.active}, {"role": role, "active": active})
+    if new_password:
+        try:
+            passwords.check_strength(new_password, user.username)
+        except passwords.WeakPasswordError as exc:
+            raise AccountError(str(exc)) from None
+        user.password_hash = await passwords.hash_password(new_password)
+        user.failed_logins, user.locked_until = 0, None
+        new["password"] = "(diganti / changed)"  # that it changed, never what to
+    user.role, user.active = role, active
+    if new:
+        record(db, actor, "staff.update", "staff", user.id, old=old, new=new)
+    return bool(new)

@@ -130,6 +130,63 @@ def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_staff_update(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import select
+
+    from exam_server.staff.accounts import AccountError, update_account
+    from exam_server.staff.models import StaffUser
+
+    password = _read_password(args) if args.password_stdin or args.new_password else ""
+
+    async def work(db: Any, actor: Actor, s: Settings) -> bool:
+        name = args.username.strip().lower()
+        user = await db.scalar(
+            select(StaffUser).where(StaffUser.username == name).with_for_update()
+        )
+        if user is None:
+            raise AccountError(f"Akun {name} tidak ada. / No account {name}.")
+        role = args.role or user.role
+        active = user.active if args.active is None else args.active
+        return await update_account(db, actor, user, role, active, password)
+
+    changed = run_work(settings, work)
+    print(f"account {args.username} saved" if changed else f"{args.username}: nothing changed")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    """The audit log, newest first: what the admins' page shows."""
+    from sqlalchemy import select
+
+    from exam_server.staff.models import AuditEntry
+
+    async def work(db: Any, actor: Actor, s: Settings) -> list[dict[str, Any]]:
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(args.limit)
+        for column, value in ((AuditEntry.entity, args.entity), (AuditEntry.entity_id, args.id),
+                              (AuditEntry.action, args.action), (AuditEntry.username, args.user)):  # fmt: skip
+            if value:
+                query = query.where(column == value)
+        return [
+            {"id": e.id, "at": e.at.isoformat(), "username": e.username, "action": e.action,
+             "entity": e.entity, "entity_id": e.entity_id, "old": e.old, "new": e.new,
+             "reason": e.reason}
+            for e in await db.scalars(query)
+        ]  # fmt: skip
+
+    entries = run_work(settings, work)
+    if args.json:
+        print(json.dumps(entries, ensure_ascii=False))
+        return 0
+    for e in entries:
+        why = f"  reason: {e['reason']}" if e["reason"] else ""
+        print(f"{e['at'][:19]}  {e['username']:<20} {e['action']:<22} "
+              f"{e['entity']} {e['entity_id']}{why}")  # fmt: skip
+        for label, values in (("old", e["old"]), ("new", e["new"])):
+            if values:
+                print(f"    {label}: {json.dumps(values, ensure_ascii=False)[:300]}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     staff = sub.add_parser("staff", help="committee staff accounts").add_subparsers(
         dest="staff_command", required=True
@@ -142,6 +199,25 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     p.set_defaults(func=cmd_staff_create)
+    p = staff.add_parser("update", help="change a role, disable or enable, or set a password")
+    p.add_argument("username")
+    p.add_argument("--role", default=None, choices=["admin", "panitia", "proctor", "viewer"])
+    p.add_argument("--disable", dest="active", action="store_false", default=None)
+    p.add_argument("--enable", dest="active", action="store_true", default=None)
+    p.add_argument("--new-password", action="store_true", help="ask for a new password")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the new password from standard input"
+    )
+    p.set_defaults(func=cmd_staff_update)
     p = staff.add_parser("list", help="every staff account and its role")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_staff_list)
+
+    p = sub.add_parser("audit", help="read the audit log, newest first")
+    p.add_argument("--entity", default=None, help="staff, candidate, exam, session, question, ...")
+    p.add_argument("--id", default=None, help="the object's id")
+    p.add_argument("--action", default=None, help="e.g. candidate.correct")
+    p.add_argument("--user", default=None, help="who acted (a username, or cli:<login>)")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_audit)

@@ -180,6 +180,15 @@ def cmd_candidates_password(args: argparse.Namespace, settings: Settings) -> int
     return 0
 
 
+def cmd_candidates_template(args: argparse.Namespace, settings: Settings) -> int:
+    from exam_server.staff.candidate_import import template_csv, template_xlsx
+
+    out = Path(args.out)
+    out.write_bytes(template_csv() if args.format == "csv" else template_xlsx())
+    print(f"the candidate template ({args.format}) is in {out}; see docs/committee.md")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cands = sub.add_parser("candidates", help="candidate lists").add_subparsers(
         dest="candidates_command", required=True
@@ -220,3 +229,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("participant_no")
     p.add_argument("--reason", required=True)
     p.set_defaults(func=cmd_candidates_password)
+
+    p = cands.add_parser("template", help="write the import template, with its header row")
+    p.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_candidates_template)

@@ -11,9 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from exam_server.models import Candidate, Exam, Question
-from exam_server.staff import passwords
-from exam_server.staff.accounts import AccountError, create_account
-from exam_server.staff.audit import changed, record
+from exam_server.staff.accounts import AccountError, create_account, update_account
 from exam_server.staff.auth import (
     LOGIN_CSRF_COOKIE,
     PREFIX,
@@ -185,39 +183,14 @@ async def staff_update(request: Request, staff: Staff) -> Response:
     role = str(form.get("role", ""))
     active = form.get("active") == "1"
     new_password = str(form.get("password", ""))
-    async with services_of(request).sessions() as db, db.begin():
-        user = await db.get(StaffUser, request.path_params["staff_id"], with_for_update=True)
-        if user is None:
-            return error_page(request, staff, 404, "Akun tidak ada.", "No such account.")
-        if role not in ROLES:
-            return await _staff_page(
-                request, staff, _pick("Peran tidak dikenal. / Unknown role.", en)
-            )
-        if user.id == staff.id and (role != "admin" or not active):
-            # The last door out of a locked room: an admin cannot demote or disable themself.
-            return await _staff_page(
-                request,
-                staff,
-                _pick(
-                    "Anda tidak dapat menurunkan atau menonaktifkan akun sendiri. / "
-                    "You cannot demote or disable your own account.",
-                    en,
-                ),
-            )
-        old, new = changed(
-            {"role": user.role, "active": user.active}, {"role": role, "active": active}
-        )
-        user.role, user.active = role, active
-        if new_password:
-            try:
-                passwords.check_strength(new_password, user.username)
-            except passwords.WeakPasswordError as exc:
-                return await _staff_page(request, staff, _pick(str(exc), en))
-            user.password_hash = await passwords.hash_password(new_password)
-            user.failed_logins, user.locked_until = 0, None
-            new["password"] = "(diganti / changed)"
-        if new:
-            record(db, staff.actor, "staff.update", "staff", user.id, old=old, new=new)
+    try:
+        async with services_of(request).sessions() as db, db.begin():
+            user = await db.get(StaffUser, request.path_params["staff_id"], with_for_update=True)
+            if user is None:
+                return error_page(request, staff, 404, "Akun tidak ada.", "No such account.")
+            await update_account(db, staff.actor, user, role, active, new_password)
+    except AccountError as exc:
+        return await _staff_page(request, staff, _pick(str(exc), en))
     await flash(
         request, staff, f"Akun {user.username} disimpan.", f"Account {user.username} saved."
     )

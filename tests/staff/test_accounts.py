@@ -177,3 +177,26 @@ async def test_the_audit_log_refuses_updates_and_deletes_even_from_sql(services)
         with pytest.raises(DBAPIError, match="append-only"):
             await db.execute(text("DELETE FROM audit_log"))
         await db.rollback()
+
+
+async def test_the_last_active_admin_cannot_be_demoted_or_disabled(services) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from exam_server.staff.accounts import AccountError, update_account
+    from exam_server.staff.audit import Actor
+
+    name = await make_staff(services, "admin")
+    async with services.sessions() as db, db.begin():
+        user = await db.scalar(select(StaffUser).where(StaffUser.username == name))
+        # Other runs' admins exist too: in this transaction only, they are gone.
+        await db.execute(
+            update(StaffUser).where(StaffUser.id != user.id, StaffUser.role == "admin")
+            .values(active=False)
+        )  # fmt: skip
+        for role, active in (("panitia", True), ("admin", False)):
+            with pytest.raises(AccountError, match="admin aktif terakhir"):
+                await update_account(db, Actor(None, "cli:uji"), user, role, active)
+        await db.rollback()
+    async with services.sessions() as db:
+        user = await db.scalar(select(StaffUser).where(StaffUser.username == name))
+        assert (user.role, user.active) == ("admin", True)

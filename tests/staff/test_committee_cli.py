@@ -46,8 +46,8 @@ class Tkd:
         assert status == 0, err
         return out
 
-    def refused(self, *argv: str) -> str:
-        assert self.cli(*argv) == 1
+    def refused(self, *argv: str, stdin: str = "") -> str:
+        assert self.cli(*argv, stdin=stdin) == 1
         err = self.capsys.readouterr().err.strip()
         assert err.startswith("tkd: ") and "\n" not in err, err
         return err
@@ -156,6 +156,17 @@ def test_a_committee_schedules_an_exam_and_prints_cards_from_the_terminal(
         u for u in tkd.json("staff", "list") if u["username"] == proctor
     ).items()
     tkd.ok("sessions", "proctor", str(first), proctor)
+    assert "saved" in tkd.ok("staff", "update", proctor, "--role", "viewer", "--disable")
+    assert "nothing changed" in tkd.ok("staff", "update", proctor, "--role", "viewer")
+    assert "10" in tkd.refused("staff", "update", proctor, "--password-stdin", stdin="pendek\n")
+    assert "Pilih pengawas" in tkd.refused("sessions", "proctor", str(first), proctor)
+    [entry] = tkd.json("audit", "--action", "staff.update", "--entity", "staff", "--limit", "1")
+    assert entry["new"] == {"role": "viewer", "active": False} and entry["username"].startswith(
+        "cli:"
+    )
+    template = tmp_path / "templat.csv"
+    tkd.ok("candidates", "template", "--format", "csv", "--out", str(template))
+    assert template.read_text(encoding="utf-8-sig").startswith("NIK,Nama,")
     spare = tkd.json("sessions", "create", "--exam", code, "--name", f"Cadangan {tag}",
                      "--date", today, "--start", "13:00", "--end", "15:00")["id"]  # fmt: skip
     assert "Alasan wajib" in tkd.refused("sessions", "delete", str(spare), "--reason", " ")
