@@ -143,6 +143,19 @@ async def test_changing_a_role_keeps_the_old_value_in_the_audit_log(
     assert "staff.update" in (await admin.get("/panitia/audit?entity=staff")).text
 
 
+async def test_a_weak_new_password_refuses_the_whole_change(admin: StaffClient, services) -> None:  # type: ignore[no-untyped-def]
+    username = await make_staff(services, "viewer")
+    async with services.sessions() as db:
+        user = await db.scalar(select(StaffUser).where(StaffUser.username == username))
+    resp = await admin.post(
+        f"/panitia/staf/{user.id}", {"role": "panitia", "active": "1", "password": "pendek"}
+    )
+    assert resp.status_code == 400 and "minimal 10 karakter" in resp.text
+    async with services.sessions() as db:
+        again = await db.get(StaffUser, user.id)
+        assert again is not None and again.role == "viewer"
+
+
 async def test_an_admin_cannot_demote_themself(admin: StaffClient, services) -> None:  # type: ignore[no-untyped-def]
     async with services.sessions() as db:
         me = await db.scalar(select(StaffUser).where(StaffUser.username == admin.username))
