@@ -8,8 +8,6 @@ browser of their own, with the session token, and gets the first question.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import contextlib
 import datetime as dt
 import shutil
@@ -27,7 +25,6 @@ from staff.support import PASSWORD, new_nik, staff_app
 from tests_support import free_port
 
 from exam_server.models import SessionCandidate
-from exam_server.staff.cli import _create_staff
 from exam_server.staff.models import AuditEntry
 from exam_server.staff.rendering import LOCAL_TZ
 
@@ -58,7 +55,7 @@ def staff_server(settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 def test_a_committee_goes_from_empty_to_printed_cards(
-    staff_server, settings, db_engine, tmp_path: Path
+    staff_server, cli, db_engine, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
@@ -66,11 +63,9 @@ def test_a_committee_goes_from_empty_to_printed_cards(
 
     admin = f"admin-{new_nik()[-6:]}"
     panitia = f"panitia-{new_nik()[-6:]}"
-    asyncio.run(
-        _create_staff(
-            settings, argparse.Namespace(username=admin, full_name="Admin", role="admin"), PASSWORD
-        )
-    )
+    # The one terminal step the committee takes: the first admin.
+    create = ("staff", "create", "--username", admin, "--full-name", "Admin", "--password-stdin")
+    assert cli(*create, stdin=PASSWORD + "\n") == 0
 
     unit_a, unit_b = f"Dinas A {panitia}", f"Dinas B {panitia}"
     lines = ["NIK,Nama,Tanggal Lahir,Unit Kerja/OPD,Telepon,Email,Foto"]
