@@ -149,6 +149,20 @@ def cmd_exams_fill(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_exams_remove_section(args: argparse.Namespace, settings: Settings) -> int:
+    from exam_server.staff.exams_store import delete_section, find_exam, find_section
+
+    async def work(db: Any, actor: Actor, s: Settings) -> str:
+        exam = await find_exam(db, args.exam)
+        await db.refresh(exam, with_for_update=True)
+        section = await find_section(db, exam, args.section)
+        await delete_section(db, actor, section)
+        return f"section {section.code} removed from {exam.code}"
+
+    print(run_work(settings, work))
+    return 0
+
+
 def cmd_exams_show(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy import select
 
@@ -312,6 +326,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--count", type=int, default=None, help="how many (default: all)")
     p.add_argument("--random", action="store_true", help="a random sample, not the first ones")
     p.set_defaults(func=cmd_exams_fill)
+
+    p = exams.add_parser("remove-section", help="remove a section before anybody has started")
+    p.add_argument("exam", help="exam id or code")
+    p.add_argument("section", help="section code or id")
+    p.set_defaults(func=cmd_exams_remove_section)
 
     p = sub.add_parser("dashboard", help="who is scheduled, in progress, submitted, absent")
     which = p.add_mutually_exclusive_group(required=True)

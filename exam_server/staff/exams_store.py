@@ -120,6 +120,29 @@ async def save_section(
     return section
 
 
+async def delete_section(db: AsyncSession, actor: Actor, section: ExamSection) -> None:
+    """Remove a section (and its pool) before anybody has started; the rest close ranks."""
+    if await db.scalar(select(Attempt.id).where(Attempt.exam_id == section.exam_id).limit(1)):
+        raise FormError("Ujian sudah dimulai peserta; bagian tidak dapat dihapus.",
+                        "Candidates have started this exam; its sections cannot be removed.")  # fmt: skip
+    pool = list(
+        await db.scalars(
+            select(ExamQuestion.question_id)
+            .where(ExamQuestion.section_id == section.id)
+            .order_by(ExamQuestion.position)
+        )
+    )
+    old = {"section": snapshot(section, SECTION_FIELDS), "question_ids": pool}
+    exam_id = section.exam_id
+    await db.delete(section)  # its pool goes with it (ON DELETE CASCADE)
+    await db.flush()
+    for position, rest in enumerate(await exam_sections(db, exam_id)):
+        if rest.position != position:
+            rest.position = position
+            await db.flush()  # one at a time, upwards: (exam, position) stays unique
+    record(db, actor, "section.delete", "exam", exam_id, old=old)
+
+
 async def fill_section(
     db: AsyncSession,
     actor: Actor,

@@ -13,6 +13,7 @@ from exam_server.staff.auth import Staff, page, services_of
 from exam_server.staff.exam_forms import DRAWS, RELEASES, SCORING_MODELS, FormError, exam_values
 from exam_server.staff.exams_store import (
     create_exam,
+    delete_section,
     draw_problems,
     exam_sections,
     fill_section,
@@ -144,6 +145,23 @@ async def section_questions(request: Request, staff: Staff) -> Response:
     return redirect(f"/ujian/{exam_id}")
 
 
+@page("exams.edit")
+async def section_delete(request: Request, staff: Staff) -> Response:
+    exam_id, section_id = request.path_params["exam_id"], request.path_params["section_id"]
+    try:
+        async with services_of(request).sessions() as db, db.begin():
+            await db.get(Exam, exam_id, with_for_update=True)  # one change to the exam at a time
+            section = await db.get(ExamSection, section_id)
+            if section is None or section.exam_id != exam_id:
+                return error_page(request, staff, 404, "Bagian tidak ada.", "No such section.")
+            code = section.code
+            await delete_section(db, staff.actor, section)
+    except FormError as exc:
+        return await _exam_page(request, staff, exam_id, exc.text(request_lang(request)))
+    await flash(request, staff, f"Bagian {code} dihapus.", f"Section {code} removed.")
+    return redirect(f"/ujian/{exam_id}")
+
+
 routes = [
     Route("/ujian", exam_list, methods=["GET"]),
     Route("/ujian", exam_create, methods=["POST"]),
@@ -152,4 +170,5 @@ routes = [
     Route("/ujian/{exam_id:int}/bagian", section_save, methods=["POST"]),
     Route("/ujian/{exam_id:int}/bagian/{section_id:int}", section_save, methods=["POST"]),
     Route("/ujian/{exam_id:int}/bagian/{section_id:int}/soal", section_questions, methods=["POST"]),
+    Route("/ujian/{exam_id:int}/bagian/{section_id:int}/hapus", section_delete, methods=["POST"]),
 ]

@@ -84,6 +84,8 @@ def test_a_committee_schedules_an_exam_and_prints_cards_from_the_terminal(
     tkd.ok("exams", "fill", code, "TWK", "--from", "TWK", "--count", "1")
     # Changing one option keeps the rest of the section as it was.
     tkd.ok("exams", "section", code, "--code", "TWK", "--points-wrong", "-1", "--model", "negative")
+    tkd.ok("exams", "section", code, "--code", "TIU", "--name", "Intelegensia", "--questions", "1")
+    assert "section TIU removed" in tkd.ok("exams", "remove-section", code, "TIU")
     shown = tkd.json("exams", "show", code)
     [section] = shown["sections"]
     assert (section["name"], section["pass_mark"], section["pool"]) == ("Wawasan", 5, 1)
@@ -189,7 +191,7 @@ def test_a_committee_schedules_an_exam_and_prints_cards_from_the_terminal(
             "session.create", "session.update", "session.assign", "session.move",
             "session.unassign", "credentials.issue", "candidate.reissue", "export.attendance",
             "candidate.correct", "candidate.delete", "exam.update", "session.proctor_add",
-            "session.delete", "staff.create"} <= actions  # fmt: skip
+            "session.delete", "staff.create", "section.delete"} <= actions  # fmt: skip
 
 
 async def _candidate_login(

@@ -131,3 +131,63 @@ async def test_the_bank_page_counts_questions_by_section(panitia: StaffClient, s
     await seed_bank(services)
     page = await panitia.get("/panitia/bank")
     assert page.status_code == 200 and "<td>TWK</td>" in page.text
+
+
+async def test_removing_a_section_closes_ranks_and_keeps_it_in_the_audit_log(
+    panitia: StaffClient, services, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from staff.support import exam_with_questions, import_candidates, make_session, new_nik, reissue
+
+    from exam_server.credentials import session_token
+    from exam_server.models import Candidate
+
+    exam_id = await exam_with_questions(panitia, services)  # TWK with three questions
+    for code in ("TIU", "TKP"):
+        form = {"code": code, "name": code, "question_count": "1", "model": "right_wrong"}
+        assert (await panitia.post(f"/panitia/ujian/{exam_id}/bagian", form)).status_code == 303
+    async with services.sessions() as db:
+        twk, tiu, tkp = list(
+            await db.scalars(
+                select(ExamSection)
+                .where(ExamSection.exam_id == exam_id)
+                .order_by(ExamSection.position)
+            )
+        )
+    done = await panitia.post(f"/panitia/ujian/{exam_id}/bagian/{twk.id}/hapus")
+    assert done.status_code == 303
+    async with services.sessions() as db:
+        left = [(s.code, s.position) for s in await db.scalars(
+            select(ExamSection).where(ExamSection.exam_id == exam_id).order_by(ExamSection.position)
+        )]  # fmt: skip
+        pool = await db.scalar(select(ExamQuestion).where(ExamQuestion.section_id == twk.id))
+        entry = await db.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "section.delete", AuditEntry.entity_id == str(exam_id)
+            )
+        )
+    assert left == [("TIU", 0), ("TKP", 1)] and pool is None
+    assert entry.old["section"]["code"] == "TWK" and len(entry.old["question_ids"]) == 3
+
+    # Once a candidate has started, the paper is evidence: no section goes.
+    await panitia.post(f"/panitia/ujian/{exam_id}/bagian/{tkp.id}/hapus")
+    nik = new_nik()
+    await import_candidates(panitia, [(nik, "Peserta Bagian", "Dinas Bagian")])
+    session_id = await make_session(panitia, exam_id, "Sesi Bagian")
+    await panitia.post(f"/panitia/sesi/{session_id}/tambah", {"numbers": nik})
+    await seed_bank(services)
+    page = await panitia.get(f"/panitia/ujian/{exam_id}")
+    assert "Hapus bagian" in page.text
+    # Give TIU a pool so that the exam can open, then start it.
+    await panitia.post(
+        f"/panitia/ujian/{exam_id}/bagian/{tiu.id}/soal", {"bank_section": "TIU", "count": "1"}
+    )
+    async with services.sessions() as db:
+        candidate = await db.scalar(select(Candidate).where(Candidate.nik == nik))
+    login = await panitia.http.post("/api/v1/candidate/login", json={
+        "participant_no": candidate.participant_no, "password": await reissue(panitia, candidate.id),
+        "session_token": session_token(settings.secret_key_value, session_id, 900)})  # fmt: skip
+    assert login.status_code == 200, login.text
+    refused = await panitia.post(f"/panitia/ujian/{exam_id}/bagian/{tiu.id}/hapus")
+    assert refused.status_code == 400 and "bagian tidak dapat dihapus" in refused.text
+    async with services.sessions() as db:
+        assert await db.get(ExamSection, tiu.id) is not None
