@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-I18N = Path(__file__).resolve().parents[1] / "static" / "i18n"
+STATIC = Path(__file__).resolve().parents[1] / "static"
+I18N = STATIC / "i18n"
 LANGS = ("id", "en")
 
 
@@ -52,7 +53,26 @@ async def candidate_app(request: Request) -> Response:
     return response
 
 
+@functools.cache
+def service_worker_script() -> bytes:
+    return (STATIC / "sw.js").read_bytes()
+
+
+async def service_worker(request: Request) -> Response:
+    """The service worker that reopens the page without signal (``static/sw.js``).
+
+    Served from the root, not /static, so that its scope covers ``/``; ``no-cache`` so a new
+    release replaces it on the phone's next load.
+    """
+    return Response(
+        service_worker_script(),
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+    )
+
+
 routes = [
     Route("/", candidate_app, methods=["GET"]),
     Route("/ujian", candidate_app, methods=["GET"]),
+    Route("/sw.js", service_worker, methods=["GET"]),
 ]
