@@ -28,7 +28,28 @@
     catch (e) { return fallback; }
   }
   function save(key, value) {
-    try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* full: keep in memory */ }
+    try { localStorage.setItem(key, JSON.stringify(value)); return true; } catch (e) { return false; }
+  }
+  function forget(key) {
+    try { localStorage.removeItem(key); } catch (e) { /* nothing kept */ }
+  }
+  // The phone's storage is full: make room from what other candidates and earlier attempts
+  // left on this browser, never from changes not yet on the server.
+  function freeSpace() {
+    var keys = [];
+    try { keys = Object.keys(localStorage); } catch (e) { return; }
+    keys.forEach(function (k) {
+      var m = /^tkd\.(q|qs|tab)\.(.+)$/.exec(k), kept = null;
+      if (!m || (session && m[2] === session.no)) return;
+      if (m[1] === 'q') kept = load(k, null);
+      if (!kept || !kept.queue || !kept.queue.length) forget(k);
+      else if (kept.view) { kept.view = null; save(k, kept); }
+    });
+  }
+  function store(key, value) {
+    if (save(key, value)) return true;
+    freeSpace();
+    return save(key, value);
   }
 
   var session = load('tkd.session', null); // {token, no, info, confirmed}
@@ -39,18 +60,49 @@
     deadlineAt: 0, ackedSeq: 0, current: 0, result: null
   };
   var submitting = false;
+  var TAB = Math.random().toString(36).slice(2, 10); // this tab among the browser's tabs
+  var elsewhere = false; // another tab of this browser holds the exam now
+  var qsDropped = false; // the question cache gave its room to the queue
   var ws = null, ready = false, stopped = false, retries = 0, retryTimer = 0, pingTimer = 0, pongDue = 0;
 
   function localKey() { return 'tkd.q.' + session.no; }
   function questionsKey() { return 'tkd.qs.' + session.no; }
-  function persist() { save(localKey(), local); }
+  function tabKey() { return 'tkd.tab.' + session.no; }
+  function persist() {
+    if (!local) return;
+    if (!mine()) { away(); return; }
+    // What the page shows, for a reload without signal: the answers as last acknowledged
+    // plus the queue (already applied), and the deadline as a time, not a count.
+    local.view = exam.n && exam.status !== 'submitted' ? {
+      n: exam.n, sections: exam.sections, answers: exam.answers, doubts: exam.doubts,
+      current: exam.current, status: exam.status, deadlineAt: exam.deadlineAt,
+      remainingMs: exam.remainingMs, startsAt: exam.startsAt, ackedSeq: exam.ackedSeq
+    } : null;
+    // The queue comes first: if even the room freed is not enough, this exam's question
+    // cache goes, and if that is not enough either the candidate is told. The change still
+    // reaches the server while there is signal.
+    var ok = store(localKey(), local);
+    if (!ok && !qsDropped) { qsDropped = true; forget(questionsKey()); ok = save(localKey(), local); }
+    if (ok) $('storage-full').hidden = true;
+    else if (local.queue.length) $('storage-full').hidden = false; // until a save works again
+  }
   var questionsTimer = 0;
   function saveQuestionsSoon() {
     // One write after a burst: rewriting the whole cache per question is quadratic, and
     // 110 questions arrive together after `state` on a slow phone.
     clearTimeout(questionsTimer);
-    questionsTimer = setTimeout(function () { if (session) save(questionsKey(), questions); }, 400);
+    questionsTimer = setTimeout(saveQuestions, 400);
   }
+  function saveQuestions() {
+    if (!questionsTimer) return;
+    questionsTimer = 0;
+    if (session && !qsDropped && mine()) store(questionsKey(), questions);
+  }
+  // A page being put away or reloaded writes what the burst has not written yet.
+  window.addEventListener('pagehide', saveQuestions);
+  document.addEventListener('visibilitychange', function () {
+    if (document.visibilityState === 'hidden') saveQuestions();
+  });
   function prefetchImages(msg) {
     // Pictures go into the HTTP cache now, so a question opened offline still shows them.
     var html = msg.stem + msg.options.map(function (o) { return o.html; }).join('');
@@ -89,7 +141,7 @@
       var no = r.data.candidate.participant_no;
       var confirmed = !!(session && session.no === no && session.confirmed);
       session = {token: r.data.token, no: no, info: r.data, confirmed: confirmed};
-      save('tkd.session', session);
+      store('tkd.session', session);
       start();
     }).catch(function () {
       loginError(t('network_error'));
@@ -110,13 +162,60 @@
     var attempt = attemptOf(session.info);
     local = load(localKey(), null);
     if (!local || local.attempt !== attempt) local = {attempt: attempt, nextSeq: 1, queue: []};
-    questions = load(questionsKey(), {});
+    var kept = load(questionsKey(), {});
     if (questions.attempt !== attempt) questions = {attempt: attempt};
+    if (kept.attempt === attempt) questions = Object.assign(questions, kept);
     if (!session.confirmed) { showIdentity(); return; }
-    stopped = false;
+    stopped = elsewhere = false;
+    retries = 0;
+    $('other-tab').hidden = true;
+    claim();
     show('v-exam');
+    restore();
     connect();
   }
+
+  // The page as it was last shown, until the server's `state` arrives: after a reload
+  // without signal the candidate sees every answer and keeps answering on the kept deadline.
+  function restore() {
+    var v = local.view;
+    if (!v) return;
+    exam.n = v.n; exam.sections = v.sections; exam.answers = v.answers; exam.doubts = v.doubts;
+    exam.current = Math.min(v.current || 0, v.n - 1);
+    exam.ackedSeq = v.ackedSeq || 0;
+    exam.deadlineAt = v.deadlineAt; exam.remainingMs = v.remainingMs; exam.startsAt = v.startsAt;
+    exam.status = '';
+    local.queue.forEach(function (c) { if (!c.acked && c.seq > exam.ackedSeq) applyLocally(c); });
+    buildGrid();
+    renderQuestion();
+    setStatus(v.status);
+    if (local.queue.some(function (c) { return c.type === 'submit'; })) submittingView();
+  }
+
+  /* ---- two tabs of one browser share the queue: the newest holds the exam (as the newest
+     device does on the server); the other stops writing and offers to take it back ---- */
+  function mine() { var owner = load(tabKey(), null); return !owner || owner === TAB; }
+  function claim() { if (!store(tabKey(), TAB)) forget(tabKey()); }
+  function away() {
+    if (elsewhere) return;
+    elsewhere = stopped = true;
+    ready = false;
+    clearTimeout(retryTimer);
+    clearInterval(pingTimer);
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      try { ws.close(); } catch (e) { /* already closed */ }
+      ws = null;
+    }
+    $('other-tab').hidden = false;
+    renderControls();
+    indicator();
+  }
+  window.addEventListener('storage', function (ev) {
+    if (session && session.confirmed && local && ev.key === tabKey() && !mine()) away();
+  });
+  // Taking over reads what the other tab kept: its answers, its queue, its questions.
+  $('take-over').addEventListener('click', function () { if (session) start(); });
 
   function clock(iso) {
     var d = new Date(iso);
@@ -144,18 +243,17 @@
 
   $('identity-ok').addEventListener('click', function () {
     session.confirmed = true;
-    save('tkd.session', session);
+    store('tkd.session', session);
     start();
   });
 
   function logout() {
     stopped = true;
     if (ws) ws.close();
-    try {
-      localStorage.removeItem(questionsKey());
-      if (!local || !local.queue.length) localStorage.removeItem(localKey());
-    } catch (e) { /* nothing kept */ }
-    localStorage.removeItem('tkd.session');
+    forget(questionsKey());
+    if (!local || !local.queue.length) forget(localKey());
+    forget(tabKey());
+    forget('tkd.session');
     session = null;
     location.href = '/';
   }
@@ -164,6 +262,8 @@
   /* ---- the socket ---- */
   function connect() {
     if (stopped) return;
+    // A tab frozen in the background must not take the attempt back when it wakes.
+    if (!mine()) { away(); return; }
     clearTimeout(retryTimer);
     if (ws) {
       // A socket still opening would say hello after this one and take the attempt back
@@ -313,6 +413,7 @@
 
   function onError(err) {
     if (err.code === 'replaced') {
+      if (!mine()) { away(); return; }
       stopped = true;
       $('notice').textContent = t('replaced');
       $('notice').hidden = false;
@@ -359,15 +460,20 @@
 
   /* ---- the clock: always the server's ---- */
   function onTime(status, remaining, startsIn) {
-    var before = exam.status;
-    exam.status = status;
     exam.remainingMs = remaining;
     exam.deadlineAt = Date.now() + remaining;
+    // Only the server's count moves the start; a message without one keeps the last.
+    if (status === 'waiting' && typeof startsIn === 'number') exam.startsAt = Date.now() + startsIn;
+    setStatus(status);
+    persist();
+  }
+
+  function setStatus(status) {
+    var before = exam.status;
+    exam.status = status;
     $('paused').hidden = status !== 'paused';
     if (status === 'submitted') { finished(); return; }
     if (status === 'waiting') {
-      // Only the server's count moves the start; a message without one keeps the last.
-      if (typeof startsIn === 'number') exam.startsAt = Date.now() + startsIn;
       show('v-waiting');
     } else if (!submitting) {
       show('v-exam');
@@ -426,10 +532,11 @@
   function change(fields) {
     // Past the server's deadline (counted here while offline) nothing more can be saved.
     if (exam.status !== 'running' || stopped || timeUp()) return;
+    if (!mine()) { away(); return; } // another tab took the exam a moment ago
     var c = Object.assign({seq: local.nextSeq++}, fields);
     local.queue.push(c);
-    persist();
     applyLocally(c);
+    persist();
     send(c);
     indicator();
     buildGrid();
@@ -447,7 +554,7 @@
   function indicator() {
     var box = $('conn');
     var unsaved = local ? local.queue.filter(function (c) { return c.seq > exam.ackedSeq; }).length : 0;
-    box.hidden = !local;
+    box.hidden = !local || elsewhere; // #other-tab says it
     box.className = 'conn';
     if (stopped && session) { box.textContent = t('replaced'); box.className += ' bad'; }
     else if (!ready) {
@@ -546,6 +653,7 @@
     renderQuestion();
     buildGrid();
     window.scrollTo(0, 0);
+    persist();
   }
 
   $('prev').addEventListener('click', function () { go(exam.current - 1); });
@@ -578,13 +686,17 @@
   $('confirm-yes').addEventListener('click', function () {
     $('confirm').close();
     change({type: 'submit'});
-    // Offline, the submit waits in the queue like any change: say so, and keep the page open.
+    if (local.queue.some(function (c) { return c.type === 'submit'; })) submittingView();
+  });
+
+  // Offline, the submit waits in the queue like any change: say so, and keep the page open.
+  function submittingView() {
     submitting = true;
     $('finished-title').textContent = t('submitting_title');
     $('finished-text').textContent = t('submitting_text');
     $('logout').hidden = true;
     show('v-finished');
-  });
+  }
 
   function finished() {
     exam.status = 'submitted';
@@ -599,10 +711,11 @@
       // Nothing above the last acknowledged seq can be applied any more; what was
       // acknowledged stays until `durable`. The questions leave this (maybe shared) computer.
       local.queue = local.queue.filter(function (c) { return c.seq <= exam.ackedSeq; });
-      persist();
+      persist(); // without the view: nothing of the exam is shown again offline
       clearTimeout(questionsTimer);
+      questionsTimer = 0;
       questions = {attempt: questions.attempt};
-      try { localStorage.removeItem(questionsKey()); } catch (e) { /* nothing kept */ }
+      forget(questionsKey());
     }
     indicator();
     var r = exam.result;
@@ -637,5 +750,8 @@
   }
 
   /* ---- boot ---- */
+  // The page shell for a reload without signal (sw.js). Browsers allow service workers on
+  // HTTPS and on localhost only: elsewhere the page works as before, minus that reload.
+  if (navigator.serviceWorker) navigator.serviceWorker.register('/sw.js').catch(function () {});
   if (session && session.token) start(); else show('v-login');
 })();
