@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from exam_server.settings import Settings
@@ -75,6 +76,18 @@ def run_work(settings: Settings, work: Work[T]) -> T:
             return asyncio.run(_in_transaction(ready, work))
         except refusals() as exc:
             raise CommandError(refusal_text(exc, ready.default_lang)) from None
+
+
+def writable(path_text: str) -> Path:
+    """An output path whose folder exists, checked before any work (or audit entry) is done."""
+    from exam_server.cli import CommandError
+
+    path = Path(path_text)
+    if not path.parent.is_dir():
+        raise CommandError(f"{path.parent}: no such folder")
+    if path.is_dir():
+        raise CommandError(f"{path}: is a folder; give a file name")
+    return path
 
 
 def _read_password(args: argparse.Namespace) -> str:

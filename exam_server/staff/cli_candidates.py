@@ -14,7 +14,7 @@ from typing import Any
 
 from exam_server.settings import Settings
 from exam_server.staff.audit import Actor
-from exam_server.staff.cli import run_work
+from exam_server.staff.cli import run_work, writable
 
 
 def cmd_candidates_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -183,7 +183,7 @@ def cmd_candidates_password(args: argparse.Namespace, settings: Settings) -> int
 def cmd_candidates_template(args: argparse.Namespace, settings: Settings) -> int:
     from exam_server.staff.candidate_import import template_csv, template_xlsx
 
-    out = Path(args.out)
+    out = writable(args.out)
     out.write_bytes(template_csv() if args.format == "csv" else template_xlsx())
     print(f"the candidate template ({args.format}) is in {out}; see docs/committee.md")
     return 0

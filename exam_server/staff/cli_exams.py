@@ -14,7 +14,7 @@ from typing import Any
 
 from exam_server.settings import Settings
 from exam_server.staff.audit import Actor
-from exam_server.staff.cli import run_work
+from exam_server.staff.cli import run_work, writable
 
 
 def _exam_options(args: argparse.Namespace) -> dict[str, str]:
@@ -223,6 +223,8 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from exam_server.staff.exams_store import find_exam
     from exam_server.staff.sessions_store import find_session
 
+    csv_path = writable(args.csv) if args.csv else None
+
     async def work(db: Any, actor: Actor, s: Settings) -> tuple[list[Any], list[Any]]:
         if args.session is not None:
             sessions = [await find_session(db, args.session)]
@@ -244,8 +246,8 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
 
     sessions, rows = run_work(settings, work)
     per_session = {x.id: counts([r for r in rows if r.session_id == x.id]) for x in sessions}
-    if args.csv:
-        Path(args.csv).write_bytes(to_csv(rows, settings.default_lang))
+    if csv_path:
+        csv_path.write_bytes(to_csv(rows, settings.default_lang))
     if args.json:
         print(json.dumps({"total": counts(rows), "sessions": [
             {"id": x.id, "name": x.name, **per_session[x.id]} for x in sessions]}))  # fmt: skip

@@ -15,7 +15,7 @@ from typing import Any
 
 from exam_server.settings import Settings
 from exam_server.staff.audit import Actor
-from exam_server.staff.cli import run_work
+from exam_server.staff.cli import run_work, writable
 
 
 def _session_options(args: argparse.Namespace) -> dict[str, str]:
@@ -108,6 +108,8 @@ def cmd_sessions_add(args: argparse.Namespace, settings: Settings) -> int:
 
     numbers = " ".join(args.numbers)
     if args.file:
+        if not Path(args.file).is_file():
+            raise CommandError(f"{args.file}: no such file")
         numbers += "\n" + Path(args.file).read_text(encoding="utf-8-sig")
     if not numbers.strip() and not args.unit:
         raise CommandError("give participant numbers or NIKs, --file, or --unit")
@@ -219,9 +221,7 @@ def cmd_sessions_cards(args: argparse.Namespace, settings: Settings) -> int:
     from exam_server.staff.cards import render_cards
     from exam_server.staff.sessions_store import find_session, session_cards
 
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise CommandError(f"{out.parent}: no such folder")
+    out = writable(args.out)
     lang = args.lang or settings.default_lang
 
     async def work(db: Any, actor: Actor, s: Settings) -> bytes:

@@ -248,6 +248,13 @@ def test_bad_options_are_refused_in_one_line_and_change_nothing(tkd: Tkd, db_eng
         "sessions", "delete", "999999999", "--reason", "x"
     )
     assert "tidak ada" in tkd.refused("candidates", "delete", "0000000", "--reason", "x")
+    # Files that cannot be read or written are refused before anything is done or logged.
+    assert "no such file" in tkd.refused("sessions", "add", "1", "--file", "/nonexistent/n.txt")
+    assert "no such folder" in tkd.refused(
+        "dashboard", "--exam", code, "--csv", "/nonexistent/a.csv"
+    )
+    assert "no such folder" in tkd.refused("sessions", "cards", "1", "--out", "/nonexistent/k.pdf")
+    assert "no such folder" in tkd.refused("candidates", "template", "--out", "/nonexistent/t.xlsx")
     with Session(db_engine) as db:
         from exam_server.models import Exam, ExamSection
 
