@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from exam_server.settings import Settings
 from exam_server.staff.audit import Actor
+from exam_server.staff.models import ROLES
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -206,7 +207,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p = staff.add_parser("create", help="create a staff account (the first admin, for one)")
     p.add_argument("--username", required=True)
-    p.add_argument("--role", default="admin", choices=["admin", "panitia", "proctor", "viewer"])
+    p.add_argument("--role", default="admin", choices=ROLES)
     p.add_argument("--full-name", default="")
     p.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
@@ -214,7 +215,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_staff_create)
     p = staff.add_parser("update", help="change a role, disable or enable, or set a password")
     p.add_argument("username")
-    p.add_argument("--role", default=None, choices=["admin", "panitia", "proctor", "viewer"])
+    p.add_argument("--role", default=None, choices=ROLES)
     p.add_argument("--disable", dest="active", action="store_false", default=None)
     p.add_argument("--enable", dest="active", action="store_true", default=None)
     p.add_argument("--new-password", action="store_true", help="ask for a new password")

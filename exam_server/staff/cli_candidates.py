@@ -14,6 +14,7 @@ from typing import Any
 
 from exam_server.settings import Settings
 from exam_server.staff.audit import Actor
+from exam_server.staff.candidate_search import STATUSES
 from exam_server.staff.cli import run_work, writable
 
 
@@ -72,6 +73,12 @@ async def _candidate(db: Any, participant_no: str) -> Any:
     return found
 
 
+def _candidate_json(c: Any) -> dict[str, Any]:
+    born = c.birth_date.isoformat() if c.birth_date else None
+    return {"participant_no": c.participant_no, "nik": c.nik, "name": c.name,
+            "birth_date": born, "unit": c.unit}  # fmt: skip
+
+
 def cmd_candidates_list(args: argparse.Namespace, settings: Settings) -> int:
     from exam_server.staff.candidate_search import search_candidates
 
@@ -80,12 +87,9 @@ def cmd_candidates_list(args: argparse.Namespace, settings: Settings) -> int:
             db, args.search or "", args.unit or "", args.status or "", limit=args.limit
         )
         return total, [
-            {"participant_no": f.candidate.participant_no, "nik": f.candidate.nik,
-             "name": f.candidate.name, "birth_date": f.candidate.birth_date.isoformat()
-             if f.candidate.birth_date else None, "unit": f.candidate.unit,
-             "session": f.session, "status": f.status}
+            {**_candidate_json(f.candidate), "session": f.session, "status": f.status}
             for f in found
-        ]  # fmt: skip
+        ]
 
     total, rows = run_work(settings, work)
     if args.json:
@@ -107,10 +111,7 @@ def cmd_candidates_twins(args: argparse.Namespace, settings: Settings) -> int:
         seats = await session_names(db, [c.id for g in groups for c in g.candidates])
         return [
             {"name": g.name, "candidates": [
-                {"participant_no": c.participant_no, "nik": c.nik, "name": c.name,
-                 "birth_date": c.birth_date.isoformat() if c.birth_date else None,
-                 "unit": c.unit, "sessions": seats.get(c.id, [])}
-                for c in g.candidates]}
+                {**_candidate_json(c), "sessions": seats.get(c.id, [])} for c in g.candidates]}
             for g in groups
         ]  # fmt: skip
 
@@ -202,9 +203,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = cands.add_parser("list", help="search candidates by name, NIK or number, unit, status")
     p.add_argument("--search", default=None, help="part of a name, NIK or participant number")
     p.add_argument("--unit", default=None)
-    p.add_argument(
-        "--status", default=None, choices=["unscheduled", "scheduled", "in_progress", "submitted"]
-    )
+    p.add_argument("--status", default=None, choices=list(STATUSES))
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_candidates_list)

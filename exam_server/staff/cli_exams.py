@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from exam_server.settings import Settings
 from exam_server.staff.audit import Actor
 from exam_server.staff.cli import run_work, writable
+from exam_server.staff.exam_forms import DRAWS, RELEASES, SCORING_MODELS
 
 
 def _exam_options(args: argparse.Namespace) -> dict[str, str]:
@@ -228,20 +228,19 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     async def work(db: Any, actor: Actor, s: Settings) -> tuple[list[Any], list[Any]]:
         if args.session is not None:
             sessions = [await find_session(db, args.session)]
+            entity, entity_id = "session", sessions[0].id
         else:
             exam = await find_exam(db, args.exam)
             sessions = list(await db.scalars(
                 select(ExamSession).where(ExamSession.exam_id == exam.id)
                 .order_by(ExamSession.starts_at)
             ))  # fmt: skip
+            entity, entity_id = "exam", exam.id
         rows = await rows_for(db, [x.id for x in sessions])
-        if args.csv:
-            entity, entity_id = (
-                ("session", args.session) if args.session else ("exam", sessions[0].exam_id if sessions else args.exam)
-            )  # fmt: skip
+        if csv_path:
             # The same log line as the page's export: the list carries NIKs.
             record(db, actor, "export.attendance", entity, entity_id,
-                   new={"rows": len(rows), "file": Path(args.csv).name})  # fmt: skip
+                   new={"rows": len(rows), "file": csv_path.name})  # fmt: skip
         return sessions, rows
 
     sessions, rows = run_work(settings, work)
@@ -268,7 +267,7 @@ def _exam_arguments(p: argparse.ArgumentParser, creating: bool) -> None:
     p.add_argument("--title", required=creating, default=None)
     p.add_argument("--shared-minutes", default=None,
                    help="one clock for all sections (minutes); 'none' for a clock per section")  # fmt: skip
-    p.add_argument("--results", default=None, choices=["immediate", "never", "after"],
+    p.add_argument("--results", default=None, choices=RELEASES,
                    help="when candidates see their results (default immediate)")  # fmt: skip
     p.add_argument(
         "--release-at", default=None, help="'YYYY-MM-DD HH:MM' (WIB), with --results after"
@@ -310,12 +309,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--questions", default=None, help="questions per candidate")
     p.add_argument("--minutes", default=None, help="the section's own clock; 'none' for none")
     p.add_argument("--model", default=None,
-                   choices=["right_wrong", "negative", "weighted", "map_response"])  # fmt: skip
+                   choices=SCORING_MODELS)  # fmt: skip
     p.add_argument("--points-correct", default=None)
     p.add_argument("--points-wrong", default=None)
     p.add_argument("--points-blank", default=None)
     p.add_argument("--pass-mark", default=None, help="the section's pass mark; 'none' for none")
-    p.add_argument("--draw", default=None, choices=["pool", "same", "per_candidate"])
+    p.add_argument("--draw", default=None, choices=list(DRAWS))
     p.add_argument("--balance-difficulty", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--category-quota", default=None, help="e.g. 'Pancasila=10; UUD 1945=5'")
     p.set_defaults(func=cmd_exams_section)
