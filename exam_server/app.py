@@ -19,19 +19,19 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from exam_server.delivery import exam_socket
-from exam_server.login import candidate_login
-from exam_server.models import QuestionImage
+from exam_server.db.models import QuestionImage
+from exam_server.delivery.login import candidate_login
+from exam_server.delivery.socket import exam_socket
+from exam_server.proctor.pages import routes as proctor_routes
 from exam_server.results.routes import public_routes as results_public_routes
 from exam_server.results.routes import staff_routes as results_staff_routes
 from exam_server.services import Services, open_services
 from exam_server.settings import Settings
 from exam_server.staff.routes import routes as staff_routes
 from exam_server.web.candidate_pages import routes as candidate_routes
-from proctor.pages import routes as proctor_routes
 
 ROOT = Path(__file__).resolve().parent
-TEMPLATES = ROOT.parent / "templates"
+TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
 
 

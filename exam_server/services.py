@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from exam_server.checkpoint import CheckpointStore, Snapshot, snapshot_from_hash
-from exam_server.credentials import CandidateTokens
-from exam_server.database import make_async_engine, session_factory
-from exam_server.events import EventHub
-from exam_server.models import Attempt
-from exam_server.papers import PaperCache, checkpoint_from_db
+from exam_server.db.engine import make_async_engine, session_factory
+from exam_server.db.models import Attempt
+from exam_server.delivery.checkpoint import CheckpointStore, Snapshot, snapshot_from_hash
+from exam_server.delivery.credentials import CandidateTokens
+from exam_server.delivery.events import EventHub
+from exam_server.delivery.papers import PaperCache, checkpoint_from_db
 from exam_server.settings import Settings
 
 
@@ -81,7 +81,7 @@ async def open_services(settings: Settings, *, background: bool = True) -> Async
         tokens=CandidateTokens(settings.secret_key_value, settings.token_max_age_s),
     )
     if background:
-        from exam_server.writebehind import WriteBehind
+        from exam_server.delivery.writebehind import WriteBehind
 
         wb = WriteBehind(services)
         services.tasks = [

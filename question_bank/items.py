@@ -11,7 +11,7 @@ multiple-answer, true/false, negative marking and TKP-style weights:
   (for example 1 to 5), and there is no single "right" option.
 
 How fractions become points (5 per right answer, negative marking, ...) is the section's
-scoring model, not the item's: see ``exam_server.scoring``.
+scoring model, not the item's: see ``exam_server.grading.scoring``.
 """
 
 from __future__ import annotations

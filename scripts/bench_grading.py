@@ -5,7 +5,7 @@ Creates a throw-away database on the server of ``--database-url`` (default: $DAT
 bulk-loads an SKD exam (TWK 30, TIU 35, TKP 45), N candidates, N submitted attempts and
 their answer logs with COPY, then times:
 
-* grading every attempt with ``exam_server.grading.grade_attempt`` (``--workers``
+* grading every attempt with ``exam_server.grading.grade.grade_attempt`` (``--workers``
   concurrent database sessions, one commit per ``--batch`` attempts);
 * the ranked XLSX export (xlsxwriter constant_memory, streamed rows) and the CSV export,
   with the Python heap's peak during each export (tracemalloc) and the process's peak RSS.
@@ -38,8 +38,8 @@ from sqlalchemy.engine import make_url
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from exam_server.database import make_async_engine, session_factory, sync_url, upgrade  # noqa: E402
-from exam_server.scoring import SKD_SECTIONS  # noqa: E402
+from exam_server.db.engine import make_async_engine, session_factory, sync_url, upgrade  # noqa: E402
+from exam_server.grading.scoring import SKD_SECTIONS  # noqa: E402
 
 
 def _db_url(base: str, name: str) -> str:
@@ -141,7 +141,7 @@ def load(url: str, attempts: int, seed: int) -> tuple[int, float]:
 
 
 async def grade_all(url: str, exam_id: int, workers: int, batch: int) -> float:
-    from exam_server.grading import grade_attempt
+    from exam_server.grading.grade import grade_attempt
 
     engine = make_async_engine(url, pool_size=workers)
     sessions = session_factory(engine)

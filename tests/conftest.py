@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from tests_support import ExamClient, LiveServer, start_server
 
-from exam_server.database import sync_url, upgrade
+from exam_server.db.engine import sync_url, upgrade
 from exam_server.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,7 +40,7 @@ def service_urls() -> Iterator[ServiceUrls]:
     if db_url and redis_url:
         yield ServiceUrls(db_url, redis_url)
         return
-    from exam_server.embedded import embedded_services
+    from exam_server.db.embedded import embedded_services
 
     data_dir = REPO / ".tkd" / "test"
     with embedded_services(data_dir, need_postgres=not db_url, need_redis=not redis_url) as emb:
@@ -126,7 +126,7 @@ def db_engine(database_url: str):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def demo(settings: Settings, db_engine) -> list:  # type: ignore[no-untyped-def]
     """The demo exam with 60 candidates, seeded once per run."""
-    from exam_server.demo import seed_demo
+    from exam_server.demo.seed import seed_demo
 
     with Session(db_engine) as db, db.begin():
         return seed_demo(db, settings.secret_key_value, 60).credentials

@@ -20,8 +20,8 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam_server.demo import EXAM_CODE
-from exam_server.models import Candidate, Exam, ExamSession, SessionCandidate
+from exam_server.db.models import Candidate, Exam, ExamSession, SessionCandidate
+from exam_server.demo.seed import EXAM_CODE
 from exam_server.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]

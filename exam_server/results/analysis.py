@@ -1,6 +1,6 @@
 """Item analysis of one exam from its stored answers (``result_items``).
 
-The statistics are the pure functions of :mod:`exam_server.item_analysis`; this module
+The statistics are the pure functions of :mod:`exam_server.grading.item_analysis`; this module
 reads the response matrix per section and attaches what the committee needs to find the
 question: its id, the start of its text and its key.
 """
@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exam_server.bank_store import item_from_question
-from exam_server.grading import rule_from_section
-from exam_server.item_analysis import (
+from exam_server.bank.store import item_from_question
+from exam_server.db.models import Attempt, ExamQuestion, ExamSection, Question, ResultItem
+from exam_server.grading.grade import rule_from_section
+from exam_server.grading.item_analysis import (
     REASONS,
     ItemStats,
     Reliability,
@@ -27,8 +28,7 @@ from exam_server.item_analysis import (
     analysis_rows,
     section_reliability,
 )
-from exam_server.models import Attempt, ExamQuestion, ExamSection, Question, ResultItem
-from exam_server.scoring import ScoringModel, max_points
+from exam_server.grading.scoring import ScoringModel, max_points
 
 FLAG_TEXT: dict[str, tuple[str, str]] = {
     "negative_discrimination": (

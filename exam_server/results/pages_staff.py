@@ -1,7 +1,7 @@
 """The committee's results pages, mounted under ``/panitia``: results with ranks per
 exam, streamed CSV/XLSX exports, re-grading, item analysis and the scoreboard switch.
 
-Capabilities (``exam_server.staff.auth``): reading and exporting need ``export`` (admin,
+Capabilities (``exam_server.web.auth``): reading and exporting need ``export`` (admin,
 panitia, viewer); re-grading needs ``exams.edit`` (admin, panitia); the scoreboard switch
 needs ``sessions.edit``. Exports and every change are written to the audit log.
 """
@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from exam_server.models import Attempt, Candidate, Exam, ExamSession, Result
+from exam_server.db.models import Attempt, Candidate, Exam, ExamSession, Result
 from exam_server.results import scoreboard
 from exam_server.results.analysis import FLAG_TEXT, analyse_exam, export_rows
 from exam_server.results.export import (
@@ -42,8 +42,8 @@ from exam_server.results.standings import (
     tiebreak_codes,
 )
 from exam_server.staff.audit import record
-from exam_server.staff.auth import Staff, page, services_of
-from exam_server.staff.rendering import error_page, flash, redirect, request_lang
+from exam_server.web.auth import Staff, page, services_of
+from exam_server.web.rendering import error_page, flash, redirect, request_lang
 
 PAGE_ROWS = 100
 

@@ -1,4 +1,4 @@
-"""Rendering ``templates/results/*``: the staff helpers' language and time conventions,
+"""Rendering ``exam_server/templates/results/*``: the staff helpers' language and time conventions,
 for both the public pages (no staff) and the committee's results pages."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from exam_server.results.slip import fmt
-from exam_server.staff.rendering import ROLE_NAMES, local, request_lang, take_flashes, translator
+from exam_server.web.rendering import ROLE_NAMES, local, request_lang, take_flashes, translator
 
 if TYPE_CHECKING:
-    from exam_server.staff.auth import Staff
+    from exam_server.web.auth import Staff
 
 
 async def render(

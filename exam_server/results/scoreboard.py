@@ -21,8 +21,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exam_server.checkpoint import attempt_key
-from exam_server.models import (
+from exam_server.db.models import (
     Attempt,
     Candidate,
     Exam,
@@ -30,9 +29,10 @@ from exam_server.models import (
     Result,
     SessionCandidate,
 )
+from exam_server.delivery.checkpoint import attempt_key
+from exam_server.grading.scoring import RankInput, rank
 from exam_server.results.slip import is_released, mask_nik
 from exam_server.results.standings import exam_heads, tiebreak_codes
-from exam_server.scoring import RankInput, rank
 
 CACHE_S = 2
 

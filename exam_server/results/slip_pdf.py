@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from exam_server.results.slip import Slip, fmt
 from exam_server.staff.cards import _Pdf, _qr
-from exam_server.staff.rendering import local
+from exam_server.web.rendering import local
 
 
 def _status(passed: bool | None, en: bool) -> str:

@@ -1,7 +1,7 @@
 """Ranked result rows of an exam: one SQL query, read as a stream, and the export columns.
 
 Ranks are computed by PostgreSQL with ``RANK()`` over every graded attempt of the exam,
-ordered as :func:`exam_server.scoring.rank` orders them (passed first, then total, then
+ordered as :func:`exam_server.grading.scoring.rank` orders them (passed first, then total, then
 section points in tie-break order; full ties share a rank, "1, 2, 2, 4"). A test checks
 that both agree. Filters by session or unit apply after ranking, so a row's rank is
 always its rank in the whole exam.
@@ -22,8 +22,8 @@ from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from exam_server.models import ExamSection
-from exam_server.staff.rendering import local
+from exam_server.db.models import ExamSection
+from exam_server.web.rendering import local
 
 STATUS_TEXT: dict[str, tuple[str, str]] = {
     "passed": ("LULUS", "PASSED"),

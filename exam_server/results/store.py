@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exam_server.models import Attempt, Candidate, Exam, ExamSection, ExamSession, Result
+from exam_server.db.models import Attempt, Candidate, Exam, ExamSection, ExamSession, Result
 from exam_server.results.slip import Slip, is_released, mask_nik, slip_sections
 
 

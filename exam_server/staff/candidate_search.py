@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exam_server.models import Attempt, Candidate, ExamSession, SessionCandidate
+from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
 
 STATUSES = {
     "unscheduled": ("Belum dijadwalkan", "Not scheduled"),

@@ -1,7 +1,7 @@
 """Candidates in PostgreSQL: the all-or-nothing import, corrections, twin names, deletion
 and credentials.
 
-Passwords are generated and only their HMAC is stored (``exam_server.credentials``), so
+Passwords are generated and only their HMAC is stored (``exam_server.delivery.credentials``), so
 a password exists in clear only in the response that issues it: the printed card.
 An imported candidate has no usable password until cards are issued.
 """
@@ -17,8 +17,8 @@ from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exam_server.credentials import generate_password, hash_password
-from exam_server.models import Attempt, Candidate, ExamSession, SessionCandidate
+from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
+from exam_server.delivery.credentials import generate_password, hash_password
 from exam_server.staff.audit import Actor, record, snapshot
 from exam_server.staff.candidate_import import (
     CandidateRow,

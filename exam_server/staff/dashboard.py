@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exam_server.models import Attempt, Candidate, ExamSession, SessionCandidate
-from exam_server.staff.rendering import local
+from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
+from exam_server.web.rendering import local
 
 STATES = {
     "waiting": ("Belum masuk", "Not logged in yet"),

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from exam_server.staff.rendering import LOCAL_TZ
+from exam_server.web.rendering import LOCAL_TZ
 
 SCORING_MODELS = ("right_wrong", "negative", "weighted", "map_response")
 RELEASES = ("immediate", "never", "after")

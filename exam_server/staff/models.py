@@ -1,6 +1,6 @@
 """Tables of the committee side; migration ``0002`` creates them.
 
-They share ``exam_server.models.Base`` so Alembic sees one schema.
+They share ``exam_server.db.models.Base`` so Alembic sees one schema.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from exam_server.models import Base, JsonB
+from exam_server.db.models import Base, JsonB
 
 ROLES = ("admin", "panitia", "proctor", "viewer")
 

@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from exam_server.models import Candidate, Exam, Question
+from exam_server.db.models import Candidate, Exam, Question
 from exam_server.staff.accounts import AccountError, create_account, update_account
-from exam_server.staff.auth import (
+from exam_server.staff.models import ROLES, AuditEntry, StaffUser
+from exam_server.web.auth import (
     LOGIN_CSRF_COOKIE,
     PREFIX,
     Staff,
@@ -26,8 +27,7 @@ from exam_server.staff.auth import (
     services_of,
     start_session,
 )
-from exam_server.staff.models import ROLES, AuditEntry, StaffUser
-from exam_server.staff.rendering import (
+from exam_server.web.rendering import (
     error_page,
     flash,
     redirect,

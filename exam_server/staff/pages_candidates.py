@@ -10,9 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from exam_server.models import Attempt, Candidate, ExamSession, SessionCandidate
+from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
 from exam_server.staff.audit import record
-from exam_server.staff.auth import Staff, page, services_of
 from exam_server.staff.candidate_import import (
     parse_candidates,
     template_csv,
@@ -31,7 +30,8 @@ from exam_server.staff.candidates_store import (
     twin_groups,
 )
 from exam_server.staff.models import AuditEntry, CredentialIssue
-from exam_server.staff.rendering import error_page, flash, redirect, render, request_lang
+from exam_server.web.auth import Staff, page, services_of
+from exam_server.web.rendering import error_page, flash, redirect, render, request_lang
 
 PAGE_SIZE = 50
 

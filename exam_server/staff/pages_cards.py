@@ -12,11 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from exam_server.models import ExamSession
-from exam_server.staff.auth import Staff, page, services_of
+from exam_server.db.models import ExamSession
 from exam_server.staff.cards import render_cards
-from exam_server.staff.rendering import flash, redirect, request_lang
 from exam_server.staff.sessions_store import session_cards
+from exam_server.web.auth import Staff, page, services_of
+from exam_server.web.rendering import flash, redirect, request_lang
 
 
 @page("cards.print")

@@ -11,11 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from exam_server.models import Attempt, Candidate, Exam, ExamSession, SessionCandidate
-from exam_server.staff.auth import Staff, may_see_session, page, services_of
+from exam_server.db.models import Attempt, Candidate, Exam, ExamSession, SessionCandidate
 from exam_server.staff.exam_forms import FormError
 from exam_server.staff.models import ProctorAssignment, StaffUser
-from exam_server.staff.rendering import error_page, flash, redirect, render, request_lang
 from exam_server.staff.scheduling import SchedulingError, move, seated_candidate, spread
 from exam_server.staff.sessions_store import (
     add_to_session,
@@ -27,6 +25,8 @@ from exam_server.staff.sessions_store import (
     token_now,
     update_session,
 )
+from exam_server.web.auth import Staff, may_see_session, page, services_of
+from exam_server.web.rendering import error_page, flash, redirect, render, request_lang
 
 Refusal = FormError | SchedulingError
 T = TypeVar("T")

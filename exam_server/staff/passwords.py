@@ -1,7 +1,7 @@
 """Staff passwords: argon2id, run in a small bounded thread pool.
 
 Staff choose their own passwords, so they get a slow, memory-hard hash (unlike candidates'
-generated secrets; see ``exam_server.credentials``). One check costs about 25 ms of CPU at
+generated secrets; see ``exam_server.delivery.credentials``). One check costs about 25 ms of CPU at
 the OWASP minimum parameters; running it on the event loop would stall every WebSocket of
 the worker, so it runs on at most two threads (argon2 releases the GIL) and extra checks
 queue instead of starving the loop's CPU.

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exam_server.models import Attempt, Candidate, ExamSession, SessionCandidate
+from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
 from exam_server.staff.audit import Actor, record
 
 

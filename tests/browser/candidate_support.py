@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from exam_server.checkpoint import attempt_key
+from exam_server.delivery.checkpoint import attempt_key
 
 
 def log_in(page: Any, url: str, cred: Any) -> None:

@@ -19,9 +19,9 @@ from browser.candidate_support import (
 )
 from tests_support import move_to_own_session
 
-from exam_server.credentials import session_token
+from exam_server.delivery.credentials import session_token
+from exam_server.proctor.interventions import pause_session, resume_session
 from exam_server.services import open_services
-from proctor.interventions import pause_session, resume_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

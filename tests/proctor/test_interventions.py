@@ -9,9 +9,14 @@ from sqlalchemy import select
 from staff.support import log_in, make_staff, staff_app
 from tests_support import ExamClient
 
-from exam_server.models import Attempt, Candidate
+from exam_server.db.models import Attempt, Candidate
+from exam_server.proctor.interventions import (
+    extend_attempts,
+    pause_session,
+    resume_session,
+    send_notice,
+)
 from exam_server.services import open_services
-from proctor.interventions import extend_attempts, pause_session, resume_session, send_notice
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +72,7 @@ async def test_only_the_assigned_proctor_may_intervene_and_it_is_audited(
             cand = await db.scalar(
                 select(Candidate).where(Candidate.participant_no == candidate.participant_no)
             )
-            from exam_server.models import SessionCandidate
+            from exam_server.db.models import SessionCandidate
 
             session_id = await db.scalar(
                 select(SessionCandidate.session_id).where(SessionCandidate.candidate_id == cand.id)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from exam_server.bank_store import correct_key, row_values
-from exam_server.models import (
+from exam_server.bank.store import correct_key, row_values
+from exam_server.db.models import (
     AnswerLog,
     Attempt,
     Candidate,
@@ -153,7 +153,7 @@ def add_candidate(
 
 
 async def grade_all(services: Services, built: Built) -> None:
-    from exam_server.grading import grade_attempt
+    from exam_server.grading.grade import grade_attempt
 
     async with services.sessions() as db, db.begin():
         for attempt_id in built.attempts.values():

@@ -8,8 +8,8 @@ import httpx
 from results.builders import add_candidate, build_exam, grade_all
 from sqlalchemy.orm import Session
 
-from exam_server.grading import new_verify_code
-from exam_server.models import Result
+from exam_server.db.models import Result
+from exam_server.grading.grade import new_verify_code
 from exam_server.services import Services
 
 FAILS_TIU = ["A", "A", "A", "A", None, None, "A", "B"]  # TWK 15, TIU 5 (< 10), TKP 9
@@ -136,7 +136,7 @@ async def test_results_released_later_appear_at_release_time(
     assert (await anonymous.get("/verify", params={"code": code})).status_code == 404
     from sqlalchemy import update
 
-    from exam_server.models import Exam
+    from exam_server.db.models import Exam
 
     with Session(db_engine) as db, db.begin():
         db.execute(update(Exam).where(Exam.id == built.exam_id)  # type: ignore[attr-defined]

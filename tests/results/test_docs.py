@@ -6,7 +6,7 @@ import argparse
 import re
 from pathlib import Path
 
-from exam_server.results import cli as results_cli
+from exam_server.cli import results as results_cli
 from exam_server.results.routes import public_routes, staff_routes
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "results.md"

@@ -12,13 +12,13 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from staff.support import StaffClient
 
+from exam_server.grading.scoring import RankInput, rank
 from exam_server.results.standings import (
     exam_heads_sync,
     query_params,
     ranked_query,
     tiebreak_codes,
 )
-from exam_server.scoring import RankInput, rank
 from exam_server.services import Services
 from exam_server.staff.models import AuditEntry
 

@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from staff.support import StaffClient
 
-from exam_server.grading import result_message
-from exam_server.models import AnswerLog, Exam, ExamSection, Result, ResultItem
+from exam_server.db.models import AnswerLog, Exam, ExamSection, Result, ResultItem
+from exam_server.grading.grade import result_message
 from exam_server.results import export
 from exam_server.services import Services
 

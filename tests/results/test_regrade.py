@@ -6,7 +6,7 @@ from results.builders import add_candidate, build_exam, grade_all, set_key
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam_server.models import Result
+from exam_server.db.models import Result
 from exam_server.results.regrade import regrade_exam
 from exam_server.services import Services
 from exam_server.staff.audit import Actor

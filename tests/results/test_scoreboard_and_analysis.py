@@ -10,7 +10,7 @@ import redis
 from results.builders import add_candidate, build_exam, grade_all
 from staff.support import StaffClient
 
-from exam_server.checkpoint import attempt_key
+from exam_server.delivery.checkpoint import attempt_key
 from exam_server.services import Services
 
 
@@ -110,8 +110,8 @@ async def test_reliability_uses_the_questions_on_the_papers_and_says_why_a_draw_
     from sqlalchemy import select, update
     from sqlalchemy.orm import Session
 
-    from exam_server.bank_store import row_values
-    from exam_server.models import ExamQuestion, ExamSection, Question
+    from exam_server.bank.store import row_values
+    from exam_server.db.models import ExamQuestion, ExamSection, Question
     from exam_server.results.analysis import analyse_exam
     from question_bank.items import Item, ItemKind, Option
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from exam_server.grading import new_verify_code
+from exam_server.grading.grade import new_verify_code
 from exam_server.results.slip import describe_rule, is_released, mask_nik, normalise_code
 
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from exam_server.item_analysis import (
+from exam_server.grading.item_analysis import (
     REASONS,
     Response,
     analyse_items,

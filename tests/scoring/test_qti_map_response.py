@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from exam_server.scoring import ScoringModel, SectionRule, score_answer
+from exam_server.grading.scoring import ScoringModel, SectionRule, score_answer
 from question_bank.importing import parse_bank
 from question_bank.items import Item, ItemKind, Option
 

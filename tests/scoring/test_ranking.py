@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exam_server.scoring import SKD_TIEBREAK, RankInput, rank, rank_key
+from exam_server.grading.scoring import SKD_TIEBREAK, RankInput, rank, rank_key
 
 
 def ranks(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from exam_server.item_analysis import FLAGS, REASONS
-from exam_server.scoring import SKD_SECTIONS, ScoringModel
+from exam_server.grading.item_analysis import FLAGS, REASONS
+from exam_server.grading.scoring import SKD_SECTIONS, ScoringModel
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "scoring.md").read_text(encoding="utf-8")
 

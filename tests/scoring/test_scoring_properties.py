@@ -7,7 +7,7 @@ from dataclasses import replace
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from exam_server.scoring import (
+from exam_server.grading.scoring import (
     ScoringModel,
     SectionRule,
     points_range,

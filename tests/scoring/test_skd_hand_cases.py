@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exam_server.scoring import (
+from exam_server.grading.scoring import (
     SKD_SECTIONS,
     AttemptScore,
     ScoringModel,

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from exam_server.cli import build_parser
+from exam_server.cli.main import build_parser
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def tkd(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "exam_server.cli", *args],
+        [sys.executable, "-m", "exam_server.cli.main", *args],
         capture_output=True,
         text=True,
         env=env,

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 import redis
 
-from exam_server.embedded import embedded_services
+from exam_server.db.embedded import embedded_services
 
 pytestmark = pytest.mark.slow
 

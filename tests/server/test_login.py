@@ -10,7 +10,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from tests_support import ExamClient, move_to_own_session
 from websockets.sync.client import connect
 
-from exam_server.credentials import session_token
+from exam_server.delivery.credentials import session_token
 
 pytestmark = pytest.mark.slow
 

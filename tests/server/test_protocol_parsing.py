@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exam_server.protocol import Answer, BadMessage, Doubt, Get, Hello, Ping, Submit, parse
+from exam_server.delivery.protocol import Answer, BadMessage, Doubt, Get, Hello, Ping, Submit, parse
 
 LIMIT = 8192
 

@@ -25,7 +25,7 @@ def tkd(settings, *args: str) -> subprocess.CompletedProcess[str]:  # type: igno
         "TKD_SECRET_KEY": settings.secret_key_value,
     }
     return subprocess.run(
-        [sys.executable, "-m", "exam_server.cli", *args],
+        [sys.executable, "-m", "exam_server.cli.main", *args],
         capture_output=True,
         text=True,
         env=env,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exam_server.seq import Clock, Status, Verdict, judge
+from exam_server.delivery.seq import Clock, Status, Verdict, judge
 
 START, DEADLINE = 1_000_000, 1_000_000 + 30 * 60_000
 RUNNING = Clock(submitted=False, starts_ms=START, deadline_ms=DEADLINE)

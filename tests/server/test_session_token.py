@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exam_server.credentials import session_token, session_token_valid
+from exam_server.delivery.credentials import session_token, session_token_valid
 
 KEY = "kunci-uji"
 T0 = 1_800_000_000.0  # the start of a period for 300 s and for 900 s

@@ -8,12 +8,12 @@ import json
 from sqlalchemy import select, text
 from tests_support import flush_redis_keeping_claim
 
-from exam_server.checkpoint import CHANGES
-from exam_server.demo import SESSION_NAME
-from exam_server.models import Candidate, ExamSession
-from exam_server.papers import open_attempt
+from exam_server.db.models import Candidate, ExamSession
+from exam_server.delivery.checkpoint import CHANGES
+from exam_server.delivery.papers import open_attempt
+from exam_server.delivery.writebehind import CURSOR, WriteBehind, sort_batch
+from exam_server.demo.seed import SESSION_NAME
 from exam_server.services import open_services
-from exam_server.writebehind import CURSOR, WriteBehind, sort_batch
 
 
 def entry(

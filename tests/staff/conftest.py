@@ -11,7 +11,7 @@ import pytest
 from staff.support import StaffClient, log_in, make_staff, staff_app
 from starlette.applications import Starlette
 
-import exam_server.cli as tkd
+import exam_server.cli.main as tkd
 from exam_server.services import Services, open_services
 from exam_server.settings import Settings
 

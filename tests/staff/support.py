@@ -74,8 +74,8 @@ async def make_staff(services: Services, role: str, username: str | None = None)
 
 async def seed_bank(services: Services) -> None:
     """The demo questions (TWK, TIU, TKP) in the bank; idempotent by content hash."""
-    from exam_server.bank_store import save_items
-    from exam_server.demo_bank import DEMO_ITEMS
+    from exam_server.bank.store import save_items
+    from exam_server.demo.items import DEMO_ITEMS
 
     async with services.sessions() as db, db.begin():
         await db.run_sync(lambda sync_db: save_items(sync_db, DEMO_ITEMS))
@@ -116,7 +116,7 @@ async def make_session(
     """A session running all of today (WIB), so candidates can log in now."""
     import datetime as dt
 
-    from exam_server.staff.rendering import LOCAL_TZ
+    from exam_server.web.rendering import LOCAL_TZ
 
     today = dt.datetime.now(LOCAL_TZ).date().isoformat()
     form = {"exam_id": str(exam_id), "name": name, "room": "Aula", "date": today,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from exam_server.models import Question
+from exam_server.db.models import Question
 
 TEMPLATE = (
     Path(__file__).resolve().parents[2] / "question_bank" / "templates" / "template-soal.xlsx"

@@ -6,8 +6,8 @@ import secrets
 
 from sqlalchemy import select
 
-from exam_server.bank_store import item_from_question, save_items
-from exam_server.models import Question
+from exam_server.bank.store import item_from_question, save_items
+from exam_server.db.models import Question
 from exam_server.staff.models import AuditEntry
 from question_bank.exporting import export_bank
 from question_bank.importing import parse_bank

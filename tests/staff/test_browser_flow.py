@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from staff.support import PASSWORD, new_nik, staff_app
 from tests_support import free_port
 
-from exam_server.models import SessionCandidate
+from exam_server.db.models import SessionCandidate
 from exam_server.staff.models import AuditEntry
-from exam_server.staff.rendering import LOCAL_TZ
+from exam_server.web.rendering import LOCAL_TZ
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"

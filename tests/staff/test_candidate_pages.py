@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from staff.support import StaffClient, log_in, make_staff
 
-from exam_server.credentials import check_password
-from exam_server.models import Candidate
+from exam_server.db.models import Candidate
+from exam_server.delivery.credentials import check_password
 from exam_server.staff.models import AuditEntry
 
 HEADER = "NIK,Nama,Tanggal Lahir,Unit Kerja/OPD,Telepon,Email,Foto\n"

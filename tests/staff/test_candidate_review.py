@@ -19,8 +19,8 @@ from staff.support import (
     reissue,
 )
 
-from exam_server.credentials import session_token
-from exam_server.models import Attempt, Candidate, SessionCandidate
+from exam_server.db.models import Attempt, Candidate, SessionCandidate
+from exam_server.delivery.credentials import session_token
 from exam_server.staff.candidates_store import twin_groups
 from exam_server.staff.models import AuditEntry, CredentialIssue
 

@@ -9,8 +9,8 @@ import segno
 from sqlalchemy import select
 from staff.support import StaffClient, import_candidates, make_exam, make_session, new_nik
 
-from exam_server.credentials import check_password
-from exam_server.models import Candidate
+from exam_server.db.models import Candidate
+from exam_server.delivery.credentials import check_password
 from exam_server.staff.cards import Card, _qr, render_cards
 from exam_server.staff.models import AuditEntry, CredentialIssue
 

@@ -9,7 +9,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam_server.models import Candidate
+from exam_server.db.models import Candidate
 from exam_server.staff.models import AuditEntry, StaffUser
 
 

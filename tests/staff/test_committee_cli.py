@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exam_server.app import create_app
-from exam_server.models import Candidate, ExamSession
+from exam_server.db.models import Candidate, ExamSession
 from exam_server.settings import Settings
 from exam_server.staff.models import AuditEntry
-from exam_server.staff.rendering import LOCAL_TZ
+from exam_server.web.rendering import LOCAL_TZ
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "question_bank" / "templates" / "template-soal.csv"
@@ -209,7 +209,7 @@ async def _candidate_login(
 
 
 def _session_of(db_engine: Any, participant_no: str) -> int | None:
-    from exam_server.models import SessionCandidate
+    from exam_server.db.models import SessionCandidate
 
     with Session(db_engine) as db:
         return db.scalar(
@@ -220,7 +220,7 @@ def _session_of(db_engine: Any, participant_no: str) -> int | None:
 
 
 def _started(db: Session, code: str) -> dt.datetime:
-    from exam_server.models import Exam
+    from exam_server.db.models import Exam
 
     exam = db.scalar(select(Exam).where(Exam.code == code))
     assert exam is not None
@@ -256,7 +256,7 @@ def test_bad_options_are_refused_in_one_line_and_change_nothing(tkd: Tkd, db_eng
     assert "no such folder" in tkd.refused("sessions", "cards", "1", "--out", "/nonexistent/k.pdf")
     assert "no such folder" in tkd.refused("candidates", "template", "--out", "/nonexistent/t.xlsx")
     with Session(db_engine) as db:
-        from exam_server.models import Exam, ExamSection
+        from exam_server.db.models import Exam, ExamSection
 
         exam = db.scalar(select(Exam).where(Exam.code == code))
         assert exam is not None

@@ -16,8 +16,8 @@ from staff.support import (
     reissue,
 )
 
-from exam_server.credentials import session_token
-from exam_server.models import Attempt, Candidate, ExamSession
+from exam_server.db.models import Attempt, Candidate, ExamSession
+from exam_server.delivery.credentials import session_token
 from exam_server.staff.dashboard import state_of
 from exam_server.staff.models import AuditEntry
 

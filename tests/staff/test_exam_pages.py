@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from staff.support import StaffClient, log_in, make_exam, make_staff, seed_bank
 
-from exam_server.models import Exam, ExamQuestion, ExamSection
+from exam_server.db.models import Exam, ExamQuestion, ExamSection
 from exam_server.staff.exam_forms import FormError, exam_values, section_values
 from exam_server.staff.models import AuditEntry
 
@@ -138,8 +138,8 @@ async def test_removing_a_section_closes_ranks_and_keeps_it_in_the_audit_log(
 ) -> None:  # type: ignore[no-untyped-def]
     from staff.support import exam_with_questions, import_candidates, make_session, new_nik, reissue
 
-    from exam_server.credentials import session_token
-    from exam_server.models import Candidate
+    from exam_server.db.models import Candidate
+    from exam_server.delivery.credentials import session_token
 
     exam_id = await exam_with_questions(panitia, services)  # TWK with three questions
     for code in ("TIU", "TKP"):

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from staff.support import StaffClient, import_candidates, make_exam, make_session, new_nik, reissue
 
-from exam_server.bank_store import save_items
-from exam_server.credentials import session_token
-from exam_server.models import Attempt, Candidate, ExamSection
-from exam_server.papers import paper_ids
+from exam_server.bank.store import save_items
+from exam_server.db.models import Attempt, Candidate, ExamSection
+from exam_server.delivery.credentials import session_token
+from exam_server.delivery.papers import paper_ids
 from exam_server.staff.exam_forms import FormError, section_values
 from question_bank.assembly import ItemRef
 from question_bank.items import Item, ItemKind, Option

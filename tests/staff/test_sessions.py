@@ -17,8 +17,8 @@ from staff.support import (
     new_nik,
 )
 
-from exam_server.credentials import session_token
-from exam_server.models import Candidate, ExamSession, SessionCandidate
+from exam_server.db.models import Candidate, ExamSession, SessionCandidate
+from exam_server.delivery.credentials import session_token
 from exam_server.staff.models import AuditEntry, StaffUser
 from exam_server.staff.scheduling import Room, SchedulingError, plan_spread
 
@@ -167,7 +167,7 @@ async def test_changing_a_session_is_logged_with_old_and_new(
     session_id = await make_session(panitia, exam_id, "Lama")
     async with services.sessions() as db:
         s = await db.get(ExamSession, session_id)
-    from exam_server.staff.rendering import local
+    from exam_server.web.rendering import local
 
     form = {"exam_id": str(exam_id), "name": "Baru", "room": "Lab 2", "date": local(s.starts_at, "%Y-%m-%d"),
             "start": "00:00", "end": "23:59", "token_minutes": "10", "token_required": "1"}  # fmt: skip
@@ -195,7 +195,7 @@ async def test_a_viewer_cannot_open_or_change_sessions(
 async def test_capacity_cannot_drop_below_the_candidates_already_scheduled(
     panitia: StaffClient, services
 ) -> None:  # type: ignore[no-untyped-def]
-    from exam_server.staff.rendering import local
+    from exam_server.web.rendering import local
 
     exam_id = await make_exam(panitia)
     session_id = await make_session(panitia, exam_id, "Penuh", capacity="5")

@@ -1,0 +1,158 @@
+"""Storing question-bank items in PostgreSQL (used by the CLI, the demo and staff pages).
+
+Items are keyed by their content hash, so importing the same file twice adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from exam_server.db.models import Question, QuestionImage
+from question_bank.items import Image, Item, ItemKind, Option
+from question_bank.validation import Finding, item_findings
+
+
+@dataclass(frozen=True)
+class SaveReport:
+    ids: list[int]  # one per item, in order, new or existing
+    imported: int
+    duplicates: int
+
+
+def row_values(item: Item) -> dict[str, object]:
+    return {
+        "content_hash": item.content_hash(),
+        "kind": item.kind.value,
+        "section": item.section,
+        "category": item.category,
+        "tags": list(item.tags),
+        "difficulty": item.difficulty,
+        "weighted": item.weighted,
+        "all_or_nothing": item.all_or_nothing,
+        "external_id": item.external_id,
+        "stem_html": item.stem_html,
+        "options": [
+            {"id": o.id, "html": o.html, "score": o.score, "fixed": o.fixed} for o in item.options
+        ],
+        "lower_bound": item.lower_bound,
+        "upper_bound": item.upper_bound,
+    }
+
+
+def item_from_question(q: Question, images: Sequence[QuestionImage] = ()) -> Item:
+    """The item as imported; pass its images when they matter (exports, hashes)."""
+    return Item(
+        kind=ItemKind(q.kind),
+        stem_html=q.stem_html,
+        options=tuple(
+            Option(
+                id=o["id"],
+                html=o["html"],
+                score=float(o.get("score", 0)),
+                fixed=bool(o.get("fixed")),
+            )
+            for o in q.options
+        ),
+        section=q.section,
+        category=q.category,
+        tags=tuple(q.tags or ()),
+        difficulty=q.difficulty,
+        weighted=q.weighted,
+        all_or_nothing=q.all_or_nothing,
+        external_id=q.external_id,
+        images=tuple(Image(i.name, i.media_type, i.data) for i in images),
+        lower_bound=q.lower_bound,
+        upper_bound=q.upper_bound,
+    )
+
+
+def save_items(db: Session, items: Sequence[Item]) -> SaveReport:
+    """Insert items whose content hash is new; the caller commits (all or nothing)."""
+    hashes = [item.content_hash() for item in items]
+    existing = dict(
+        db.execute(
+            select(Question.content_hash, Question.id).where(Question.content_hash.in_(hashes))
+        ).all()
+    )
+    imported = 0
+    for item, digest in zip(items, hashes, strict=True):
+        if digest in existing:
+            continue
+        new_id = db.execute(
+            insert(Question)
+            .values(**row_values(item))
+            .on_conflict_do_nothing(index_elements=["content_hash"])
+            .returning(Question.id)
+        ).scalar()
+        if new_id is None:  # a concurrent import won the race
+            new_id = db.scalar(select(Question.id).where(Question.content_hash == digest))
+        else:
+            imported += 1
+            for image in item.images:
+                db.add(
+                    QuestionImage(
+                        question_id=new_id,
+                        name=image.name,
+                        media_type=image.media_type,
+                        data=image.data,
+                    )
+                )
+        existing[digest] = new_id
+    return SaveReport(
+        ids=[existing[h] for h in hashes], imported=imported, duplicates=len(items) - imported
+    )
+
+
+@dataclass(frozen=True)
+class KeyCorrection:
+    """What a key correction changed: option id -> score, before and after."""
+
+    question_id: int
+    old: dict[str, float]
+    new: dict[str, float]
+
+
+class KeyRefused(Exception):
+    """The corrected item breaks a rule, or would be the same as another bank question."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        super().__init__(findings)
+        self.findings = findings
+
+
+def correct_key(db: Session, question_id: int, scores: Mapping[str, float]) -> KeyCorrection:
+    """Give the question new option scores, keeping its content hash true; the caller commits.
+
+    The question keeps its id, so exams that use it and answers already given stay attached
+    and a re-grade applies the new key. Raises ``KeyRefused`` (and changes nothing) when the
+    new scores break a rule or turn it into a copy of another question in the bank.
+    """
+    question = db.get(Question, question_id, with_for_update=True)
+    if question is None:
+        raise LookupError(f"question {question_id} does not exist")
+    images = list(db.scalars(select(QuestionImage).where(QuestionImage.question_id == question_id)))
+    before = item_from_question(question, images)
+    after = before.with_scores(scores)
+    findings = item_findings(after)
+    if findings:
+        raise KeyRefused(findings)
+    digest = after.content_hash()
+    other = db.scalar(
+        select(Question.id).where(Question.content_hash == digest, Question.id != question_id)
+    )
+    if other is not None:
+        raise KeyRefused(
+            [("duplicate", {"first_id": f"soal #{other}", "first_en": f"question #{other}"})]
+        )
+    question.options = row_values(after)["options"]
+    question.content_hash = digest
+    return KeyCorrection(
+        question_id,
+        old={o.id: o.score for o in before.options},
+        new={o.id: o.score for o in after.options},
+    )

@@ -1,0 +1,273 @@
+"""``tkd``: the command line (CONTRACT section 3).
+
+Every command exits non-zero with a one-line reason on bad input. Commands that need the
+services start the embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from exam_server.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+
+class CommandError(Exception):
+    """A one-line reason for the user; the command exits with status 1 (2 for usage)."""
+
+
+@contextlib.contextmanager
+def services_ready(settings: Settings) -> Iterator[Settings]:
+    """Settings with real service URLs: the configured ones, or embedded servers started now.
+
+    The URLs are also put in the environment so that uvicorn's worker processes, which
+    build their settings from the environment, reach the same servers.
+    """
+    if not settings.uses_embedded:
+        yield settings
+        return
+    from exam_server.db.embedded import embedded_services
+
+    with embedded_services(
+        settings.data_dir,
+        need_postgres=settings.database_url is None,
+        need_redis=settings.redis_url is None,
+    ) as emb:
+        ready = settings.with_services(
+            settings.database_url or emb.database_url, settings.redis_url or emb.redis_url
+        )
+        os.environ["DATABASE_URL"] = str(ready.database_url)
+        os.environ["REDIS_URL"] = str(ready.redis_url)
+        os.environ["TKD_DATA_DIR"] = str(settings.data_dir)
+        yield ready
+
+
+@contextlib.contextmanager
+def migrated_engine(settings: Settings) -> Iterator[Engine]:
+    """A sync engine on an up-to-date schema, for commands that read or write data."""
+    from exam_server.db.engine import make_sync_engine
+
+    with services_ready(settings) as ready:
+        _migrate(ready)
+        assert ready.database_url
+        engine = make_sync_engine(ready.database_url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def _migrate(settings: Settings) -> None:
+    from exam_server.db.engine import upgrade
+
+    assert settings.database_url
+    upgrade(settings.database_url)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    os.environ.setdefault("TKD_SECRET_KEY", settings.secret_key_value)  # workers share one key
+    uvicorn.run(
+        "exam_server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        ws="websockets-sansio",
+        # Exam messages are small: deflate buys little and costs ~40 KiB per phone.
+        ws_per_message_deflate=False,
+        ws_max_size=settings.ws_max_size,
+        # Generous: a busy event loop must not drop healthy phones (PERFORMANCE-NOTES).
+        ws_ping_interval=30.0,
+        ws_ping_timeout=120.0,
+        timeout_graceful_shutdown=5,
+        backlog=4096,
+        log_level=os.environ.get("TKD_LOG_LEVEL", "info"),
+        access_log=False,
+    )
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    with services_ready(settings) as ready:
+        _migrate(ready)
+        _serve(ready, args.host, args.port, args.workers)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.orm import Session
+
+    from exam_server.db.engine import make_sync_engine
+    from exam_server.demo.seed import seed_demo, write_credentials
+
+    if args.candidates < 1 or args.candidates > 100_000:
+        raise CommandError("--candidates must be between 1 and 100000")
+    with services_ready(settings) as ready:
+        _migrate(ready)
+        assert ready.database_url and ready.redis_url
+        engine = make_sync_engine(ready.database_url)
+        with Session(engine) as db, db.begin():
+            demo = seed_demo(db, ready.secret_key_value, args.candidates, reset=args.reset)
+        engine.dispose()
+        if demo.removed_attempts:
+            import redis
+
+            from exam_server.delivery.checkpoint import DEADLINES, attempt_key
+
+            client = redis.Redis.from_url(ready.redis_url)
+            client.delete(*[attempt_key(a) for a in demo.removed_attempts])
+            client.zrem(DEADLINES, *[str(a) for a in demo.removed_attempts])
+        path = ready.data_dir / "demo" / "credentials.csv"
+        write_credentials(path, demo.credentials)
+        url = f"http://{args.host}:{args.port}"
+        print(f"TKD-CBT demo: {url}  (Ctrl+C to stop)")
+        print(f"{len(demo.credentials)} demo candidates; all credentials in {path}")
+        for cred in demo.credentials[:5]:
+            print(f"  {cred.participant_no}  {cred.password}  {cred.name}")
+        sys.stdout.flush()
+        _serve(ready, args.host, args.port, args.workers)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    with services_ready(settings) as ready:
+        _migrate(ready)
+    print("database schema is up to date")
+    return 0
+
+
+def cmd_loadtest(args: argparse.Namespace, settings: Settings) -> int:
+    from exam_server.cli.loadtest import LoadtestConfig, read_credentials, run_loadtest
+
+    creds_path = (
+        Path(args.credentials)
+        if args.credentials
+        else settings.data_dir / "demo" / "credentials.csv"
+    )
+    creds = read_credentials(creds_path)
+    if args.candidates < 1:
+        raise CommandError("--candidates must be at least 1")
+    if len(creds) < args.candidates:
+        raise CommandError(
+            f"{creds_path} has {len(creds)} candidates, fewer than --candidates {args.candidates}; "
+            f"run scripts/demo --candidates {args.candidates} first"
+        )
+    config = LoadtestConfig(
+        url=args.url.rstrip("/"),
+        candidates=args.candidates,
+        duration_s=args.duration,
+        ramp_s=args.ramp if args.ramp is not None else min(60.0, args.duration / 2),
+        answer_every_s=args.answer_every,
+        reconnect_ratio=args.reconnect_ratio,
+        submit=not args.no_submit,
+    )
+    report = run_loadtest(config, creds[: args.candidates])
+    if args.json:
+        print(json.dumps(report, indent=None))
+    else:
+        from exam_server.cli.loadtest import format_report
+
+        print(format_report(report))
+    return 0 if report["errors"] == 0 else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tkd", description="TKD-CBT: computer-based Tes Kemampuan Dasar."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="run the production server on the configured services")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="serve a ready demo exam with demo candidates")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument(
+        "--candidates", type=int, default=50, help="number of demo candidates (default 50)"
+    )
+    p.add_argument("--reset", action="store_true", help="forget earlier demo attempts")
+    p.set_defaults(func=cmd_demo)
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(
+        dest="db_command", required=True
+    )
+    p = db.add_parser("upgrade", help="apply schema migrations")
+    p.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser("loadtest", help="drive simulated candidates over real WebSockets")
+    p.add_argument("--url", default="http://127.0.0.1:8000")
+    p.add_argument("--candidates", type=int, default=100)
+    p.add_argument("--duration", type=float, default=60.0, help="seconds")
+    p.add_argument(
+        "--ramp",
+        type=float,
+        default=None,
+        help="seconds over which logins spread (default min(60, duration/2))",
+    )
+    p.add_argument(
+        "--answer-every",
+        type=float,
+        default=10.0,
+        help="mean seconds between answers per candidate",
+    )
+    p.add_argument(
+        "--reconnect-ratio",
+        type=float,
+        default=0.05,
+        help="share of answers followed by a reconnect",
+    )
+    p.add_argument("--no-submit", action="store_true", help="leave attempts running at the end")
+    p.add_argument(
+        "--credentials",
+        default=None,
+        help="CSV with participant_no,password (default: demo credentials)",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_loadtest)
+
+    from exam_server.cli import candidates as cli_candidates
+    from exam_server.cli import exams as cli_exams
+    from exam_server.cli import questions as bank_cli
+    from exam_server.cli import results as results_cli
+    from exam_server.cli import sessions as cli_sessions
+    from exam_server.cli import staff as staff_cli
+
+    bank_cli.register(sub)
+    staff_cli.register(sub)
+    cli_candidates.register(sub)
+    cli_exams.register(sub)
+    cli_sessions.register(sub)
+    results_cli.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return int(args.func(args, settings))
+    except (SettingsError, CommandError) as exc:
+        print(f"tkd: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

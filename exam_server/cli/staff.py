@@ -1,0 +1,237 @@
+"""``tkd staff`` (CONTRACT section 3), and the runner that the committee's commands share:
+one transaction, acting as ``cli:<login>`` in the audit log.
+
+Registered by ``exam_server.cli.main`` through ``register(sub)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from exam_server.settings import Settings
+from exam_server.staff.audit import Actor
+from exam_server.staff.models import ROLES
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+Work = Callable[["AsyncSession", Actor, Settings], Awaitable[T]]
+
+
+def _cli_actor() -> Actor:
+    try:
+        who = os.getlogin()
+    except OSError:
+        who = os.environ.get("USER", "unknown")
+    return Actor(None, f"cli:{who}"[:80])
+
+
+def refusal_text(exc: Exception, lang: str) -> str:
+    """The user's-language line of a refusal: (id_text, en_text) pairs or "id / en" text."""
+    if hasattr(exc, "id_text") and hasattr(exc, "en_text"):
+        return str(exc.en_text if lang == "en" else exc.id_text)
+    parts = str(exc).split(" / ", 1)
+    return parts[-1] if lang == "en" else parts[0]
+
+
+def refusals() -> tuple[type[Exception], ...]:
+    from exam_server.staff.accounts import AccountError
+    from exam_server.staff.candidates_store import CorrectionError
+    from exam_server.staff.exam_forms import FormError
+    from exam_server.staff.scheduling import SchedulingError
+
+    return FormError, SchedulingError, CorrectionError, AccountError
+
+
+async def _in_transaction(settings: Settings, work: Work[T]) -> T:
+    from exam_server.db.engine import make_async_engine, session_factory
+
+    assert settings.database_url
+    engine = make_async_engine(settings.database_url, pool_size=1)
+    try:
+        async with session_factory(engine)() as db, db.begin():
+            return await work(db, _cli_actor(), settings)
+    finally:
+        await engine.dispose()
+
+
+def run_work(settings: Settings, work: Work[T]) -> T:
+    """Run ``work`` in one transaction on a migrated database; a refusal is a CommandError.
+
+    A refusal raises inside the transaction, so nothing it began is committed.
+    """
+    from exam_server.cli.main import CommandError, _migrate, services_ready
+
+    with services_ready(settings) as ready:
+        _migrate(ready)
+        try:
+            return asyncio.run(_in_transaction(ready, work))
+        except refusals() as exc:
+            raise CommandError(refusal_text(exc, ready.default_lang)) from None
+
+
+def writable(path_text: str) -> Path:
+    """An output path whose folder exists, checked before any work (or audit entry) is done."""
+    from exam_server.cli.main import CommandError
+
+    path = Path(path_text)
+    if not path.parent.is_dir():
+        raise CommandError(f"{path.parent}: no such folder")
+    if path.is_dir():
+        raise CommandError(f"{path}: is a folder; give a file name")
+    return path
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    from exam_server.cli.main import CommandError
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise CommandError("no terminal to ask for a password; use --password-stdin")
+    first = getpass.getpass("Kata sandi / Password: ")
+    if first != getpass.getpass("Ulangi / Repeat: "):
+        raise CommandError("the two passwords differ")
+    return first
+
+
+def cmd_staff_create(args: argparse.Namespace, settings: Settings) -> int:
+    from exam_server.cli.main import CommandError
+    from exam_server.staff.accounts import AccountError, check_new_account
+
+    password = _read_password(args)
+    try:
+        check_new_account(args.username, args.role, password)  # before starting any server
+    except AccountError as exc:
+        raise CommandError(str(exc).split(" / ")[-1]) from None
+
+    async def work(db: Any, actor: Actor, s: Settings) -> str:
+        from exam_server.staff.accounts import create_account
+
+        user = await create_account(db, actor, args.username, args.full_name, args.role, password)
+        return str(user.username)
+
+    username = run_work(settings, work)
+    print(f"staff account {username} ({args.role}) created; log in at /panitia/masuk")
+    return 0
+
+
+def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import select
+
+    from exam_server.staff.models import StaffUser
+
+    async def work(db: Any, actor: Actor, s: Settings) -> list[dict[str, Any]]:
+        users = await db.scalars(select(StaffUser).order_by(StaffUser.username))
+        return [{"username": u.username, "full_name": u.full_name, "role": u.role,
+                 "active": u.active} for u in users]  # fmt: skip
+
+    users = run_work(settings, work)
+    if args.json:
+        print(json.dumps(users, ensure_ascii=False))
+    for u in [] if args.json else users:
+        state = "" if u["active"] else "  (disabled)"
+        print(f"{u['username']:<24} {u['role']:<8} {u['full_name']}{state}")
+    return 0
+
+
+def cmd_staff_update(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import select
+
+    from exam_server.staff.accounts import AccountError, update_account
+    from exam_server.staff.models import StaffUser
+
+    password = _read_password(args) if args.password_stdin or args.new_password else ""
+
+    async def work(db: Any, actor: Actor, s: Settings) -> bool:
+        name = args.username.strip().lower()
+        user = await db.scalar(
+            select(StaffUser).where(StaffUser.username == name).with_for_update()
+        )
+        if user is None:
+            raise AccountError(f"Akun {name} tidak ada. / No account {name}.")
+        role = args.role or user.role
+        active = user.active if args.active is None else args.active
+        return await update_account(db, actor, user, role, active, password)
+
+    changed = run_work(settings, work)
+    print(f"account {args.username} saved" if changed else f"{args.username}: nothing changed")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    """The audit log, newest first: what the admins' page shows."""
+    from sqlalchemy import select
+
+    from exam_server.staff.models import AuditEntry
+
+    async def work(db: Any, actor: Actor, s: Settings) -> list[dict[str, Any]]:
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(args.limit)
+        for column, value in ((AuditEntry.entity, args.entity), (AuditEntry.entity_id, args.id),
+                              (AuditEntry.action, args.action), (AuditEntry.username, args.user)):  # fmt: skip
+            if value:
+                query = query.where(column == value)
+        return [
+            {"id": e.id, "at": e.at.isoformat(), "username": e.username, "action": e.action,
+             "entity": e.entity, "entity_id": e.entity_id, "old": e.old, "new": e.new,
+             "reason": e.reason}
+            for e in await db.scalars(query)
+        ]  # fmt: skip
+
+    entries = run_work(settings, work)
+    if args.json:
+        print(json.dumps(entries, ensure_ascii=False))
+        return 0
+    for e in entries:
+        why = f"  reason: {e['reason']}" if e["reason"] else ""
+        print(f"{e['at'][:19]}  {e['username']:<20} {e['action']:<22} "
+              f"{e['entity']} {e['entity_id']}{why}")  # fmt: skip
+        for label, values in (("old", e["old"]), ("new", e["new"])):
+            if values:
+                print(f"    {label}: {json.dumps(values, ensure_ascii=False)[:300]}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    staff = sub.add_parser("staff", help="committee staff accounts").add_subparsers(
+        dest="staff_command", required=True
+    )
+    p = staff.add_parser("create", help="create a staff account (the first admin, for one)")
+    p.add_argument("--username", required=True)
+    p.add_argument("--role", default="admin", choices=ROLES)
+    p.add_argument("--full-name", default="")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    p.set_defaults(func=cmd_staff_create)
+    p = staff.add_parser("update", help="change a role, disable or enable, or set a password")
+    p.add_argument("username")
+    p.add_argument("--role", default=None, choices=ROLES)
+    p.add_argument("--disable", dest="active", action="store_false", default=None)
+    p.add_argument("--enable", dest="active", action="store_true", default=None)
+    p.add_argument("--new-password", action="store_true", help="ask for a new password")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the new password from standard input"
+    )
+    p.set_defaults(func=cmd_staff_update)
+    p = staff.add_parser("list", help="every staff account and its role")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_staff_list)
+
+    p = sub.add_parser("audit", help="read the audit log, newest first")
+    p.add_argument("--entity", default=None, help="staff, candidate, exam, session, question, ...")
+    p.add_argument("--id", default=None, help="the object's id")
+    p.add_argument("--action", default=None, help="e.g. candidate.correct")
+    p.add_argument("--user", default=None, help="who acted (a username, or cli:<login>)")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_audit)

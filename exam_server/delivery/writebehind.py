@@ -1,0 +1,276 @@
+"""Write-behind: copy checkpointed changes from Redis to PostgreSQL, then say ``durable``.
+
+One worker at a time leads (a Redis lock with a short lease), reading the change stream
+from a cursor in batches. Rows are inserted with ON CONFLICT DO NOTHING on (attempt, seq),
+so a leader that dies mid-batch is harmless: the next one redoes the batch from the same
+cursor. The leader also closes attempts whose deadline has passed, from Redis's deadline
+set and, for attempts Redis has lost, from PostgreSQL itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis.exceptions import RedisError
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from exam_server.db.models import AnswerLog, Attempt, Result
+from exam_server.delivery.checkpoint import CHANGES, attempt_key
+from exam_server.grading.grade import grade_attempt
+from exam_server.services import Services
+
+log = logging.getLogger(__name__)
+
+LOCK = "tkd:wb:lock"
+CURSOR = "tkd:wb:cursor"
+TO_GRADE = "tkd:grade:pending"
+LEASE_MS = 5000
+PG_SWEEP_S = 15.0
+
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+
+def _utc(ms: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A batch of stream entries sorted into what PostgreSQL must do (pure)."""
+
+    log_rows: list[dict[str, Any]]
+    durable: dict[int, int]  # attempt -> highest client seq in this batch
+    closed: dict[int, tuple[dt.datetime, str]]  # attempt -> (when, reason)
+    clocks: dict[int, dict[str, int]]  # attempt -> latest deadline/pause
+    last_id: str
+
+
+def sort_batch(entries: Sequence[tuple[str, dict[str, str]]]) -> Batch:
+    log_rows: list[dict[str, Any]] = []
+    durable: dict[int, int] = {}
+    closed: dict[int, tuple[dt.datetime, str]] = {}
+    clocks: dict[int, dict[str, int]] = {}
+    for _entry_id, e in entries:
+        attempt, kind, when = int(e["a"]), e["k"], int(e["t"])
+        value = json.loads(e["v"])
+        if kind in ("answer", "doubt", "submit"):
+            seq = int(e["s"])
+            log_rows.append(
+                {
+                    "attempt_id": attempt,
+                    "seq": seq,
+                    "kind": kind,
+                    "q": int(e["q"]) if e["q"] else None,
+                    "value": value,
+                    "device": e.get("d", "")[:100],
+                    "saved_at": _utc(when),
+                }
+            )
+            durable[attempt] = max(durable.get(attempt, 0), seq)
+            if kind == "submit":
+                closed[attempt] = (_utc(when), "candidate")
+        elif kind == "close":
+            closed.setdefault(attempt, (_utc(when), str(value)))
+        elif kind == "clock":
+            clocks[attempt] = value
+    return Batch(log_rows, durable, closed, clocks, entries[-1][0] if entries else "0-0")
+
+
+class WriteBehind:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+        self.me = services.worker_id
+        self._renew = services.redis.register_script(_RENEW)
+        self._last_pg_sweep = 0.0
+
+    async def run(self) -> None:
+        settings = self.s.settings
+        while True:
+            busy = False
+            try:
+                if await self._lead():
+                    busy = await self.flush_once() >= settings.writebehind_batch
+                    await self.sweep_deadlines()
+                    if time.monotonic() - self._last_pg_sweep > PG_SWEEP_S:
+                        self._last_pg_sweep = time.monotonic()
+                        await self.sweep_postgres()
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, SQLAlchemyError, OSError) as exc:
+                log.warning("write-behind pass failed, will retry: %s", exc)
+                await asyncio.sleep(1)
+            except Exception:
+                log.exception("write-behind pass failed, will retry")
+                await asyncio.sleep(1)
+            if not busy:
+                await asyncio.sleep(settings.writebehind_interval_s)
+
+    async def _lead(self) -> bool:
+        redis = self.s.redis
+        if await redis.set(LOCK, self.me, nx=True, px=LEASE_MS):
+            return True
+        return bool(await self._renew(keys=[LOCK], args=[self.me, LEASE_MS]))
+
+    async def flush_once(self) -> int:
+        redis = self.s.redis
+        cursor = await redis.get(CURSOR) or "0-0"
+        entries = await redis.xrange(
+            CHANGES, min=f"({cursor}", count=self.s.settings.writebehind_batch
+        )
+        if not entries:
+            return 0
+        batch = sort_batch(entries)
+        async with self.s.sessions() as db, db.begin():
+            batch = await self._known_attempts_only(db, batch)
+            if batch.log_rows:
+                await db.execute(
+                    insert(AnswerLog).on_conflict_do_nothing(index_elements=["attempt_id", "seq"]),
+                    batch.log_rows,
+                )
+            for attempt_id, seq in batch.durable.items():
+                await db.execute(
+                    update(Attempt)
+                    .where(Attempt.id == attempt_id, Attempt.durable_seq < seq)
+                    .values(durable_seq=seq)
+                )
+            for attempt_id, clock in batch.clocks.items():
+                paused = clock.get("paused_at_ms") or 0
+                await db.execute(
+                    update(Attempt)
+                    .where(Attempt.id == attempt_id)
+                    .values(
+                        deadline_at=_utc(clock["deadline_ms"]),
+                        paused_at=_utc(paused) if paused else None,
+                    )
+                )
+            for attempt_id, (when, reason) in batch.closed.items():
+                await db.execute(
+                    update(Attempt)
+                    .where(Attempt.id == attempt_id, Attempt.status != "submitted")
+                    .values(status="submitted", submitted_at=when, submit_reason=reason)
+                )
+        await self.s.store.set_durable(batch.durable)
+        for attempt_id, seq in batch.durable.items():
+            await self.s.store.publish({"t": "durable", "a": attempt_id, "s": seq})
+        if batch.closed:
+            await redis.sadd(TO_GRADE, *batch.closed)
+        await redis.set(CURSOR, batch.last_id)
+        await redis.xtrim(CHANGES, minid=batch.last_id)
+        return len(entries)
+
+    @staticmethod
+    async def _known_attempts_only(db: Any, batch: Batch) -> Batch:
+        """Drop changes for attempts that no longer exist (deleted by staff or a demo reset).
+
+        One such entry must not block the stream: everyone else's answers depend on it.
+        """
+        ids = {r["attempt_id"] for r in batch.log_rows} | set(batch.closed) | set(batch.clocks)
+        known = (
+            set(await db.scalars(select(Attempt.id).where(Attempt.id.in_(ids)))) if ids else set()
+        )
+        if known == ids:
+            return batch
+        log.warning("dropping changes for deleted attempts %s", sorted(ids - known)[:20])
+        return Batch(
+            [r for r in batch.log_rows if r["attempt_id"] in known],
+            {a: s for a, s in batch.durable.items() if a in known},
+            {a: c for a, c in batch.closed.items() if a in known},
+            {a: c for a, c in batch.clocks.items() if a in known},
+            batch.last_id,
+        )
+
+    async def grade_pending(self) -> int:
+        """Grade submitted attempts from the shared queue; every worker helps.
+
+        Grading runs apart from the write-behind, so 2,000 submits at 10:00 never hold back
+        the durability of anybody's answers, and each attempt is graded in its own
+        transaction: one bad item cannot stop the others.
+        """
+        ids = await self.s.redis.spop(TO_GRADE, 20)
+        for raw in ids or []:
+            attempt_id = int(raw)
+            try:
+                async with self.s.sessions() as db, db.begin():
+                    await grade_attempt(db, attempt_id, dt.datetime.now(dt.UTC))
+                await self.s.store.publish({"t": "graded", "a": attempt_id})
+            except Exception:
+                # It stays submitted; the PostgreSQL sweep queues it again.
+                log.exception("grading attempt %s failed", attempt_id)
+        return len(ids or [])
+
+    async def run_grading(self) -> None:
+        while True:
+            try:
+                if await self.grade_pending():
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("grading pass failed, will retry")
+            await asyncio.sleep(0.5)
+
+    async def sweep_deadlines(self) -> None:
+        now = int(time.time() * 1000)
+        for attempt_id in await self.s.store.expired_attempts(now):
+            await self.s.store.close_if_expired(attempt_id, now)
+
+    async def sweep_postgres(self) -> None:
+        """Close attempts past their deadline that Redis no longer knows (after a Redis loss)."""
+        grace = dt.timedelta(seconds=5)
+        now = dt.datetime.now(dt.UTC)
+        async with self.s.sessions() as db:
+            ids = list(
+                await db.scalars(
+                    select(Attempt.id)
+                    .where(
+                        Attempt.status == "running",
+                        Attempt.paused_at.is_(None),
+                        Attempt.deadline_at < now - grace,
+                    )
+                    .limit(500)
+                )
+            )
+        orphans = []
+        for attempt_id in ids:
+            if await self.s.redis.exists(attempt_key(attempt_id)):
+                await self.s.store.close_if_expired(attempt_id, int(time.time() * 1000))
+            else:
+                orphans.append(attempt_id)
+        if orphans:
+            async with self.s.sessions() as db, db.begin():
+                await db.execute(
+                    update(Attempt)
+                    .where(Attempt.id.in_(orphans), Attempt.status == "running")
+                    .values(
+                        status="submitted",
+                        submitted_at=Attempt.deadline_at,
+                        submit_reason="deadline",
+                    )
+                )
+        # Submitted but never graded (a worker died mid-grade, or grading failed): again.
+        async with self.s.sessions() as db:
+            ungraded = list(
+                await db.scalars(
+                    select(Attempt.id)
+                    .outerjoin(Result, Result.attempt_id == Attempt.id)
+                    .where(Attempt.status == "submitted", Result.attempt_id.is_(None))
+                    .where(Attempt.submitted_at < now - dt.timedelta(seconds=30))
+                    .limit(500)
+                )
+            )
+        if orphans or ungraded:
+            await self.s.redis.sadd(TO_GRADE, *orphans, *ungraded)

@@ -1,0 +1,65 @@
+"""What a proctor can do to a running session: pause, resume, add time, send a notice.
+
+Every intervention goes through the checkpoint store, so the clock in Redis (the one the
+server enforces) changes atomically with the news sent to each candidate's socket, and
+the write-behind carries the new deadline to PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from exam_server.db.models import Attempt
+from exam_server.delivery.checkpoint import attempt_key
+from exam_server.services import Services
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+async def session_attempts(services: Services, session_id: int) -> list[int]:
+    async with services.sessions() as db:
+        return list(await db.scalars(select(Attempt.id).where(Attempt.session_id == session_id)))
+
+
+async def _ensure_loaded(services: Services, attempt_ids: Sequence[int]) -> None:
+    # An attempt Redis has lost must be rebuilt before its clock can change.
+    for attempt_id in attempt_ids:
+        if not await services.redis.exists(attempt_key(attempt_id)):
+            await services.restore_checkpoint(attempt_id)
+
+
+async def pause_session(services: Services, session_id: int) -> list[int]:
+    ids = await session_attempts(services, session_id)
+    await _ensure_loaded(services, ids)
+    return await services.store.change_clock(ids, now_ms(), "pause")
+
+
+async def resume_session(services: Services, session_id: int) -> list[int]:
+    """Resume; every candidate gets back exactly the time they had when paused."""
+    ids = await session_attempts(services, session_id)
+    await _ensure_loaded(services, ids)
+    return await services.store.change_clock(ids, now_ms(), "resume")
+
+
+async def extend_attempts(
+    services: Services, attempt_ids: Sequence[int], minutes: int
+) -> list[int]:
+    if not 1 <= minutes <= 240:
+        raise ValueError("minutes must be between 1 and 240")
+    await _ensure_loaded(services, attempt_ids)
+    return await services.store.change_clock(attempt_ids, now_ms(), "extend", minutes * 60_000)
+
+
+async def send_notice(services: Services, session_id: int, message: str) -> int:
+    text = message.strip()[:500]
+    if not text:
+        raise ValueError("a notice needs a message")
+    ids = await session_attempts(services, session_id)
+    for attempt_id in ids:
+        await services.store.publish({"t": "notice", "a": attempt_id, "message": text})
+    return len(ids)

@@ -1,1 +1,0 @@
-"""Live monitoring and interventions by proctors (pause, extend, notices)."""
