@@ -20,12 +20,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from exam_server.db.models import QuestionImage
+from exam_server.delivery.background import background_tasks, tune_collector
 from exam_server.delivery.login import candidate_login
+from exam_server.delivery.services import Services, open_services
 from exam_server.delivery.socket import exam_socket
 from exam_server.proctor.pages import routes as proctor_routes
 from exam_server.results.routes import public_routes as results_public_routes
 from exam_server.results.routes import staff_routes as results_staff_routes
-from exam_server.services import Services, open_services
 from exam_server.settings import Settings
 from exam_server.staff.routes import routes as staff_routes
 from exam_server.web.candidate_pages import routes as candidate_routes
@@ -65,9 +66,14 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_services(settings, background=background) as services:
+        async with open_services(settings) as services:
             app.state.services = services
-            yield
+            if not background:
+                yield
+                return
+            async with background_tasks(services):
+                tune_collector()
+                yield
 
     routes: list[BaseRoute] = [
         Route("/api/v1/candidate/login", candidate_login, methods=["POST"]),

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from exam_server.db.models import Question, QuestionImage
@@ -24,6 +25,11 @@ class SaveReport:
     duplicates: int
 
 
+def option_value(option: Option) -> dict[str, object]:
+    """An option as the ``questions.options`` JSON holds it."""
+    return {"id": option.id, "html": option.html, "score": option.score, "fixed": option.fixed}
+
+
 def row_values(item: Item) -> dict[str, object]:
     return {
         "content_hash": item.content_hash(),
@@ -36,9 +42,7 @@ def row_values(item: Item) -> dict[str, object]:
         "all_or_nothing": item.all_or_nothing,
         "external_id": item.external_id,
         "stem_html": item.stem_html,
-        "options": [
-            {"id": o.id, "html": o.html, "score": o.score, "fixed": o.fixed} for o in item.options
-        ],
+        "options": [option_value(o) for o in item.options],
         "lower_bound": item.lower_bound,
         "upper_bound": item.upper_bound,
     }
@@ -90,7 +94,7 @@ def save_items(db: Session, items: Sequence[Item]) -> SaveReport:
             .returning(Question.id)
         ).scalar()
         if new_id is None:  # a concurrent import won the race
-            new_id = db.scalar(select(Question.id).where(Question.content_hash == digest))
+            new_id = db.scalars(select(Question.id).where(Question.content_hash == digest)).one()
         else:
             imported += 1
             for image in item.images:
@@ -149,10 +153,20 @@ def correct_key(db: Session, question_id: int, scores: Mapping[str, float]) -> K
         raise KeyRefused(
             [("duplicate", {"first_id": f"soal #{other}", "first_en": f"question #{other}"})]
         )
-    question.options = row_values(after)["options"]
+    question.options = [option_value(o) for o in after.options]
     question.content_hash = digest
     return KeyCorrection(
         question_id,
         old={o.id: o.score for o in before.options},
         new={o.id: o.score for o in after.options},
     )
+
+
+async def bank_counts(db: AsyncSession) -> list[tuple[str, str, int]]:
+    """How many questions the bank holds per section and category."""
+    rows = await db.execute(
+        select(Question.section, Question.category, func.count())
+        .group_by(Question.section, Question.category)
+        .order_by(Question.section, Question.category)
+    )
+    return [(str(section), str(category), int(n)) for section, category, n in rows]

@@ -12,16 +12,28 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from exam_server.cli.staff import run_work, writable
+from sqlalchemy import select
+
+from exam_server.cli.runner import CommandError, run_work, writable
+from exam_server.db.audit import Actor, record
+from exam_server.db.models import Candidate
 from exam_server.settings import Settings
-from exam_server.staff.audit import Actor
-from exam_server.staff.candidate_search import STATUSES
+from exam_server.staff.candidate_import import parse_candidates, template_csv, template_xlsx
+from exam_server.staff.candidate_search import STATUSES, search_candidates
+from exam_server.staff.candidates_store import (
+    CorrectionError,
+    correct_candidate,
+    corrected_row,
+    correction_fields,
+    delete_candidate,
+    import_candidates,
+    issue_passwords,
+    session_names,
+    twin_groups,
+)
 
 
 def cmd_candidates_import(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.cli.main import CommandError
-    from exam_server.staff.candidate_import import parse_candidates
-    from exam_server.staff.candidates_store import import_candidates
 
     path = Path(args.file)
     if not path.is_file():
@@ -59,10 +71,6 @@ def cmd_candidates_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _candidate(db: Any, participant_no: str) -> Any:
-    from sqlalchemy import select
-
-    from exam_server.db.models import Candidate
-    from exam_server.staff.candidates_store import CorrectionError
 
     number = participant_no.strip().upper()
     found = await db.scalar(
@@ -80,7 +88,6 @@ def _candidate_json(c: Any) -> dict[str, Any]:
 
 
 def cmd_candidates_list(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.staff.candidate_search import search_candidates
 
     async def work(db: Any, actor: Actor, s: Settings) -> tuple[int, list[dict[str, Any]]]:
         total, found = await search_candidates(
@@ -104,7 +111,6 @@ def cmd_candidates_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_candidates_twins(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.staff.candidates_store import session_names, twin_groups
 
     async def work(db: Any, actor: Actor, s: Settings) -> list[dict[str, Any]]:
         groups = await twin_groups(db)
@@ -129,12 +135,6 @@ def cmd_candidates_twins(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_candidates_correct(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.staff.candidates_store import (
-        correct_candidate,
-        corrected_row,
-        correction_fields,
-    )
-
     given = {f: getattr(args, f) for f in ("nik", "name", "birth_date", "unit", "phone", "email",
                                            "photo") if getattr(args, f) is not None}  # fmt: skip
 
@@ -149,7 +149,6 @@ def cmd_candidates_correct(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_candidates_delete(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.staff.candidates_store import delete_candidate
 
     async def work(db: Any, actor: Actor, s: Settings) -> str:
         candidate = await _candidate(db, args.participant_no)
@@ -163,8 +162,6 @@ def cmd_candidates_delete(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_candidates_password(args: argparse.Namespace, settings: Settings) -> int:
     """A new password for one candidate (lost card), printed once."""
-    from exam_server.staff.audit import record
-    from exam_server.staff.candidates_store import CorrectionError, issue_passwords
 
     async def work(db: Any, actor: Actor, s: Settings) -> tuple[str, str]:
         if not args.reason.strip():
@@ -182,7 +179,6 @@ def cmd_candidates_password(args: argparse.Namespace, settings: Settings) -> int
 
 
 def cmd_candidates_template(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.staff.candidate_import import template_csv, template_xlsx
 
     out = writable(args.out)
     out.write_bytes(template_csv() if args.format == "csv" else template_xlsx())

@@ -11,10 +11,37 @@ import argparse
 import json
 from typing import Any
 
-from exam_server.cli.staff import run_work, writable
+from sqlalchemy import select
+
+from exam_server.cli.runner import run_work, writable
+from exam_server.db.audit import Actor, record, snapshot
+from exam_server.db.models import Exam, ExamSession
+from exam_server.delivery.papers import section_pools
 from exam_server.settings import Settings
-from exam_server.staff.audit import Actor
-from exam_server.staff.exam_forms import DRAWS, RELEASES, SCORING_MODELS
+from exam_server.staff.dashboard import counts, rows_for, to_csv
+from exam_server.staff.exam_forms import (
+    DRAWS,
+    RELEASES,
+    SCORING_MODELS,
+    FormError,
+    exam_form,
+    exam_values,
+    section_form,
+)
+from exam_server.staff.exams_store import (
+    EXAM_FIELDS,
+    SECTION_FIELDS,
+    create_exam,
+    delete_section,
+    draw_problems,
+    exam_sections,
+    fill_section,
+    find_exam,
+    find_section,
+    save_section,
+    update_exam,
+)
+from exam_server.staff.sessions_store import find_session
 
 
 def _exam_options(args: argparse.Namespace) -> dict[str, str]:
@@ -38,16 +65,11 @@ def _exam_options(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _exam_json(exam: Any) -> dict[str, Any]:
-    from exam_server.staff.audit import snapshot
-    from exam_server.staff.exams_store import EXAM_FIELDS
 
     return {"id": exam.id, **snapshot(exam, EXAM_FIELDS)}
 
 
 def cmd_exams_list(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy import select
-
-    from exam_server.db.models import Exam
 
     async def work(db: Any, actor: Actor, s: Settings) -> list[dict[str, Any]]:
         return [_exam_json(e) for e in await db.scalars(select(Exam).order_by(Exam.code))]
@@ -67,8 +89,6 @@ def cmd_exams_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_exams_create(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.staff.exam_forms import exam_values
-    from exam_server.staff.exams_store import create_exam
 
     async def work(db: Any, actor: Actor, s: Settings) -> dict[str, Any]:
         return _exam_json(await create_exam(db, actor, exam_values(_exam_options(args))))
@@ -81,8 +101,6 @@ def cmd_exams_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_exams_update(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.staff.exam_forms import exam_form, exam_values
-    from exam_server.staff.exams_store import find_exam, update_exam
 
     async def work(db: Any, actor: Actor, s: Settings) -> tuple[str, bool]:
         exam = await find_exam(db, args.exam)
@@ -112,8 +130,6 @@ def _section_options(args: argparse.Namespace) -> dict[str, str]:
 
 def cmd_exams_section(args: argparse.Namespace, settings: Settings) -> int:
     """Add a section, or change the section with this code (only the options given)."""
-    from exam_server.staff.exam_forms import FormError, section_form
-    from exam_server.staff.exams_store import find_exam, find_section, save_section
 
     async def work(db: Any, actor: Actor, s: Settings) -> tuple[str, str, bool]:
         exam = await find_exam(db, args.exam)
@@ -132,7 +148,6 @@ def cmd_exams_section(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_exams_fill(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.staff.exams_store import fill_section, find_exam, find_section
 
     async def work(db: Any, actor: Actor, s: Settings) -> tuple[str, int]:
         exam = await find_exam(db, args.exam)
@@ -150,7 +165,6 @@ def cmd_exams_fill(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_exams_remove_section(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.staff.exams_store import delete_section, find_exam, find_section
 
     async def work(db: Any, actor: Actor, s: Settings) -> str:
         exam = await find_exam(db, args.exam)
@@ -164,17 +178,6 @@ def cmd_exams_remove_section(args: argparse.Namespace, settings: Settings) -> in
 
 
 def cmd_exams_show(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy import select
-
-    from exam_server.db.models import ExamSession
-    from exam_server.delivery.papers import section_pools
-    from exam_server.staff.audit import snapshot
-    from exam_server.staff.exams_store import (
-        SECTION_FIELDS,
-        draw_problems,
-        exam_sections,
-        find_exam,
-    )
 
     async def work(db: Any, actor: Actor, s: Settings) -> dict[str, Any]:
         exam = await find_exam(db, args.exam)
@@ -215,13 +218,6 @@ def cmd_exams_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     """Counts per session (and the candidate rows to CSV) for an exam or one session."""
-    from sqlalchemy import select
-
-    from exam_server.db.models import ExamSession
-    from exam_server.staff.audit import record
-    from exam_server.staff.dashboard import counts, rows_for, to_csv
-    from exam_server.staff.exams_store import find_exam
-    from exam_server.staff.sessions_store import find_session
 
     csv_path = writable(args.csv) if args.csv else None
 

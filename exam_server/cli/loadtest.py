@@ -218,7 +218,7 @@ async def _run(cfg: LoadtestConfig, creds: Sequence[tuple[str, str]]) -> Stats:
 
 def run_loadtest(cfg: LoadtestConfig, creds: Sequence[tuple[str, str]]) -> dict[str, Any]:
     try:
-        import uvloop
+        import uvloop  # optional: comes with uvicorn[standard], not on every platform
 
         uvloop.install()
     except ImportError:  # pragma: no cover

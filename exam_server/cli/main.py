@@ -1,4 +1,4 @@
-"""``tkd``: the command line (CONTRACT section 3).
+"""``tkd``: the command line (README.md, "The command line").
 
 Every command exits non-zero with a one-line reason on bad input. Commands that need the
 services start the embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset.
@@ -7,74 +7,31 @@ services start the embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL a
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import redis
+from sqlalchemy.orm import Session
+
+from exam_server.cli import candidates as cli_candidates
+from exam_server.cli import exams as cli_exams
+from exam_server.cli import questions as bank_cli
+from exam_server.cli import results as results_cli
+from exam_server.cli import sessions as cli_sessions
+from exam_server.cli import staff as staff_cli
+from exam_server.cli.loadtest import LoadtestConfig, format_report, read_credentials, run_loadtest
+from exam_server.cli.runner import CommandError, migrate, services_ready
+from exam_server.db.engine import make_sync_engine
+from exam_server.delivery.checkpoint import DEADLINES, attempt_key
+from exam_server.demo.seed import seed_demo, write_credentials
 from exam_server.settings import Settings, SettingsError
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
-
-class CommandError(Exception):
-    """A one-line reason for the user; the command exits with status 1 (2 for usage)."""
-
-
-@contextlib.contextmanager
-def services_ready(settings: Settings) -> Iterator[Settings]:
-    """Settings with real service URLs: the configured ones, or embedded servers started now.
-
-    The URLs are also put in the environment so that uvicorn's worker processes, which
-    build their settings from the environment, reach the same servers.
-    """
-    if not settings.uses_embedded:
-        yield settings
-        return
-    from exam_server.db.embedded import embedded_services
-
-    with embedded_services(
-        settings.data_dir,
-        need_postgres=settings.database_url is None,
-        need_redis=settings.redis_url is None,
-    ) as emb:
-        ready = settings.with_services(
-            settings.database_url or emb.database_url, settings.redis_url or emb.redis_url
-        )
-        os.environ["DATABASE_URL"] = str(ready.database_url)
-        os.environ["REDIS_URL"] = str(ready.redis_url)
-        os.environ["TKD_DATA_DIR"] = str(settings.data_dir)
-        yield ready
-
-
-@contextlib.contextmanager
-def migrated_engine(settings: Settings) -> Iterator[Engine]:
-    """A sync engine on an up-to-date schema, for commands that read or write data."""
-    from exam_server.db.engine import make_sync_engine
-
-    with services_ready(settings) as ready:
-        _migrate(ready)
-        assert ready.database_url
-        engine = make_sync_engine(ready.database_url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-
-
-def _migrate(settings: Settings) -> None:
-    from exam_server.db.engine import upgrade
-
-    assert settings.database_url
-    upgrade(settings.database_url)
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
-    import uvicorn
+    import uvicorn  # heavy: only `tkd serve` and `tkd demo` start a server
 
     os.environ.setdefault("TKD_SECRET_KEY", settings.secret_key_value)  # workers share one key
     uvicorn.run(
@@ -87,7 +44,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         # Exam messages are small: deflate buys little and costs ~40 KiB per phone.
         ws_per_message_deflate=False,
         ws_max_size=settings.ws_max_size,
-        # Generous: a busy event loop must not drop healthy phones (PERFORMANCE-NOTES).
+        # Generous: a busy event loop must not drop healthy phones (docs/benchmarks.md).
         ws_ping_interval=30.0,
         ws_ping_timeout=120.0,
         timeout_graceful_shutdown=5,
@@ -99,31 +56,23 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     with services_ready(settings) as ready:
-        _migrate(ready)
+        migrate(ready)
         _serve(ready, args.host, args.port, args.workers)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy.orm import Session
-
-    from exam_server.db.engine import make_sync_engine
-    from exam_server.demo.seed import seed_demo, write_credentials
 
     if args.candidates < 1 or args.candidates > 100_000:
         raise CommandError("--candidates must be between 1 and 100000")
     with services_ready(settings) as ready:
-        _migrate(ready)
+        migrate(ready)
         assert ready.database_url and ready.redis_url
         engine = make_sync_engine(ready.database_url)
         with Session(engine) as db, db.begin():
             demo = seed_demo(db, ready.secret_key_value, args.candidates, reset=args.reset)
         engine.dispose()
         if demo.removed_attempts:
-            import redis
-
-            from exam_server.delivery.checkpoint import DEADLINES, attempt_key
-
             client = redis.Redis.from_url(ready.redis_url)
             client.delete(*[attempt_key(a) for a in demo.removed_attempts])
             client.zrem(DEADLINES, *[str(a) for a in demo.removed_attempts])
@@ -141,13 +90,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     with services_ready(settings) as ready:
-        _migrate(ready)
+        migrate(ready)
     print("database schema is up to date")
     return 0
 
 
 def cmd_loadtest(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.cli.loadtest import LoadtestConfig, read_credentials, run_loadtest
 
     creds_path = (
         Path(args.credentials)
@@ -175,8 +123,6 @@ def cmd_loadtest(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(report, indent=None))
     else:
-        from exam_server.cli.loadtest import format_report
-
         print(format_report(report))
     return 0 if report["errors"] == 0 else 1
 
@@ -239,13 +185,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_loadtest)
-
-    from exam_server.cli import candidates as cli_candidates
-    from exam_server.cli import exams as cli_exams
-    from exam_server.cli import questions as bank_cli
-    from exam_server.cli import results as results_cli
-    from exam_server.cli import sessions as cli_sessions
-    from exam_server.cli import staff as staff_cli
 
     bank_cli.register(sub)
     staff_cli.register(sub)

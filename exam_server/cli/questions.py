@@ -16,8 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from exam_server.bank.store import item_from_question, save_items
+from exam_server.cli.runner import CommandError, migrated_engine
 from exam_server.db.models import Question, QuestionImage
 from exam_server.settings import Settings
+from question_bank.exporting import export_bank, spreadsheet_items
+from question_bank.importing import parse_bank
 
 FORMATS = ["csv", "xlsx", "moodle_xml", "gift", "aiken", "qti", "tcexam"]
 
@@ -41,8 +44,6 @@ def _problem_line(problem: Any) -> str:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.cli.main import CommandError, migrated_engine
-    from question_bank.importing import parse_bank
 
     path = Path(args.file)
     try:
@@ -83,8 +84,6 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.cli.main import migrated_engine
-    from question_bank.exporting import export_bank, spreadsheet_items
 
     with migrated_engine(settings) as engine, Session(engine) as db:
         query = select(Question).order_by(Question.id)
@@ -111,7 +110,6 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.cli.main import migrated_engine
 
     with migrated_engine(settings) as engine, Session(engine) as db:
         rows = db.execute(

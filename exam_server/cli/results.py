@@ -1,4 +1,4 @@
-"""``tkd results export|regrade``: results from the command line (CONTRACT section 3)."""
+"""``tkd results export|regrade``: results from the command line (README.md, "The command line")."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from exam_server.cli.runner import CommandError, migrated_engine, services_ready
+from exam_server.db.audit import Actor
+from exam_server.db.engine import make_async_engine, session_factory, upgrade
 from exam_server.db.models import Exam, ExamSession
+from exam_server.results.export import export_file
+from exam_server.results.regrade import regrade_exam
+from exam_server.results.standings import Columns, exam_heads_sync
 from exam_server.settings import Settings
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.cli.main import CommandError, migrated_engine
-    from exam_server.results.export import export_file
-    from exam_server.results.standings import Columns, exam_heads_sync
 
     out = Path(args.out)
     if not out.parent.is_dir():
@@ -38,8 +41,6 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_regrade(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.cli.main import CommandError, services_ready
-    from exam_server.db.engine import upgrade
 
     with services_ready(settings) as ready:
         assert ready.database_url
@@ -56,9 +57,6 @@ def cmd_regrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _regrade(url: str, exam_id: int, actor: str):  # type: ignore[no-untyped-def]
-    from exam_server.db.engine import make_async_engine, session_factory
-    from exam_server.results.regrade import regrade_exam
-    from exam_server.staff.audit import Actor
 
     engine = make_async_engine(url, pool_size=1)
     try:

@@ -13,9 +13,32 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from exam_server.cli.staff import run_work, writable
+from sqlalchemy import select
+
+from exam_server.cli.runner import CommandError, run_work, writable
+from exam_server.db.audit import Actor, snapshot
+from exam_server.db.models import ExamSession
+from exam_server.db.staff_models import StaffUser
 from exam_server.settings import Settings
-from exam_server.staff.audit import Actor
+from exam_server.staff.cards import render_cards
+from exam_server.staff.exams_store import find_exam
+from exam_server.staff.scheduling import move, seated_candidate, spread
+from exam_server.staff.sessions_store import (
+    SESSION_FIELDS,
+    add_to_session,
+    create_session,
+    delete_session,
+    find_session,
+    remove_from_session,
+    seat_counts,
+    session_cards,
+    session_form,
+    session_values,
+    set_proctor,
+    token_now,
+    update_session,
+    when_text,
+)
 
 
 def _session_options(args: argparse.Namespace) -> dict[str, str]:
@@ -32,19 +55,11 @@ def _session_options(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _session_json(session: Any, seated: int) -> dict[str, Any]:
-    from exam_server.staff.audit import snapshot
-    from exam_server.staff.sessions_store import SESSION_FIELDS, when_text
-
     return {"id": session.id, **snapshot(session, SESSION_FIELDS), "seated": seated,
             "when": when_text(session, "en")}  # fmt: skip
 
 
 def cmd_sessions_list(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy import select
-
-    from exam_server.db.models import ExamSession
-    from exam_server.staff.exams_store import find_exam
-    from exam_server.staff.sessions_store import seat_counts
 
     async def work(db: Any, actor: Actor, s: Settings) -> list[dict[str, Any]]:
         query = select(ExamSession).order_by(ExamSession.starts_at, ExamSession.id)
@@ -70,8 +85,6 @@ def cmd_sessions_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sessions_create(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.staff.exams_store import find_exam
-    from exam_server.staff.sessions_store import create_session, session_values
 
     async def work(db: Any, actor: Actor, s: Settings) -> dict[str, Any]:
         exam = await find_exam(db, args.exam)
@@ -85,12 +98,6 @@ def cmd_sessions_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sessions_update(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.staff.sessions_store import (
-        find_session,
-        session_form,
-        session_values,
-        update_session,
-    )
 
     async def work(db: Any, actor: Actor, s: Settings) -> tuple[str, bool]:
         session = await find_session(db, args.session, lock=True)
@@ -103,8 +110,6 @@ def cmd_sessions_update(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sessions_add(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.cli.main import CommandError
-    from exam_server.staff.sessions_store import add_to_session, find_session
 
     numbers = " ".join(args.numbers)
     if args.file:
@@ -126,7 +131,6 @@ def cmd_sessions_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sessions_remove(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.staff.sessions_store import find_session, remove_from_session
 
     async def work(db: Any, actor: Actor, s: Settings) -> str:
         session = await find_session(db, args.session, lock=True)
@@ -138,8 +142,6 @@ def cmd_sessions_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sessions_move(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.staff.scheduling import move, seated_candidate
-    from exam_server.staff.sessions_store import find_session
 
     async def work(db: Any, actor: Actor, s: Settings) -> str:
         source = await find_session(db, args.source)
@@ -153,8 +155,6 @@ def cmd_sessions_move(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sessions_spread(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.staff.exams_store import find_exam
-    from exam_server.staff.scheduling import spread
 
     async def work(db: Any, actor: Actor, s: Settings) -> dict[int, int]:
         exam = await find_exam(db, args.exam)
@@ -169,7 +169,6 @@ def cmd_sessions_spread(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sessions_delete(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.staff.sessions_store import delete_session, find_session
 
     async def work(db: Any, actor: Actor, s: Settings) -> str:
         session = await find_session(db, args.session, lock=True)
@@ -182,10 +181,6 @@ def cmd_sessions_delete(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sessions_proctor(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy import select
-
-    from exam_server.staff.models import StaffUser
-    from exam_server.staff.sessions_store import find_session, set_proctor
 
     async def work(db: Any, actor: Actor, s: Settings) -> str:
         session = await find_session(db, args.session)
@@ -201,7 +196,6 @@ def cmd_sessions_proctor(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sessions_token(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.staff.sessions_store import find_session, token_now
 
     async def work(db: Any, actor: Actor, s: Settings) -> tuple[str, int, bool]:
         session = await find_session(db, args.session)
@@ -217,9 +211,6 @@ def cmd_sessions_token(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_sessions_cards(args: argparse.Namespace, settings: Settings) -> int:
     """The cards PDF: new passwords are issued in the same step, as on the page."""
-    from exam_server.cli.main import CommandError
-    from exam_server.staff.cards import render_cards
-    from exam_server.staff.sessions_store import find_session, session_cards
 
     out = writable(args.out)
     lang = args.lang or settings.default_lang

@@ -1,4 +1,4 @@
-"""``tkd staff`` (CONTRACT section 3), and the runner that the committee's commands share:
+"""``tkd staff`` (README.md, "The command line"), and the runner that the committee's commands share:
 one transaction, acting as ``cli:<login>`` in the audit log.
 
 Registered by ``exam_server.cli.main`` through ``register(sub)``.
@@ -7,92 +7,29 @@ Registered by ``exam_server.cli.main`` through ``register(sub)``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import json
-import os
 import sys
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
+from exam_server.cli.runner import CommandError, run_work
+from exam_server.db.audit import Actor
+from exam_server.db.staff_models import ROLES, AuditEntry, StaffUser
 from exam_server.settings import Settings
-from exam_server.staff.audit import Actor
-from exam_server.staff.models import ROLES
+from exam_server.staff.accounts import (
+    AccountError,
+    check_new_account,
+    create_account,
+    update_account,
+)
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-T = TypeVar("T")
-Work = Callable[["AsyncSession", Actor, Settings], Awaitable[T]]
-
-
-def _cli_actor() -> Actor:
-    try:
-        who = os.getlogin()
-    except OSError:
-        who = os.environ.get("USER", "unknown")
-    return Actor(None, f"cli:{who}"[:80])
-
-
-def refusal_text(exc: Exception, lang: str) -> str:
-    """The user's-language line of a refusal: (id_text, en_text) pairs or "id / en" text."""
-    if hasattr(exc, "id_text") and hasattr(exc, "en_text"):
-        return str(exc.en_text if lang == "en" else exc.id_text)
-    parts = str(exc).split(" / ", 1)
-    return parts[-1] if lang == "en" else parts[0]
-
-
-def refusals() -> tuple[type[Exception], ...]:
-    from exam_server.staff.accounts import AccountError
-    from exam_server.staff.candidates_store import CorrectionError
-    from exam_server.staff.exam_forms import FormError
-    from exam_server.staff.scheduling import SchedulingError
-
-    return FormError, SchedulingError, CorrectionError, AccountError
-
-
-async def _in_transaction(settings: Settings, work: Work[T]) -> T:
-    from exam_server.db.engine import make_async_engine, session_factory
-
-    assert settings.database_url
-    engine = make_async_engine(settings.database_url, pool_size=1)
-    try:
-        async with session_factory(engine)() as db, db.begin():
-            return await work(db, _cli_actor(), settings)
-    finally:
-        await engine.dispose()
-
-
-def run_work(settings: Settings, work: Work[T]) -> T:
-    """Run ``work`` in one transaction on a migrated database; a refusal is a CommandError.
-
-    A refusal raises inside the transaction, so nothing it began is committed.
-    """
-    from exam_server.cli.main import CommandError, _migrate, services_ready
-
-    with services_ready(settings) as ready:
-        _migrate(ready)
-        try:
-            return asyncio.run(_in_transaction(ready, work))
-        except refusals() as exc:
-            raise CommandError(refusal_text(exc, ready.default_lang)) from None
-
-
-def writable(path_text: str) -> Path:
-    """An output path whose folder exists, checked before any work (or audit entry) is done."""
-    from exam_server.cli.main import CommandError
-
-    path = Path(path_text)
-    if not path.parent.is_dir():
-        raise CommandError(f"{path.parent}: no such folder")
-    if path.is_dir():
-        raise CommandError(f"{path}: is a folder; give a file name")
-    return path
+    pass
 
 
 def _read_password(args: argparse.Namespace) -> str:
-    from exam_server.cli.main import CommandError
 
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -105,17 +42,14 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def cmd_staff_create(args: argparse.Namespace, settings: Settings) -> int:
-    from exam_server.cli.main import CommandError
-    from exam_server.staff.accounts import AccountError, check_new_account
 
     password = _read_password(args)
     try:
         check_new_account(args.username, args.role, password)  # before starting any server
     except AccountError as exc:
-        raise CommandError(str(exc).split(" / ")[-1]) from None
+        raise CommandError(exc.en_text) from None  # this early check has always answered in English
 
     async def work(db: Any, actor: Actor, s: Settings) -> str:
-        from exam_server.staff.accounts import create_account
 
         user = await create_account(db, actor, args.username, args.full_name, args.role, password)
         return str(user.username)
@@ -126,9 +60,6 @@ def cmd_staff_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy import select
-
-    from exam_server.staff.models import StaffUser
 
     async def work(db: Any, actor: Actor, s: Settings) -> list[dict[str, Any]]:
         users = await db.scalars(select(StaffUser).order_by(StaffUser.username))
@@ -145,10 +76,6 @@ def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_staff_update(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy import select
-
-    from exam_server.staff.accounts import AccountError, update_account
-    from exam_server.staff.models import StaffUser
 
     password = _read_password(args) if args.password_stdin or args.new_password else ""
 
@@ -158,7 +85,7 @@ def cmd_staff_update(args: argparse.Namespace, settings: Settings) -> int:
             select(StaffUser).where(StaffUser.username == name).with_for_update()
         )
         if user is None:
-            raise AccountError(f"Akun {name} tidak ada. / No account {name}.")
+            raise AccountError(f"Akun {name} tidak ada.", f"No account {name}.")
         role = args.role or user.role
         active = user.active if args.active is None else args.active
         return await update_account(db, actor, user, role, active, password)
@@ -170,9 +97,6 @@ def cmd_staff_update(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     """The audit log, newest first: what the admins' page shows."""
-    from sqlalchemy import select
-
-    from exam_server.staff.models import AuditEntry
 
     async def work(db: Any, actor: Actor, s: Settings) -> list[dict[str, Any]]:
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(args.limit)

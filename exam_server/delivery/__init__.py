@@ -3,5 +3,5 @@ Redis, papers (each candidate's question and option order), events between worke
 write-behind that makes answers durable in PostgreSQL. See docs/protocol.md.
 
 May import: ``exam_server.db``, ``exam_server.grading``, ``exam_server.settings``,
-``exam_server.services`` and ``question_bank``.
+``exam_server.delivery.services`` and ``question_bank``.
 """

@@ -13,17 +13,24 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from exam_server.delivery.checkpoint import EVENTS
 
-if TYPE_CHECKING:
-    from exam_server.delivery.socket import Connection
-
 log = logging.getLogger(__name__)
+
+
+class Connection(Protocol):
+    """What the hub needs of a candidate's socket (``exam_server.delivery.socket``)."""
+
+    attempt_id: int
+
+    async def on_event(self, event: dict[str, Any]) -> None: ...
+
+    async def send_time(self) -> None: ...
 
 
 class EventHub:

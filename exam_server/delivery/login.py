@@ -1,4 +1,4 @@
-"""Candidate login (CONTRACT section 4): ``POST /api/v1/candidate/login``.
+"""Candidate login (docs/protocol.md, "Candidate login"): ``POST /api/v1/candidate/login``.
 
 Cheap by design for the 08:00 burst: one indexed lookup, an HMAC check, the session
 lookup and, on the first login only, the creation of the candidate's paper.
@@ -19,7 +19,7 @@ from exam_server.db.models import Candidate, Exam, ExamSection, ExamSession, Ses
 from exam_server.delivery.credentials import check_password, session_token_valid
 from exam_server.delivery.messages import error_body
 from exam_server.delivery.papers import open_attempt
-from exam_server.services import Services
+from exam_server.delivery.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The WebSocket protocol's messages (CONTRACT section 5): parsing and building, pure.
+"""The WebSocket protocol's messages (docs/protocol.md, "Exam delivery"): parsing and building, pure.
 
 Parsing never raises: anything malformed becomes a ``BadMessage`` with a reason, so the
 delivery loop can answer ``bad_message`` and leave the attempt exactly as it was.

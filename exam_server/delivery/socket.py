@@ -1,4 +1,4 @@
-"""The exam WebSocket (CONTRACT section 5): one connection, one attempt, one state machine.
+"""The exam WebSocket (docs/protocol.md, "Exam delivery"): one connection, one attempt, one state machine.
 
 States: ``AWAITING_HELLO`` until a valid ``hello`` (10 s at most), then ``ACTIVE`` until the
 socket closes or another device takes the attempt over (``REPLACED``). Every change goes
@@ -36,8 +36,8 @@ from exam_server.delivery.protocol import (
     parse,
 )
 from exam_server.delivery.seq import Clock, Verdict
+from exam_server.delivery.services import Services
 from exam_server.grading.grade import result_message
-from exam_server.services import Services
 
 log = logging.getLogger(__name__)
 

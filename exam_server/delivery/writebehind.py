@@ -25,8 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from exam_server.db.models import AnswerLog, Attempt, Result
 from exam_server.delivery.checkpoint import CHANGES, attempt_key
+from exam_server.delivery.services import Services
 from exam_server.grading.grade import grade_attempt
-from exam_server.services import Services
 
 log = logging.getLogger(__name__)
 

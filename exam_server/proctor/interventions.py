@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from exam_server.db.models import Attempt
 from exam_server.delivery.checkpoint import attempt_key
-from exam_server.services import Services
+from exam_server.delivery.services import Services
 
 
 def now_ms() -> int:

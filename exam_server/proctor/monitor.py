@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from exam_server.db.models import Attempt, Candidate, SessionCandidate
 from exam_server.delivery.checkpoint import attempt_key, snapshot_from_hash
-from exam_server.services import Services
+from exam_server.delivery.services import Services
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from exam_server.db.audit import record
 from exam_server.db.models import ExamSession
 from exam_server.proctor.interventions import (
     extend_attempts,
@@ -18,8 +19,8 @@ from exam_server.proctor.interventions import (
     send_notice,
 )
 from exam_server.proctor.monitor import live_rows
-from exam_server.staff.audit import record
-from exam_server.web.auth import Staff, may_see_session, page, services_of
+from exam_server.web.auth import may_see_session, page, services_of
+from exam_server.web.identity import Staff
 from exam_server.web.rendering import error_page, flash, redirect, render
 
 

@@ -17,12 +17,12 @@ from starlette.routing import Route
 
 from exam_server.db.models import ExamSession
 from exam_server.delivery.credentials import CandidateClaims, TokenError
+from exam_server.delivery.services import Services
 from exam_server.results import scoreboard
 from exam_server.results.rendering import render
 from exam_server.results.slip import Slip, normalise_code
 from exam_server.results.slip_pdf import render_slip
 from exam_server.results.store import Lookup, slip_for_attempt, slip_for_code
-from exam_server.services import Services
 from exam_server.web.rendering import request_lang
 
 PROBLEMS: dict[str, tuple[int, str, str]] = {

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from exam_server.db.audit import record
 from exam_server.db.models import Attempt, Candidate, Exam, ExamSession, Result
 from exam_server.results import scoreboard
 from exam_server.results.analysis import FLAG_TEXT, analyse_exam, export_rows
@@ -41,8 +42,8 @@ from exam_server.results.standings import (
     section_points,
     tiebreak_codes,
 )
-from exam_server.staff.audit import record
-from exam_server.web.auth import Staff, page, services_of
+from exam_server.web.auth import page, services_of
+from exam_server.web.identity import Staff
 from exam_server.web.rendering import error_page, flash, redirect, request_lang
 
 PAGE_ROWS = 100

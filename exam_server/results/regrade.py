@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exam_server.db.audit import Actor, record
 from exam_server.db.models import Attempt, Candidate, Result
 from exam_server.grading.grade import grade_attempt
-from exam_server.staff.audit import Actor, record
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,14 @@ for both the public pages (no staff) and the committee's results pages."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from exam_server.results.slip import fmt
+from exam_server.web.identity import Staff
 from exam_server.web.rendering import ROLE_NAMES, local, request_lang, take_flashes, translator
-
-if TYPE_CHECKING:
-    from exam_server.web.auth import Staff
 
 
 async def render(

@@ -7,32 +7,34 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exam_server.staff import passwords
-from exam_server.staff.audit import Actor, changed, record
-from exam_server.staff.models import ROLES, StaffUser
+from exam_server.db.audit import Actor, changed, record
+from exam_server.db.staff_models import ROLES, StaffUser
+from exam_server.refusal import Refusal
+from exam_server.web import passwords
 
 USERNAME = re.compile(r"^[a-z0-9._-]{3,80}$")
 
 
-class AccountError(ValueError):
-    """A bilingual one-line reason ("id / en")."""
+class AccountError(Refusal):
+    """A staff account change the account rules refuse."""
 
 
 def check_new_account(username: str, role: str, password: str) -> str:
     username = username.strip().lower()
     if not USERNAME.match(username):
         raise AccountError(
-            "Nama pengguna 3-80 karakter: huruf kecil, angka, titik, garis. / "
-            "A username is 3-80 characters: lower-case letters, digits, dot, dash, underscore."
+            "Nama pengguna 3-80 karakter: huruf kecil, angka, titik, garis.",
+            "A username is 3-80 characters: lower-case letters, digits, dot, dash, underscore.",
         )
     if role not in ROLES:
         raise AccountError(
-            f"Peran tidak dikenal: {role}. / Unknown role: {role} ({', '.join(ROLES)})."
+            f"Peran tidak dikenal: {role}.",
+            f"Unknown role: {role} ({', '.join(ROLES)}).",
         )
     try:
         passwords.check_strength(password, username)
     except passwords.WeakPasswordError as exc:
-        raise AccountError(str(exc)) from None
+        raise AccountError(exc.id_text, exc.en_text) from None
     return username
 
 
@@ -42,7 +44,7 @@ async def create_account(
     username = check_new_account(username, role, password)
     if await db.scalar(select(StaffUser.id).where(StaffUser.username == username)):
         raise AccountError(
-            f"Nama pengguna {username} sudah dipakai. / The username {username} is taken."
+            f"Nama pengguna {username} sudah dipakai.", f"The username {username} is taken."
         )
     user = StaffUser(
         username=username,
@@ -80,11 +82,11 @@ async def update_account(
     nobody could manage accounts any more but from a database console.
     """
     if role not in ROLES:
-        raise AccountError("Peran tidak dikenal. / Unknown role.")
+        raise AccountError("Peran tidak dikenal.", "Unknown role.")
     if user.id == actor.staff_id and (role != "admin" or not active):
         raise AccountError(
-            "Anda tidak dapat menurunkan atau menonaktifkan akun sendiri. / "
-            "You cannot demote or disable your own account."
+            "Anda tidak dapat menurunkan atau menonaktifkan akun sendiri.",
+            "You cannot demote or disable your own account.",
         )
     if user.role == "admin" and user.active and (role != "admin" or not active):
         admins = await db.scalars(
@@ -94,15 +96,15 @@ async def update_account(
         )
         if not list(admins):
             raise AccountError(
-                f"{user.username} adalah admin aktif terakhir. / "
-                f"{user.username} is the last active admin."
+                f"{user.username} adalah admin aktif terakhir.",
+                f"{user.username} is the last active admin.",
             )
     old, new = changed({"role": user.role, "active": user.active}, {"role": role, "active": active})
     if new_password:
         try:
             passwords.check_strength(new_password, user.username)
         except passwords.WeakPasswordError as exc:
-            raise AccountError(str(exc)) from None
+            raise AccountError(exc.id_text, exc.en_text) from None
         user.password_hash = await passwords.hash_password(new_password)
         user.failed_logins, user.locked_until = 0, None
         new["password"] = "(diganti / changed)"  # that it changed, never what to

@@ -18,6 +18,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from exam_server.refusal import Refusal
+
 TEMPLATE_HEADER = ["NIK", "Nama", "Tanggal Lahir", "Unit Kerja/OPD", "Telepon", "Email", "Foto"]
 TEMPLATE_EXAMPLE = [
     ["3201234567890001", "Siti Aminah", "1994-08-17", "Dinas Pendidikan", "081234567890",
@@ -87,7 +89,7 @@ class ParsedCandidates:
         return not self.errors
 
 
-class UnreadableFile(ValueError):
+class UnreadableFile(Refusal):
     """The file as a whole cannot be read; one bilingual reason."""
 
 
@@ -114,13 +116,13 @@ def _cells_from_csv(data: bytes) -> Iterator[tuple[int, list[object]]]:
 
 
 def _cells_from_xlsx(data: bytes) -> Iterator[tuple[int, list[object]]]:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # heavy: only XLSX uploads need it
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise UnreadableFile(
-            f"Berkas XLSX tidak dapat dibaca ({exc}). / The XLSX file cannot be read ({exc})."
+            f"Berkas XLSX tidak dapat dibaca ({exc}).", f"The XLSX file cannot be read ({exc})."
         ) from None
     sheet = book.worksheets[0]
     for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -133,8 +135,8 @@ def read_cells(data: bytes, filename: str) -> Iterator[tuple[int, list[object]]]
         return _cells_from_xlsx(data)
     if filename.lower().endswith(".xls"):
         raise UnreadableFile(
-            "Format .xls lama tidak didukung; simpan sebagai .xlsx atau .csv. / "
-            "Old .xls files are not supported; save as .xlsx or .csv."
+            "Format .xls lama tidak didukung; simpan sebagai .xlsx atau .csv.",
+            "Old .xls files are not supported; save as .xlsx or .csv.",
         )
     return _cells_from_csv(data)
 
@@ -299,8 +301,7 @@ def parse_candidates(data: bytes, filename: str) -> ParsedCandidates:
             seen[checked.nik] = line
             report.rows.append(checked)
     except UnreadableFile as exc:
-        id_text, _, en_text = str(exc).partition(" / ")
-        report.errors.append(Problem(None, None, id_text, en_text or id_text))
+        report.errors.append(Problem(None, None, exc.id_text, exc.en_text))
         return report
     except csv.Error as exc:
         report.errors.append(Problem(None, None, f"CSV rusak: {exc}", f"Broken CSV: {exc}"))
@@ -322,7 +323,7 @@ def template_csv() -> bytes:
 
 
 def template_xlsx() -> bytes:
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # heavy: only the template download needs it
 
     book = Workbook()
     sheet = book.active

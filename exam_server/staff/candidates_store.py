@@ -17,9 +17,11 @@ from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exam_server.db.audit import Actor, record, snapshot
 from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
+from exam_server.db.staff_models import PARTICIPANT_SEQ, CredentialIssue
 from exam_server.delivery.credentials import generate_password, hash_password
-from exam_server.staff.audit import Actor, record, snapshot
+from exam_server.refusal import Refusal
 from exam_server.staff.candidate_import import (
     CandidateRow,
     ParsedCandidates,
@@ -28,7 +30,6 @@ from exam_server.staff.candidate_import import (
     check_row,
     name_key,
 )
-from exam_server.staff.models import PARTICIPANT_SEQ, CredentialIssue
 
 # Never equal to an HMAC ("hmac-sha256$..."): nobody can log in before a card is issued.
 UNISSUED = "!unissued"
@@ -162,10 +163,8 @@ async def import_candidates(
     return outcome
 
 
-class CorrectionError(ValueError):
-    def __init__(self, id_text: str, en_text: str) -> None:
-        super().__init__(id_text)
-        self.id_text, self.en_text = id_text, en_text
+class CorrectionError(Refusal):
+    """A candidate correction or deletion the rules refuse."""
 
 
 def corrected_row(fields: Mapping[str, Any]) -> CandidateRow:
@@ -232,7 +231,7 @@ class TwinGroup:
     candidates: tuple[Candidate, ...]
 
 
-def _twin_keys() -> Select[tuple[str]]:
+def _twin_keys() -> Select[str]:
     key = _name_key_sql()
     return (
         select(key.label("key")).group_by(key).having(func.count(func.distinct(Candidate.nik)) > 1)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from exam_server.refusal import Refusal
 from exam_server.web.rendering import LOCAL_TZ
 
 SCORING_MODELS = ("right_wrong", "negative", "weighted", "map_response")
@@ -15,13 +16,8 @@ RELEASES = ("immediate", "never", "after")
 CODE = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 
 
-class FormError(ValueError):
-    def __init__(self, id_text: str, en_text: str) -> None:
-        super().__init__(id_text)
-        self.id_text, self.en_text = id_text, en_text
-
-    def text(self, lang: str) -> str:
-        return self.en_text if lang == "en" else self.id_text
+class FormError(Refusal):
+    """A form field the exam or section rules refuse."""
 
 
 def _str(form: Mapping[str, Any], key: str) -> str:
@@ -186,7 +182,7 @@ def section_values(form: Mapping[str, Any], shared_clock: bool) -> SectionValues
     return SectionValues(
         code, name, int(count or 0), None if minutes is None else int(minutes), scoring, pass_mark,
         draw=draw, balance_difficulty=form.get("balance_difficulty") == "1", category_quota=quota,
-    )  # type: ignore[arg-type]  # fmt: skip
+    )  # fmt: skip
 
 
 def _field(value: Any) -> str:

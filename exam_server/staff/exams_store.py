@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exam_server.db.audit import Actor, changed, record, snapshot
 from exam_server.db.models import Attempt, Exam, ExamQuestion, ExamSection, Question
 from exam_server.delivery.papers import paper_ids
-from exam_server.staff.audit import Actor, changed, record, snapshot
 from exam_server.staff.exam_forms import ExamValues, FormError, section_values
 from question_bank.assembly import ItemRef
 

@@ -11,12 +11,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from exam_server.db.models import Candidate, Exam, Question
+from exam_server.db.staff_models import ROLES, AuditEntry, StaffUser
 from exam_server.staff.accounts import AccountError, create_account, update_account
-from exam_server.staff.models import ROLES, AuditEntry, StaffUser
 from exam_server.web.auth import (
     LOGIN_CSRF_COOKIE,
     PREFIX,
-    Staff,
     check_login,
     csrf_ok,
     current_staff,
@@ -27,6 +26,7 @@ from exam_server.web.auth import (
     services_of,
     start_session,
 )
+from exam_server.web.identity import Staff
 from exam_server.web.rendering import (
     error_page,
     flash,
@@ -144,11 +144,6 @@ async def _staff_page(request: Request, staff: Staff, error: str = "") -> Respon
     )
 
 
-def _pick(text: str, lang_en: bool) -> str:
-    parts = text.split(" / ", 1)
-    return parts[1] if lang_en and len(parts) == 2 else parts[0]
-
-
 @page("staff.manage")
 async def staff_list(request: Request, staff: Staff) -> Response:
     return await _staff_page(request, staff)
@@ -157,7 +152,6 @@ async def staff_list(request: Request, staff: Staff) -> Response:
 @page("staff.manage")
 async def staff_create(request: Request, staff: Staff) -> Response:
     form = request.state.form
-    en = request_lang(request) == "en"
     try:
         async with services_of(request).sessions() as db, db.begin():
             user = await create_account(
@@ -169,7 +163,7 @@ async def staff_create(request: Request, staff: Staff) -> Response:
                 str(form.get("password", "")),
             )
     except AccountError as exc:
-        return await _staff_page(request, staff, _pick(str(exc), en))
+        return await _staff_page(request, staff, exc.text(request_lang(request)))
     await flash(
         request, staff, f"Akun {user.username} dibuat.", f"Account {user.username} created."
     )
@@ -179,7 +173,6 @@ async def staff_create(request: Request, staff: Staff) -> Response:
 @page("staff.manage")
 async def staff_update(request: Request, staff: Staff) -> Response:
     form = request.state.form
-    en = request_lang(request) == "en"
     role = str(form.get("role", ""))
     active = form.get("active") == "1"
     new_password = str(form.get("password", ""))
@@ -190,7 +183,7 @@ async def staff_update(request: Request, staff: Staff) -> Response:
                 return error_page(request, staff, 404, "Akun tidak ada.", "No such account.")
             await update_account(db, staff.actor, user, role, active, new_password)
     except AccountError as exc:
-        return await _staff_page(request, staff, _pick(str(exc), en))
+        return await _staff_page(request, staff, exc.text(request_lang(request)))
     await flash(
         request, staff, f"Akun {user.username} disimpan.", f"Account {user.username} saved."
     )

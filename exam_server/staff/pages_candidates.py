@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from exam_server.db.audit import record
 from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
-from exam_server.staff.audit import record
+from exam_server.db.staff_models import AuditEntry, CredentialIssue
 from exam_server.staff.candidate_import import (
     parse_candidates,
     template_csv,
@@ -29,8 +30,8 @@ from exam_server.staff.candidates_store import (
     twin_group_count,
     twin_groups,
 )
-from exam_server.staff.models import AuditEntry, CredentialIssue
-from exam_server.web.auth import Staff, page, services_of
+from exam_server.web.auth import page, services_of
+from exam_server.web.identity import Staff
 from exam_server.web.rendering import error_page, flash, redirect, render, request_lang
 
 PAGE_SIZE = 50

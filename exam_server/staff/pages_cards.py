@@ -15,7 +15,8 @@ from starlette.routing import Route
 from exam_server.db.models import ExamSession
 from exam_server.staff.cards import render_cards
 from exam_server.staff.sessions_store import session_cards
-from exam_server.web.auth import Staff, page, services_of
+from exam_server.web.auth import page, services_of
+from exam_server.web.identity import Staff
 from exam_server.web.rendering import flash, redirect, request_lang
 
 

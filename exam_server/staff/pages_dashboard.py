@@ -7,11 +7,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from exam_server.db.audit import record
 from exam_server.db.models import Exam, ExamSession
-from exam_server.staff.audit import record
+from exam_server.db.staff_models import ProctorAssignment
 from exam_server.staff.dashboard import STATES, counts, rows_for, to_csv
-from exam_server.staff.models import ProctorAssignment
-from exam_server.web.auth import Staff, may_see_session, page, services_of
+from exam_server.web.auth import may_see_session, page, services_of
+from exam_server.web.identity import Staff
 from exam_server.web.rendering import error_page, render, request_lang
 
 

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from exam_server.bank.pages import bank_counts
+from exam_server.bank.store import bank_counts
 from exam_server.db.models import Exam, ExamSection, ExamSession
 from exam_server.delivery.papers import section_pools
 from exam_server.staff.exam_forms import DRAWS, RELEASES, SCORING_MODELS, FormError, exam_values
@@ -20,7 +20,8 @@ from exam_server.staff.exams_store import (
     save_section,
     update_exam,
 )
-from exam_server.web.auth import Staff, page, services_of
+from exam_server.web.auth import page, services_of
+from exam_server.web.identity import Staff
 from exam_server.web.rendering import error_page, flash, redirect, render, request_lang
 
 

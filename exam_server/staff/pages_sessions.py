@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from exam_server.db.models import Attempt, Candidate, Exam, ExamSession, SessionCandidate
+from exam_server.db.staff_models import ProctorAssignment, StaffUser
 from exam_server.staff.exam_forms import FormError
-from exam_server.staff.models import ProctorAssignment, StaffUser
 from exam_server.staff.scheduling import SchedulingError, move, seated_candidate, spread
 from exam_server.staff.sessions_store import (
     add_to_session,
@@ -25,7 +25,8 @@ from exam_server.staff.sessions_store import (
     token_now,
     update_session,
 )
-from exam_server.web.auth import Staff, may_see_session, page, services_of
+from exam_server.web.auth import may_see_session, page, services_of
+from exam_server.web.identity import Staff
 from exam_server.web.rendering import error_page, flash, redirect, render, request_lang
 
 Refusal = FormError | SchedulingError

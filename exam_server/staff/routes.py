@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from exam_server.bank import pages as pages_bank
 from exam_server.staff import (
     pages_auth,
+    pages_bank,
     pages_candidates,
     pages_cards,
     pages_dashboard,

@@ -13,14 +13,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exam_server.db.audit import Actor, record
 from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
-from exam_server.staff.audit import Actor, record
+from exam_server.refusal import Refusal
 
 
-class SchedulingError(ValueError):
-    def __init__(self, id_text: str, en_text: str) -> None:
-        super().__init__(id_text)
-        self.id_text, self.en_text = id_text, en_text
+class SchedulingError(Refusal):
+    """A seating or session change the capacity and attempt rules refuse."""
 
 
 @dataclass(frozen=True)

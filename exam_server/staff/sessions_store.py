@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exam_server.db.audit import Actor, changed, record, snapshot
 from exam_server.db.models import Attempt, Candidate, Exam, ExamSession, SessionCandidate
+from exam_server.db.staff_models import CredentialIssue, ProctorAssignment, StaffUser
 from exam_server.delivery.credentials import session_token
-from exam_server.staff.audit import Actor, changed, record, snapshot
 from exam_server.staff.candidates_store import issue_passwords
 from exam_server.staff.cards import Card
 from exam_server.staff.exam_forms import FormError, local_datetime
-from exam_server.staff.models import CredentialIssue, ProctorAssignment, StaffUser
 from exam_server.staff.scheduling import (
     SchedulingError,
     assign,

@@ -17,7 +17,6 @@ import functools
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import select
@@ -25,10 +24,11 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from exam_server.services import Services
-from exam_server.staff import passwords
-from exam_server.staff.audit import Actor
-from exam_server.staff.models import ProctorAssignment, StaffUser
+from exam_server.db.staff_models import ProctorAssignment, StaffUser
+from exam_server.delivery.services import Services
+from exam_server.web import passwords
+from exam_server.web.identity import Staff
+from exam_server.web.rendering import error_page
 
 COOKIE = "tkd_staff"
 LOGIN_CSRF_COOKIE = "tkd_staff_csrf"
@@ -38,41 +38,6 @@ IDLE_TTL_S = 2 * 3600
 FAILURES_ALLOWED = 5
 LOCKOUT = dt.timedelta(minutes=15)
 MAX_FORM_BYTES = 20 * 1024 * 1024
-
-CAPABILITIES: dict[str, frozenset[str]] = {
-    "staff.manage": frozenset({"admin"}),
-    "audit.view": frozenset({"admin"}),
-    "bank.edit": frozenset({"admin", "panitia"}),
-    "exams.edit": frozenset({"admin", "panitia"}),
-    "candidates.edit": frozenset({"admin", "panitia"}),
-    "sessions.edit": frozenset({"admin", "panitia"}),
-    "cards.print": frozenset({"admin", "panitia"}),
-    # Proctors pass these only for the sessions assigned to them (``may_see_session``).
-    "sessions.view": frozenset({"admin", "panitia", "proctor"}),
-    "dashboard.view": frozenset({"admin", "panitia", "proctor", "viewer"}),
-    "export": frozenset({"admin", "panitia", "viewer"}),
-}
-
-
-def allowed(role: str, capability: str) -> bool:
-    return role in CAPABILITIES[capability]
-
-
-@dataclass(frozen=True)
-class Staff:
-    id: int
-    username: str
-    full_name: str
-    role: str
-    sid: str
-    csrf: str
-
-    @property
-    def actor(self) -> Actor:
-        return Actor(self.id, self.username)
-
-    def can(self, capability: str) -> bool:
-        return allowed(self.role, capability)
 
 
 def services_of(request: Request) -> Services:
@@ -138,7 +103,7 @@ async def current_staff(request: Request) -> Staff | None:
         await services.redis.delete(_key(sid))
         return None
     await services.redis.expire(_key(sid), IDLE_TTL_S)
-    return Staff(user.id, user.username, user.full_name, user.role, sid, data["csrf"])
+    return Staff(user.id, user.username, user.full_name, user.role, sid, str(data["csrf"]))
 
 
 async def may_see_session(request: Request, staff: Staff, session_id: int) -> bool:
@@ -181,8 +146,6 @@ def page(capability: str | None) -> Callable[[Handler], Callable[[Request], Awai
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
         async def endpoint(request: Request) -> Response:
-            from exam_server.web.rendering import error_page
-
             staff = await current_staff(request)
             if staff is None:
                 if request.method == "GET":

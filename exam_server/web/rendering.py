@@ -7,14 +7,14 @@ its translation are read and changed together; Bahasa Indonesia is the default.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
 
-if TYPE_CHECKING:
-    from exam_server.web.auth import Staff
+from exam_server.web.identity import Staff
 
 LANG_COOKIE = "tkd_lang"
 # Sessions are entered and shown in the committee's local time. WIB covers most users;
@@ -113,7 +113,7 @@ def error_page(
     lang = request_lang(request)
     ctx = _context(request, staff, lang)
     ctx.update(flashes=[], message=en_text if lang == "en" else id_text, status=status_code)
-    templates = request.app.state.templates
+    templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, "staff/error.html", ctx, status_code=status_code)
 
 

@@ -20,8 +20,8 @@ from browser.candidate_support import (
 from tests_support import move_to_own_session
 
 from exam_server.delivery.credentials import session_token
+from exam_server.delivery.services import open_services
 from exam_server.proctor.interventions import pause_session, resume_session
-from exam_server.services import open_services
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -33,7 +33,7 @@ def committee(settings: Any, action: Callable[[Any, int], Awaitable[Any]], sessi
     """
 
     async def run() -> None:
-        async with open_services(settings, background=False) as services:
+        async with open_services(settings) as services:
             await action(services, session_id)
 
     with ThreadPoolExecutor(1) as pool:

@@ -10,13 +10,13 @@ from staff.support import log_in, make_staff, staff_app
 from tests_support import ExamClient
 
 from exam_server.db.models import Attempt, Candidate
+from exam_server.delivery.services import open_services
 from exam_server.proctor.interventions import (
     extend_attempts,
     pause_session,
     resume_session,
     send_notice,
 )
-from exam_server.services import open_services
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +37,7 @@ async def test_a_paused_session_stops_the_clock_and_refuses_changes_until_resume
     assert client.login().status_code == 200
     await asyncio.to_thread(client.connect)
     options = (await asyncio.to_thread(client.question, 0))["options"]
-    async with open_services(settings, background=False) as services:
+    async with open_services(settings) as services:
         attempt = await attempt_of(services, candidate.participant_no)
         assert attempt.id in await pause_session(services, attempt.session_id)
         paused = await asyncio.to_thread(client.wait_for, "time", 10, status="paused")

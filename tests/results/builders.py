@@ -25,7 +25,7 @@ from exam_server.db.models import (
     Question,
     SessionCandidate,
 )
-from exam_server.services import Services
+from exam_server.delivery.services import Services
 from question_bank.items import Item, ItemKind, Option
 
 LAYOUT = [("TWK", 3, {"model": "right_wrong", "points_correct": 5, "points_wrong": 0}, 15.0),

@@ -9,8 +9,8 @@ from results.builders import add_candidate, build_exam, grade_all
 from sqlalchemy.orm import Session
 
 from exam_server.db.models import Result
+from exam_server.delivery.services import Services
 from exam_server.grading.grade import new_verify_code
-from exam_server.services import Services
 
 FAILS_TIU = ["A", "A", "A", "A", None, None, "A", "B"]  # TWK 15, TIU 5 (< 10), TKP 9
 

@@ -12,7 +12,7 @@ import pytest
 from results.builders import add_candidate, build_exam, grade_all, set_key
 
 from exam_server.cli import results as results_cli
-from exam_server.services import Services
+from exam_server.delivery.services import Services
 from exam_server.settings import Settings
 
 
@@ -54,7 +54,7 @@ async def test_it_exports_an_exam_to_xlsx_and_csv_files(
 async def test_it_regrades_and_names_an_unknown_exam(
     db_engine, services: Services, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:  # type: ignore[no-untyped-def]
-    from exam_server.cli.main import CommandError
+    from exam_server.cli.runner import CommandError
 
     built = build_exam(db_engine)
     add_candidate(db_engine, built, "Nur", ["B"] + ["A"] * 7)

@@ -12,6 +12,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from staff.support import StaffClient
 
+from exam_server.db.staff_models import AuditEntry
+from exam_server.delivery.services import Services
 from exam_server.grading.scoring import RankInput, rank
 from exam_server.results.standings import (
     exam_heads_sync,
@@ -19,8 +21,6 @@ from exam_server.results.standings import (
     ranked_query,
     tiebreak_codes,
 )
-from exam_server.services import Services
-from exam_server.staff.models import AuditEntry
 
 
 async def _exam_with_ties(db_engine, services: Services):  # type: ignore[no-untyped-def]

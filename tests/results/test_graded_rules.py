@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from staff.support import StaffClient
 
 from exam_server.db.models import AnswerLog, Exam, ExamSection, Result, ResultItem
+from exam_server.delivery.services import Services
 from exam_server.grading.grade import result_message
 from exam_server.results import export
-from exam_server.services import Services
 
 # TWK 15, TIU 15, TKP 4: every section passes, the total 34 misses a total pass mark of 35.
 SECTIONS_PASS = ["A", "A", "A", "A", "A", "A", "C", "E"]

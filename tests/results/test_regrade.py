@@ -6,11 +6,11 @@ from results.builders import add_candidate, build_exam, grade_all, set_key
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from exam_server.db.audit import Actor
 from exam_server.db.models import Result
+from exam_server.db.staff_models import AuditEntry
+from exam_server.delivery.services import Services
 from exam_server.results.regrade import regrade_exam
-from exam_server.services import Services
-from exam_server.staff.audit import Actor
-from exam_server.staff.models import AuditEntry
 
 ALL_RIGHT = ["A", "A", "A", "A", "A", "A", "A", "A"]  # TWK 15, TIU 15, TKP 10 = 40
 

@@ -11,7 +11,7 @@ from results.builders import add_candidate, build_exam, grade_all
 from staff.support import StaffClient
 
 from exam_server.delivery.checkpoint import attempt_key
-from exam_server.services import Services
+from exam_server.delivery.services import Services
 
 
 async def test_the_scoreboard_is_off_until_the_committee_switches_it_on(

@@ -1,4 +1,4 @@
-"""Candidate login (CONTRACT section 4) and the token checks on hello."""
+"""Candidate login (docs/protocol.md, "Candidate login") and the token checks on hello."""
 
 from __future__ import annotations
 

@@ -11,9 +11,9 @@ from tests_support import flush_redis_keeping_claim
 from exam_server.db.models import Candidate, ExamSession
 from exam_server.delivery.checkpoint import CHANGES
 from exam_server.delivery.papers import open_attempt
+from exam_server.delivery.services import open_services
 from exam_server.delivery.writebehind import CURSOR, WriteBehind, sort_batch
 from exam_server.demo.seed import SESSION_NAME
-from exam_server.services import open_services
 
 
 def entry(
@@ -47,7 +47,7 @@ async def test_changes_for_a_deleted_attempt_do_not_block_everyone_else(
     settings, redis_client, db_engine, candidate
 ) -> None:  # type: ignore[no-untyped-def]
     flush_redis_keeping_claim(redis_client)
-    async with open_services(settings, background=False) as services:
+    async with open_services(settings) as services:
         async with services.sessions() as db:
             cand = await db.scalar(
                 select(Candidate).where(Candidate.participant_no == candidate.participant_no)

@@ -12,13 +12,13 @@ from staff.support import StaffClient, log_in, make_staff, staff_app
 from starlette.applications import Starlette
 
 import exam_server.cli.main as tkd
-from exam_server.services import Services, open_services
+from exam_server.delivery.services import Services, open_services
 from exam_server.settings import Settings
 
 
 @pytest.fixture(scope="session")
 async def services(settings: Settings) -> AsyncIterator[Services]:
-    async with open_services(settings, background=False) as svc:
+    async with open_services(settings) as svc:
         yield svc
 
 

@@ -12,10 +12,10 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from exam_server.app import create_app
-from exam_server.services import Services
+from exam_server.db.audit import Actor
+from exam_server.delivery.services import Services
 from exam_server.settings import Settings
 from exam_server.staff.accounts import create_account
-from exam_server.staff.audit import Actor
 from exam_server.staff.routes import routes as staff_routes
 
 PASSWORD = "kata-sandi-uji-123"

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from staff.support import PASSWORD, StaffClient, log_in, make_staff
 
-from exam_server.staff.models import AuditEntry, StaffUser
+from exam_server.db.staff_models import AuditEntry, StaffUser
 
 
 async def test_a_page_without_a_session_sends_you_to_the_login(anonymous) -> None:  # type: ignore[no-untyped-def]
@@ -195,8 +195,8 @@ async def test_the_audit_log_refuses_updates_and_deletes_even_from_sql(services)
 async def test_the_last_active_admin_cannot_be_demoted_or_disabled(services) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import update
 
+    from exam_server.db.audit import Actor
     from exam_server.staff.accounts import AccountError, update_account
-    from exam_server.staff.audit import Actor
 
     name = await make_staff(services, "admin")
     async with services.sessions() as db, db.begin():

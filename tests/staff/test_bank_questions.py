@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from exam_server.bank.store import item_from_question, save_items
 from exam_server.db.models import Question
-from exam_server.staff.models import AuditEntry
+from exam_server.db.staff_models import AuditEntry
 from question_bank.exporting import export_bank
 from question_bank.importing import parse_bank
 from question_bank.items import Item, ItemKind, Option

@@ -25,7 +25,7 @@ from staff.support import PASSWORD, new_nik, staff_app
 from tests_support import free_port
 
 from exam_server.db.models import SessionCandidate
-from exam_server.staff.models import AuditEntry
+from exam_server.db.staff_models import AuditEntry
 from exam_server.web.rendering import LOCAL_TZ
 
 pytestmark = pytest.mark.browser

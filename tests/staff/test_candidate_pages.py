@@ -9,8 +9,8 @@ from sqlalchemy import select
 from staff.support import StaffClient, log_in, make_staff
 
 from exam_server.db.models import Candidate
+from exam_server.db.staff_models import AuditEntry
 from exam_server.delivery.credentials import check_password
-from exam_server.staff.models import AuditEntry
 
 HEADER = "NIK,Nama,Tanggal Lahir,Unit Kerja/OPD,Telepon,Email,Foto\n"
 

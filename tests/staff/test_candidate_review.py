@@ -20,9 +20,9 @@ from staff.support import (
 )
 
 from exam_server.db.models import Attempt, Candidate, SessionCandidate
+from exam_server.db.staff_models import AuditEntry, CredentialIssue
 from exam_server.delivery.credentials import session_token
 from exam_server.staff.candidates_store import twin_groups
-from exam_server.staff.models import AuditEntry, CredentialIssue
 
 HEADER = "NIK,Nama,Tanggal Lahir,Unit Kerja/OPD,Telepon,Email,Foto\n"
 

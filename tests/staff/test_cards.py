@@ -10,9 +10,9 @@ from sqlalchemy import select
 from staff.support import StaffClient, import_candidates, make_exam, make_session, new_nik
 
 from exam_server.db.models import Candidate
+from exam_server.db.staff_models import AuditEntry, CredentialIssue
 from exam_server.delivery.credentials import check_password
 from exam_server.staff.cards import Card, _qr, render_cards
-from exam_server.staff.models import AuditEntry, CredentialIssue
 
 CARD = Card(
     "Siti Aminah",

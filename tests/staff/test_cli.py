@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exam_server.db.models import Candidate
-from exam_server.staff.models import AuditEntry, StaffUser
+from exam_server.db.staff_models import AuditEntry, StaffUser
 
 
 def unique_nik() -> str:

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from exam_server.app import create_app
 from exam_server.db.models import Candidate, ExamSession
+from exam_server.db.staff_models import AuditEntry
 from exam_server.settings import Settings
-from exam_server.staff.models import AuditEntry
 from exam_server.web.rendering import LOCAL_TZ
 
 REPO = Path(__file__).resolve().parents[2]
@@ -197,9 +197,9 @@ def test_a_committee_schedules_an_exam_and_prints_cards_from_the_terminal(
 async def _candidate_login(
     settings: Settings, number: str, password: str, token: str
 ) -> httpx.Response:
-    from exam_server.services import open_services
+    from exam_server.delivery.services import open_services
 
-    async with open_services(settings, background=False) as services:
+    async with open_services(settings) as services:
         app = create_app(settings, background=False)
         app.state.services = services  # ASGITransport does not run the lifespan
         transport = httpx.ASGITransport(app=app)

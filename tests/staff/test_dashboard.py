@@ -17,9 +17,9 @@ from staff.support import (
 )
 
 from exam_server.db.models import Attempt, Candidate, ExamSession
+from exam_server.db.staff_models import AuditEntry
 from exam_server.delivery.credentials import session_token
 from exam_server.staff.dashboard import state_of
-from exam_server.staff.models import AuditEntry
 
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 

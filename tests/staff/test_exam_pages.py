@@ -7,8 +7,8 @@ from sqlalchemy import select
 from staff.support import StaffClient, log_in, make_exam, make_staff, seed_bank
 
 from exam_server.db.models import Exam, ExamQuestion, ExamSection
+from exam_server.db.staff_models import AuditEntry
 from exam_server.staff.exam_forms import FormError, exam_values, section_values
-from exam_server.staff.models import AuditEntry
 
 SECTION = {"code": "twk", "name": "Tes Wawasan Kebangsaan", "question_count": "3",
            "model": "right_wrong", "points_correct": "5", "points_wrong": "0", "pass_mark": "65"}  # fmt: skip

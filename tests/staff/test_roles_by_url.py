@@ -9,7 +9,7 @@ from starlette.routing import Route
 from exam_server.proctor.pages import routes as proctor_routes
 from exam_server.results.routes import staff_routes as results_routes
 from exam_server.staff.routes import routes as staff_routes
-from exam_server.web.auth import CAPABILITIES
+from exam_server.web.identity import CAPABILITIES
 
 ROUTES = [r for r in [*staff_routes, *proctor_routes, *results_routes] if isinstance(r, Route)]
 

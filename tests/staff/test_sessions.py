@@ -18,8 +18,8 @@ from staff.support import (
 )
 
 from exam_server.db.models import Candidate, ExamSession, SessionCandidate
+from exam_server.db.staff_models import AuditEntry, StaffUser
 from exam_server.delivery.credentials import session_token
-from exam_server.staff.models import AuditEntry, StaffUser
 from exam_server.staff.scheduling import Room, SchedulingError, plan_spread
 
 

@@ -3,8 +3,8 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool, text
 
+from exam_server.db import staff_models as _staff_models  # noqa: F401  (registers its tables)
 from exam_server.db.models import Base
-from exam_server.staff import models as _staff_models  # noqa: F401  (registers its tables)
 
 config = context.config
 target_metadata = Base.metadata

@@ -9,17 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from exam_server.bank.store import KeyRefused, correct_key, item_from_question, save_items
+from exam_server.bank.store import (
+    KeyRefused,
+    bank_counts,
+    correct_key,
+    item_from_question,
+    save_items,
+)
+from exam_server.db.audit import record
 from exam_server.db.models import ExamQuestion, ExamSection, Question, QuestionImage
-from exam_server.staff.audit import record
-from exam_server.web.auth import Staff, page, services_of
+from exam_server.refusal import Refusal
+from exam_server.web.auth import page, services_of
+from exam_server.web.identity import Staff
 from exam_server.web.rendering import error_page, flash, redirect, render, request_lang
 from question_bank.exporting import export_bank
 from question_bank.importing import parse_bank
@@ -30,15 +38,6 @@ from question_bank.sanitize import html_to_text
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX, "qti": "application/zip"}
 PAGE_SIZE = 50
-
-
-async def bank_counts(db: Any) -> list[tuple[str, str, int]]:
-    rows = await db.execute(
-        select(Question.section, Question.category, func.count())
-        .group_by(Question.section, Question.category)
-        .order_by(Question.section, Question.category)
-    )
-    return [tuple(r) for r in rows]
 
 
 def _problem(p: Any, lang: str) -> dict[str, Any]:
@@ -125,8 +124,11 @@ async def question_list(request: Request, staff: Staff) -> Response:
     query = select(Question)
     if text:
         pattern = f"%{text}%"
-        matches = [Question.stem_html.ilike(pattern), Question.external_id.ilike(pattern),
-                   Question.category.ilike(pattern)]  # fmt: skip
+        matches: list[ColumnElement[bool]] = [
+            Question.stem_html.ilike(pattern),
+            Question.external_id.ilike(pattern),
+            Question.category.ilike(pattern),
+        ]
         if text.isdigit():
             matches.append(Question.id == int(text))
         query = query.where(or_(*matches))
@@ -178,7 +180,7 @@ def _scores_from_form(form: Any, question: Question) -> dict[str, float]:
     if not question.weighted and question.kind != ItemKind.MULTIPLE.value:
         key = str(form.get("key", ""))
         if key not in ids:
-            raise ValueError("Pilih kunci jawaban. / Choose the key.")
+            raise Refusal("Pilih kunci jawaban.", "Choose the key.")
         return {i: 1.0 if i == key else 0.0 for i in ids}
     scores = {}
     for option_id in ids:
@@ -186,8 +188,9 @@ def _scores_from_form(form: Any, question: Question) -> dict[str, float]:
         try:
             value = float(raw)
         except ValueError:
-            raise ValueError(
-                f"Nilai opsi {option_id} bukan angka. / The score of option {option_id} is not a number."
+            raise Refusal(
+                f"Nilai opsi {option_id} bukan angka.",
+                f"The score of option {option_id} is not a number.",
             ) from None
         # Multiple-answer items are edited as percentages, as in the spreadsheet template.
         scores[option_id] = value if question.weighted else value / 100.0
@@ -205,15 +208,13 @@ async def question_correct_key(request: Request, staff: Staff) -> Response:
             return error_page(request, staff, 404, "Soal tidak ditemukan.", "No such question.")
         try:
             scores = _scores_from_form(form, question)
-        except ValueError as exc:
-            return await _question_page(
-                request, staff, question_id, [str(exc).split(" / ")[lang == "en"]]
-            )
+        except Refusal as exc:
+            return await _question_page(request, staff, question_id, [exc.text(lang)])
     if not reason:
-        message = "Tuliskan alasan koreksi kunci. / Give the reason for the key correction."
-        return await _question_page(
-            request, staff, question_id, [message.split(" / ")[lang == "en"]]
+        needed = Refusal(
+            "Tuliskan alasan koreksi kunci.", "Give the reason for the key correction."
         )
+        return await _question_page(request, staff, question_id, [needed.text(lang)])
     async with services_of(request).sessions() as db:
         try:
             async with db.begin():

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exam_server.staff.models import AuditEntry
+from exam_server.db.staff_models import AuditEntry
 
 
 @dataclass(frozen=True)

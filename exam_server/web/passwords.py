@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from exam_server.refusal import Refusal
+
 # OWASP's minimum argon2id profile: m=19 MiB, t=2, p=1.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
@@ -23,25 +25,25 @@ MIN_LENGTH = 10
 _DUMMY_HASH = HASHER.hash("not-a-real-password")
 
 
-class WeakPasswordError(ValueError):
-    pass
+class WeakPasswordError(Refusal):
+    """A new staff password the strength rules refuse."""
 
 
 def check_strength(password: str, username: str = "") -> None:
-    """Refuse passwords that a committee member would regret; message in id / en."""
+    """Refuse passwords that a committee member would regret."""
     if len(password) < MIN_LENGTH:
         raise WeakPasswordError(
-            f"Kata sandi minimal {MIN_LENGTH} karakter. / "
-            f"The password needs at least {MIN_LENGTH} characters."
+            f"Kata sandi minimal {MIN_LENGTH} karakter.",
+            f"The password needs at least {MIN_LENGTH} characters.",
         )
     if username and username.lower() in password.lower():
         raise WeakPasswordError(
-            "Kata sandi tidak boleh memuat nama pengguna. / "
-            "The password must not contain the username."
+            "Kata sandi tidak boleh memuat nama pengguna.",
+            "The password must not contain the username.",
         )
     if len(set(password)) < 5:
         raise WeakPasswordError(
-            "Kata sandi terlalu mudah ditebak. / The password is too easy to guess."
+            "Kata sandi terlalu mudah ditebak.", "The password is too easy to guess."
         )
 
 

@@ -6,9 +6,7 @@ on shutdown; nothing reaches for globals.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import gc
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -27,7 +25,7 @@ from exam_server.settings import Settings
 
 def redis_client(url: str, max_connections: int = 64) -> Redis:
     # Blocking pool: under a burst, wait for a connection instead of failing (the asyncio
-    # ConnectionPool raises when exhausted; PERFORMANCE-NOTES).
+    # ConnectionPool raises when exhausted; docs/benchmarks.md, "Facts about the stack").
     pool = BlockingConnectionPool.from_url(
         url, max_connections=max_connections, timeout=10, decode_responses=True
     )
@@ -45,7 +43,6 @@ class Services:
     hub: EventHub
     tokens: CandidateTokens
     worker_id: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def restore_checkpoint(self, attempt_id: int) -> Snapshot:
         """Rebuild a checkpoint that Redis lost from PostgreSQL (row plus answer log)."""
@@ -60,7 +57,9 @@ class Services:
 
 
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings, *, background: bool = True) -> AsyncIterator[Services]:
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Open the worker's resources (engine, Redis, stores); the app's lifespan starts the
+    background tasks (:mod:`exam_server.delivery.background`)."""
     if settings.database_url is None or settings.redis_url is None:
         raise RuntimeError(
             "DATABASE_URL and REDIS_URL must be set for a worker; "
@@ -80,30 +79,8 @@ async def open_services(settings: Settings, *, background: bool = True) -> Async
         hub=EventHub(redis),
         tokens=CandidateTokens(settings.secret_key_value, settings.token_max_age_s),
     )
-    if background:
-        from exam_server.delivery.writebehind import WriteBehind
-
-        wb = WriteBehind(services)
-        services.tasks = [
-            asyncio.create_task(services.hub.run(), name="events"),
-            asyncio.create_task(
-                services.hub.broadcast_time(settings.time_broadcast_s), name="time"
-            ),
-            asyncio.create_task(wb.run(), name="write-behind"),
-            asyncio.create_task(wb.run_grading(), name="grading"),
-        ]
-    # Start-up objects live for the whole process: move them out of the collector's way
-    # and collect less often (cyclic GC pauses were the p99 tail; PERFORMANCE-NOTES).
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 50)
     try:
         yield services
     finally:
-        for task in services.tasks:
-            task.cancel()
-        for task in services.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
         await redis.aclose()
         await engine.dispose()

@@ -1,0 +1,46 @@
+"""The worker's background tasks, started by the app's lifespan once the services are open:
+event forwarding, the periodic ``time`` message, the write-behind and grading.
+
+Kept apart from :mod:`exam_server.delivery.services` so that opening resources (which tests and
+commands do) never starts work behind their back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+from collections.abc import AsyncIterator
+
+from exam_server.delivery.services import Services
+from exam_server.delivery.writebehind import WriteBehind
+
+
+def tune_collector() -> None:
+    """Start-up objects live for the whole process: move them out of the collector's way and
+    collect less often (cyclic GC pauses were the ack p99 tail; docs/benchmarks.md)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 50)
+
+
+@contextlib.asynccontextmanager
+async def background_tasks(services: Services) -> AsyncIterator[list[asyncio.Task[None]]]:
+    """Run the worker's background tasks for the duration of the block, then cancel them."""
+    wb = WriteBehind(services)
+    tasks = [
+        asyncio.create_task(services.hub.run(), name="events"),
+        asyncio.create_task(
+            services.hub.broadcast_time(services.settings.time_broadcast_s), name="time"
+        ),
+        asyncio.create_task(wb.run(), name="write-behind"),
+        asyncio.create_task(wb.run_grading(), name="grading"),
+    ]
+    try:
+        yield tasks
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
