@@ -113,6 +113,8 @@ class _Files:
 
         rewritten = _IMG_PLUGINFILE.sub(image, raw)
         for match in _PLUGINFILE.finditer(rewritten):  # links, audio, video: not an <img>
+            if PLUGINFILE + match.group(1) in handled:
+                continue  # an <img> refused above
             original = unquote(match.group(1))
             used.update({original, match.group(1)})
             self.findings.append(("media_unsupported", {"name": original}))

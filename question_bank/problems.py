@@ -128,8 +128,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Column {column} is filled in but its option is empty.",
     ),
     "bad_sheet": (
-        "Lembar kerja tidak dapat dibaca: {detail}.",
-        "The worksheet cannot be read: {detail}.",
+        "Workbook XLSX tidak dapat dibaca: {detail}.",
+        "The XLSX workbook cannot be read: {detail}.",
     ),
     # Aiken (the wording follows Moodle's own Aiken messages)
     "aiken_few_answers": (
