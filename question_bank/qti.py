@@ -93,11 +93,9 @@ def _read_package(data: bytes) -> list[Draft]:
         try:
             body = read(href)
             if body is None:
-                drafts.append(
-                    Draft(None, identifier, errors=[("qti_missing_file", {"name": href})])
-                )
-                continue
-            draft = _read_item(body, href, meta, read)
+                draft = Draft(None, identifier, errors=[("qti_missing_file", {"name": href})])
+            else:
+                draft = _read_item(body, href, meta, read)
             draft.file = href
         except FileProblem as problem:  # this file, or an image it shows, is damaged
             draft = Draft(problem.line, identifier, errors=problem.findings)
