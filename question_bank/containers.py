@@ -36,9 +36,9 @@ ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 
 def _wrong(what: tuple[str, str], fix: tuple[str, str]) -> FileProblem:
-    return FileProblem(
-        ("wrong_container", {"what_id": what[0], "what_en": what[1], "fix_id": fix[0], "fix_en": fix[1]})
-    )  # fmt: skip
+    fields: dict[str, object] = {"what_id": what[0], "what_en": what[1]}
+    fields.update(fix_id=fix[0], fix_en=fix[1])
+    return FileProblem(("wrong_container", fields))
 
 
 def bad_zip(detail_id: str, detail_en: str, *, file: str | None = None) -> FileProblem:
@@ -62,6 +62,16 @@ def check_container(filename: str, data: bytes, fmt: str | None) -> None:
     promised = lower.endswith((".zip", ".xlsx")) or fmt == "xlsx"
     if data.startswith(b"PK"):
         _check_zip(data)
+        if fmt is not None and fmt not in {"xlsx", "qti"}:
+            what = (
+                "arsip zip (workbook XLSX atau paket QTI)",
+                "a zip archive (an XLSX workbook or a QTI package)",
+            )
+            fix = (
+                f"pilih format xlsx atau qti, bukan {fmt}, atau biarkan format dikenali sendiri",
+                f"choose the xlsx or qti format, not {fmt}, or let the format be detected",
+            )
+            raise _wrong(what, fix)
     elif promised:
         if lower.endswith(".xlsx") or fmt == "xlsx":
             raise bad_zip(

@@ -230,3 +230,12 @@ def _zip(files: dict[str, bytes]) -> bytes:
 def test_another_container_gets_its_own_message(name: str, data: bytes, words: str) -> None:
     (problem,) = parse_bank(data, name).errors
     assert problem.code == "wrong_container" and words in problem.message_en
+
+
+def test_a_zip_read_as_a_text_format_says_which_formats_take_a_zip() -> None:
+    workbook = _workbook([["soal", "opsi_a", "opsi_b", "kunci"], ["Ya?", "ya", "tidak", "A"]])
+    (problem,) = parse_bank(workbook, "soal.csv", "csv").errors
+    assert (
+        problem.code == "wrong_container" and "choose the xlsx or qti format" in problem.message_en
+    )
+    assert parse_bank(workbook, "soal.csv").ok  # detected from its bytes, it reads as XLSX
