@@ -8,17 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from question_bank.items import Image, Item
+from question_bank.items import Item
+from question_bank.media import MAX_IMAGE_BYTES, image_media_type, make_image
 from question_bank.validation import Finding
-
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
-
-_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-)
 
 
 @dataclass(slots=True)
@@ -29,30 +21,29 @@ class Draft:
     errors: list[Finding] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
     unsupported: str | None = None  # the question type, when we do not deliver it
+    file: str | None = None  # the file inside a package (QTI zip) that holds the question
+    sheet: str | None = None  # the worksheet of an XLSX workbook
 
 
 class FileProblem(Exception):
-    """The whole file is unreadable (bad XML, missing columns): nothing per question."""
+    """The whole file is unreadable (bad XML, missing columns): nothing per question.
 
-    def __init__(self, *findings: Finding) -> None:
+    Where the format knows it, the problem says where: the line (an XML parse error), the
+    file inside a package, the worksheet of a workbook.
+    """
+
+    def __init__(
+        self,
+        *findings: Finding,
+        line: int | None = None,
+        file: str | None = None,
+        sheet: str | None = None,
+    ) -> None:
         super().__init__(findings)
         self.findings = list(findings)
+        self.line = line
+        self.file = file
+        self.sheet = sheet
 
 
-def image_media_type(data: bytes) -> str | None:
-    """The media type from the file's own bytes, never from its name (SVG is refused)."""
-    for magic, media_type in _MAGIC:
-        if data.startswith(magic):
-            return media_type
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-def make_image(name: str, data: bytes) -> Image | Finding:
-    media_type = image_media_type(data)
-    if media_type is None:
-        return ("image_type", {"name": name})
-    if len(data) > MAX_IMAGE_BYTES:
-        return ("image_too_big", {"name": name, "size": len(data), "limit": MAX_IMAGE_BYTES})
-    return Image(name=name, media_type=media_type, data=data)
+__all__ = ["MAX_IMAGE_BYTES", "Draft", "FileProblem", "image_media_type", "make_image"]

@@ -19,7 +19,7 @@ from question_bank.items import Item, ItemKind
 from question_bank.sanitize import html_to_cell
 from question_bank.template import COLUMNS
 
-EXPORT_FORMATS = ("csv", "xlsx", "qti")
+EXPORT_FORMATS = ("csv", "xlsx", "qti", "gift")
 LETTERS = "ABCDEFGHIJ"  # the template reads opsi_a .. opsi_j
 
 
@@ -126,7 +126,7 @@ def export_xlsx(items: Sequence[Item]) -> bytes:
 
 
 def export_bank(items: Sequence[Item], fmt: str) -> bytes:
-    """The items as a file in ``fmt`` (csv, xlsx or qti, a zip content package)."""
+    """The items as a file in ``fmt`` (csv, xlsx, gift, or qti, a zip content package)."""
     if fmt == "csv":
         return export_csv(items)
     if fmt == "xlsx":
@@ -135,6 +135,10 @@ def export_bank(items: Sequence[Item], fmt: str) -> bytes:
         from question_bank.qti_export import export_qti
 
         return export_qti(items)
+    if fmt == "gift":
+        from question_bank.gift_export import export_gift
+
+        return export_gift(items)
     raise ValueError(
         f"Format ekspor '{fmt}' tidak dikenal; pilih {', '.join(EXPORT_FORMATS)}. "
         f"/ Unknown export format '{fmt}'; choose {', '.join(EXPORT_FORMATS)}."

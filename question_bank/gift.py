@@ -12,13 +12,17 @@ import re
 
 from question_bank.drafts import Draft
 from question_bank.items import Item, ItemKind, Option
+from question_bank.media import lost_media
 from question_bank.sanitize import clean_html, text_to_html
 from question_bank.validation import Finding
 
-# Escaped control characters become private-use placeholders while we parse.
+# Moodle's escapes (qformat_gift::escapedchar_pre): "\\" is a backslash, "\n" a line break
+# inside the text, "\:", "\#", "\=", "\~", "\{", "\}" the character itself; any other
+# backslash stays as written. Each becomes a private-use placeholder while we parse, so an
+# escaped "\n" never splits the file's real lines (line numbers stay the file's own).
 _ESCAPES = {"\\": "\ue000", ":": "\ue001", "=": "\ue002", "~": "\ue003", "#": "\ue004",
-            "{": "\ue005", "}": "\ue006"}  # fmt: skip
-_RESTORE = {v: k for k, v in _ESCAPES.items()}
+            "{": "\ue005", "}": "\ue006", "n": "\ue007"}  # fmt: skip
+_RESTORE = {v: k for k, v in _ESCAPES.items()} | {"\ue007": "\n"}
 _ESCAPE = re.compile(r"\\([\\:=~#{}n])")
 _TITLE = re.compile(r"^\s*::(.*?)::", re.S)
 _FORMAT = re.compile(r"^\s*\[(html|moodle|plain|markdown)\]", re.I)
@@ -28,19 +32,29 @@ TRUE_FALSE_LABELS = ("Benar", "Salah")
 
 
 def _hide_escapes(text: str) -> str:
-    return _ESCAPE.sub(lambda m: "\n" if m.group(1) == "n" else _ESCAPES[m.group(1)], text)
+    return _ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], text)
 
 
 def _restore(text: str) -> str:
     return "".join(_RESTORE.get(ch, ch) for ch in text)
 
 
-def _to_html(text: str, default_html: bool = True) -> str:
-    """GIFT text with an optional ``[format]`` prefix, as sanitised HTML."""
+def _text_format(text: str, default: str = "moodle") -> str:
     match = _FORMAT.match(text)
-    fmt = match.group(1).lower() if match else "moodle"
+    return match.group(1).lower() if match else default
+
+
+def _to_html(text: str, findings: list[Finding], default: str = "moodle") -> str:
+    """GIFT text with an optional ``[format]`` prefix, as sanitised HTML.
+
+    Answers without a prefix take the question text's format, as Moodle reads them. GIFT
+    carries no files, so any picture the HTML shows is refused (docs/question-bank.md).
+    """
+    match = _FORMAT.match(text)
+    fmt = match.group(1).lower() if match else default
     body = _restore(text[match.end() :] if match else text).strip()
-    if fmt in {"html", "moodle"} and default_html:
+    if fmt in {"html", "moodle"}:
+        findings.extend(f for f in lost_media(body) if f not in findings)
         return clean_html(body)
     return text_to_html(body)
 
@@ -110,16 +124,18 @@ def _question(line: int, block: str, category: str) -> Draft:
     elif after.strip():
         draft.warnings.append(("trailing_junk", {"text": _restore(after.strip())}))
     inner = inner.split("####", 1)[0].strip()  # general feedback
-    kind, options, errors = _answers(inner)
+    text_format = _text_format(stem.lstrip())
+    kind, options, errors = _answers(inner, text_format)
     if not isinstance(kind, ItemKind):
         draft.unsupported = kind
         return draft
+    stem_html = _to_html(stem.lstrip(), errors)
     draft.errors.extend(errors)
     if errors:
         return draft
     draft.item = Item(
         kind=kind,
-        stem_html=_to_html(stem),
+        stem_html=stem_html,
         options=options,
         category=category,
         external_id=title or None,
@@ -127,7 +143,9 @@ def _question(line: int, block: str, category: str) -> Draft:
     return draft
 
 
-def _answers(inner: str) -> tuple[ItemKind | str, tuple[Option, ...], list[Finding]]:
+def _answers(
+    inner: str, text_format: str
+) -> tuple[ItemKind | str, tuple[Option, ...], list[Finding]]:
     if not inner:
         return "essay", (), []
     if inner.startswith("#"):
@@ -162,6 +180,6 @@ def _answers(inner: str) -> tuple[ItemKind | str, tuple[Option, ...], list[Findi
                 errors.append(("gift_bad_weight", {"value": _restore(weight.group(1))}))
             rest = rest[weight.end() :]
         letter = chr(ord("A") + index) if index < 26 else f"O{index}"
-        options.append(Option(letter, _to_html(rest), score))
+        options.append(Option(letter, _to_html(rest.strip(), errors, text_format), score))
     kind = ItemKind.SINGLE if "=" in inner else ItemKind.MULTIPLE
     return kind, tuple(options), errors

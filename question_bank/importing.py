@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from question_bank.containers import check_container
 from question_bank.drafts import Draft, FileProblem
 from question_bank.formats import FORMATS, UnknownFormat, detect_format
 from question_bank.items import Item
@@ -59,7 +60,12 @@ def parse_bank(
     try:
         _parse(report, data, filename, fmt, skip_unsupported)
     except FileProblem as problem:
-        report.errors.extend(ImportProblem.of(code, **fields) for code, fields in problem.findings)
+        report.errors.extend(
+            ImportProblem.of(
+                code, line=problem.line, file=problem.file, sheet=problem.sheet, **fields
+            )
+            for code, fields in problem.findings
+        )
     except Exception as exc:  # a reader bug must still come back as a refusal, not a 500
         report.errors.append(ImportProblem.of("internal", detail=f"{type(exc).__name__}: {exc}"))
     if report.errors:
@@ -72,6 +78,7 @@ def _parse(
 ) -> None:
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise FileProblem(("empty_file", {}))
+    check_container(filename, data, fmt)
     if fmt is None:
         try:
             fmt = detect_format(filename, data)
@@ -93,7 +100,9 @@ def _parse(
 
 def _problem(draft: Draft, finding: Finding) -> ImportProblem:
     code, fields = finding
-    return ImportProblem.of(code, line=draft.line, item=draft.label, **fields)
+    return ImportProblem.of(
+        code, line=draft.line, item=draft.label, file=draft.file, sheet=draft.sheet, **fields
+    )
 
 
 def _collect(report: ImportReport, drafts: list[Draft], skip_unsupported: bool) -> None:
@@ -125,7 +134,11 @@ def _collect(report: ImportReport, drafts: list[Draft], skip_unsupported: bool) 
             if first.line is not None:
                 where = {"first_id": f"baris {first.line}", "first_en": f"line {first.line}"}
             else:
-                where = {"first_id": f"soal {first.label}", "first_en": f"item {first.label}"}
+                at = f" ({first.file})" if first.file else ""
+                where = {
+                    "first_id": f"soal {first.label}{at}",
+                    "first_en": f"item {first.label}{at}",
+                }
             report.errors.append(_problem(draft, ("duplicate", where)))
             continue
         first_seen[digest] = draft

@@ -2,8 +2,10 @@
 
 Files attached as ``<file name=... encoding="base64">`` and referenced as
 ``@@PLUGINFILE@@/name`` become ``Image`` objects referenced as ``@@IMG@@/name``; so does
-Moodle 1.9's ``<image>``/``<image_base64>``. Other attached files (audio, PDF) are left out
-with a warning. Problems are reported by the question's name (HTML stripped).
+Moodle 1.9's ``<image>``/``<image_base64>``. A question that shows an image we cannot keep
+(SVG, missing, over 5 MiB, hot-linked) or uses audio, video or a linked file is refused;
+an attached file the question never uses is left out with a warning. Problems are
+reported by the question's name (HTML stripped).
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from html import unescape
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import ElementTree
 
-from question_bank.drafts import Draft, FileProblem, make_image
+from question_bank.drafts import Draft, FileProblem
 from question_bank.items import Image, Item, ItemKind, Option
+from question_bank.media import PLUGINFILE, lost_media, make_image
 from question_bank.sanitize import (
     IMG_PREFIX,
     clean_html,
@@ -29,14 +33,18 @@ from question_bank.validation import Finding
 
 SUPPORTED = {"multichoice", "truefalse"}
 _PLUGINFILE = re.compile(r"@@PLUGINFILE@@/([^\"'\s?#>]+)")
+_IMG_PLUGINFILE = re.compile(
+    r"""(<img\b[^>]*?\ssrc\s*=\s*)(["'])(@@PLUGINFILE@@/[^"'?#]+)[^"']*\2""", re.I | re.S
+)
 
 
 def parse_xml(data: bytes) -> Element:
     try:
         return ElementTree.fromstring(data)
     except ParseError as exc:
-        line = exc.position[0] if exc.position else "?"
-        raise FileProblem(("bad_xml", {"xml_line": line, "detail": str(exc)})) from None
+        line = exc.position[0] if exc.position else None
+        finding = ("bad_xml", {"xml_line": line or "?", "detail": str(exc)})
+        raise FileProblem(finding, line=line) from None
     except Exception as exc:  # defusedxml refuses entities and DTD tricks
         raise FileProblem(("bad_xml", {"xml_line": "?", "detail": type(exc).__name__})) from None
 
@@ -49,58 +57,71 @@ def _text(element: Element | None, path: str = "text") -> str:
 
 
 class _Files:
-    """Images attached to one question, collected as its HTML references them."""
+    """The files attached to one question, kept as images where its HTML shows them."""
 
     def __init__(self) -> None:
         self.images: dict[str, Image] = {}
         self.findings: list[Finding] = []
         self.warnings: list[Finding] = []
 
-    def add_from(self, element: Element | None) -> dict[str, str]:
-        """Decode the ``<file>`` children; returns original name -> stored name."""
-        names: dict[str, str] = {}
-        if element is None:
-            return names
+    def _decode(self, element: Element) -> dict[str, bytes | None]:
+        """The ``<file>`` children by name; None where the base64 cannot be read."""
+        attached: dict[str, bytes | None] = {}
         for node in element.findall("file"):
-            name = node.get("name", "")
             try:
                 data = base64.b64decode("".join((node.text or "").split()), validate=True)
             except (binascii.Error, ValueError):
-                self.findings.append(("image_type", {"name": name}))
-                continue
-            names[name] = self.store(name, data)
-        return names
+                data = None
+            attached[node.get("name", "")] = data
+        return attached
 
-    def store(self, name: str, data: bytes) -> str:
+    def store(self, name: str, data: bytes | None) -> str | None:
+        """The stored name of an image the question shows, or None (with the reason)."""
         stored = safe_image_name(name)
-        made = make_image(stored, data)
+        made = ("image_type", {"name": name}) if data is None else make_image(stored, data)
         if isinstance(made, Image):
             self.images[stored] = made
-        elif made[0] == "image_type":
-            self.warnings.append(("media_dropped", {"name": name}))
-        else:
-            self.findings.append(made)
-        return stored
+            return stored
+        self.findings.append(made)
+        return None
 
     def html(self, element: Element | None) -> str:
         """The element's text as sanitised HTML, with its files as item images."""
         if element is None:
             return ""
-        names = self.add_from(element)
+        attached = self._decode(element)
         raw = _text(element)
         if element.get("format") in {"plain_text", "markdown"}:
             return text_to_html(raw)
+        used: set[str] = set()
+        handled: set[str] = set()
 
-        def rewrite(match: re.Match[str]) -> str:
-            original = unquote(match.group(1))
-            stored = names.get(original) or names.get(match.group(1)) or safe_image_name(original)
-            if stored in self.images:
-                return IMG_PREFIX + stored
-            if stored not in {safe_image_name(n) for n in names}:
+        def image(match: re.Match[str]) -> str:
+            src = unescape(match.group(3))
+            original = unquote(src[len(PLUGINFILE) :])
+            name = original if original in attached else src[len(PLUGINFILE) :]
+            if name not in attached:
                 self.findings.append(("image_missing", {"name": original}))
-            return "missing:" + stored  # dropped by the sanitiser below
+                handled.add(src)
+                return match.group(0)
+            used.add(name)
+            stored = self.store(original, attached[name])
+            if stored is None:
+                handled.add(src)
+                return match.group(0)
+            return f"{match.group(1)}{match.group(2)}{IMG_PREFIX}{stored}{match.group(2)}"
 
-        return clean_html(_PLUGINFILE.sub(rewrite, raw))
+        rewritten = _IMG_PLUGINFILE.sub(image, raw)
+        for match in _PLUGINFILE.finditer(rewritten):  # links, audio, video: not an <img>
+            if PLUGINFILE + match.group(1) in handled:
+                continue  # an <img> refused above
+            original = unquote(match.group(1))
+            used.update({original, match.group(1)})
+            self.findings.append(("media_unsupported", {"name": original}))
+        for name in attached.keys() - used:
+            self.warnings.append(("media_dropped", {"name": name}))
+        self.findings.extend(f for f in lost_media(rewritten, handled) if f not in self.findings)
+        return clean_html(rewritten)
 
 
 def _category(path: str) -> str:
@@ -136,13 +157,17 @@ def _fill(draft: Draft, question: Element, qtype: str, category: str) -> None:
     stem = files.html(question.find("questiontext"))
     old_image = (question.findtext("image") or "").strip()
     old_data = "".join((question.findtext("image_base64") or "").split())
-    if old_image and old_data:
+    if old_image:  # Moodle 1.9: an <image> beside the text, its bytes in <image_base64>
         try:
-            stored = files.store(old_image, base64.b64decode(old_data, validate=True))
-            if stored in files.images:
-                stem += f'<p><img src="{IMG_PREFIX}{stored}" alt=""></p>'
+            data: bytes | None = base64.b64decode(old_data, validate=True) if old_data else None
         except (binascii.Error, ValueError):
-            files.findings.append(("image_type", {"name": old_image}))
+            data = None
+        if data is None and not old_data:
+            files.findings.append(("image_missing", {"name": old_image}))
+        else:
+            stored = files.store(old_image, data)
+            if stored is not None:
+                stem += f'<p><img src="{IMG_PREFIX}{stored}" alt=""></p>'
     options: list[Option] = []
     shuffle = (question.findtext("shuffleanswers") or "true").strip().lower() not in {"0", "false"}
     for index, answer in enumerate(question.findall("answer")):

@@ -128,8 +128,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Column {column} is filled in but its option is empty.",
     ),
     "bad_sheet": (
-        "Lembar kerja tidak dapat dibaca: {detail}.",
-        "The worksheet cannot be read: {detail}.",
+        "Workbook XLSX tidak dapat dibaca: {detail}.",
+        "The XLSX workbook cannot be read: {detail}.",
     ),
     # Aiken (the wording follows Moodle's own Aiken messages)
     "aiken_few_answers": (
@@ -201,8 +201,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The referenced file '{name}' is not in the package.",
     ),
     "bad_zip": (
-        "Paket zip rusak atau terlalu besar: {detail}.",
-        "The zip package is damaged or too large: {detail}.",
+        "Paket zip tidak dapat dibuka: {detail_id}.",
+        "The zip package cannot be opened: {detail_en}.",
+    ),
+    "wrong_container": (
+        "Berkas ini {what_id}, bukan berkas soal; {fix_id}.",
+        "This file is {what_en}, not a question file; {fix_en}.",
     ),
     "bad_fraction": (
         "Nilai fraction '{value}' bukan angka.",
@@ -218,12 +222,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Image '{name}' is too big ({size} bytes; the limit is {limit}).",
     ),
     "image_missing": (
-        "Gambar '{name}' dirujuk tetapi tidak ada di berkas.",
-        "Image '{name}' is referenced but not in the file.",
+        "Gambar '{name}' dirujuk tetapi tidak ada di berkas; soal tanpa gambarnya tidak diimpor.",
+        "Image '{name}' is referenced but not in the file; the question is not imported without it.",
+    ),
+    "image_source": (
+        "Gambar '{name}' tidak ikut di berkas (tautan http atau data:); lampirkan gambarnya di paket QTI atau Moodle XML.",
+        "Image '{name}' does not travel in the file (an http or data: link); attach it in a QTI or Moodle XML package.",
+    ),
+    "media_unsupported": (
+        "Soal ini memakai '{name}' (audio, video atau objek, bukan gambar PNG/JPEG/GIF/WebP) yang tidak dapat ditampilkan ke peserta.",
+        "This question uses '{name}' (audio, video or an object, not a PNG/JPEG/GIF/WebP image), which cannot be shown to candidates.",
     ),
     "media_dropped": (
-        "Berkas '{name}' (bukan gambar) tidak disertakan; peserta tidak akan melihatnya.",
-        "The file '{name}' (not an image) was left out; candidates will not see it.",
+        "Berkas '{name}' terlampir tetapi tidak dipakai di soal; tidak disertakan.",
+        "The file '{name}' is attached but not used in the question; it was left out.",
     ),
     "internal": (
         "Kesalahan tak terduga saat membaca berkas: {detail}.",
@@ -246,6 +258,8 @@ class ImportProblem:
     message_id: str
     message_en: str
     code: str = ""
+    file: str | None = None  # the file inside a package (QTI zip) the problem is in
+    sheet: str | None = None  # the worksheet of an XLSX workbook
 
     @property
     def message(self) -> str:
@@ -253,10 +267,31 @@ class ImportProblem:
 
     @classmethod
     def of(
-        cls, code: str, *, line: int | None = None, item: str | None = None, **fields: object
+        cls,
+        code: str,
+        *,
+        line: int | None = None,
+        item: str | None = None,
+        file: str | None = None,
+        sheet: str | None = None,
+        **fields: object,
     ) -> ImportProblem:
         indonesian, english = message(code, **fields)
-        return cls(line=line, item=item, message_id=indonesian, message_en=english, code=code)
+        # The messages name the part of a package too, so every screen that shows line,
+        # item and message tells the user which file inside the zip or workbook to fix.
+        if sheet:
+            indonesian, english = f"Lembar '{sheet}': {indonesian}", f"Sheet '{sheet}': {english}"
+        if file:
+            indonesian, english = f"Berkas {file}: {indonesian}", f"File {file}: {english}"
+        return cls(
+            line=line,
+            item=item,
+            message_id=indonesian,
+            message_en=english,
+            code=code,
+            file=file,
+            sheet=sheet,
+        )
 
     def where(self) -> str:
         if self.line is not None:

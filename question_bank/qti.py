@@ -9,21 +9,22 @@ Our own exports add ``tkd:`` metadata (section, category, ...) to the manifest.
 
 from __future__ import annotations
 
-import io
 import posixpath
 import re
-import zipfile
-from html import escape
+from collections.abc import Callable
+from html import escape, unescape
+from urllib.parse import unquote
 from xml.etree.ElementTree import Element, tostring
 
-from question_bank.drafts import Draft, FileProblem, make_image
+from question_bank.containers import open_zip, read_member
+from question_bank.drafts import Draft, FileProblem
 from question_bank.items import Image, Item, ItemKind, Option
+from question_bank.media import lost_media, make_image
 from question_bank.moodle_xml import parse_xml
 from question_bank.sanitize import IMG_PREFIX, clean_html, safe_image_name
 from question_bank.validation import Finding
 
-MAX_PACKAGE_BYTES = 512 * 1024 * 1024
-MAX_ENTRIES = 50_000
+_IMG_SRC = re.compile(r"""(<img\b[^>]*?\ssrc\s*=\s*)(["'])(.*?)\2""", re.I | re.S)
 TKD_NS = "https://tkd-cbt.example/qti-metadata"
 
 
@@ -61,39 +62,45 @@ def _inner_html(element: Element, skip: Element | None = None) -> str:
 def read_qti(data: bytes) -> list[Draft]:
     if data.startswith(b"PK"):
         return _read_package(data)
-    return [_read_item(data, "", {}, {})]
+    return [_read_item(data, "", {})]
 
 
 def _read_package(data: bytes) -> list[Draft]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        raise FileProblem(("bad_zip", {"detail": str(exc)})) from None
-    if len(infos) > MAX_ENTRIES or sum(i.file_size for i in infos) > MAX_PACKAGE_BYTES:
-        raise FileProblem(("bad_zip", {"detail": "too many or too large entries"}))
-    files = {i.filename: i for i in infos if not i.is_dir()}
+    archive = open_zip(data)
+    files = {i.filename for i in archive.infolist() if not i.is_dir()}
 
     def read(name: str) -> bytes | None:
-        info = files.get(name)
-        return archive.read(info) if info is not None else None
+        return read_member(archive, name) if name in files else None
 
     manifest = read("imsmanifest.xml")
-    entries: list[tuple[str, dict[str, str]]] = []
+    entries: list[tuple[str, str, dict[str, str]]] = []
     if manifest is not None:
-        root = _strip_namespaces(parse_xml(manifest))
+        try:
+            root = _strip_namespaces(parse_xml(manifest))
+        except FileProblem as problem:
+            problem.file = "imsmanifest.xml"
+            raise
         for resource in root.iter("resource"):
-            if resource.get("type", "").startswith("imsqti_item") and resource.get("href"):
-                entries.append((resource.get("href", ""), _metadata(resource)))
+            href = resource.get("href", "")
+            if resource.get("type", "").startswith("imsqti_item") and href:
+                entries.append((href, resource.get("identifier") or href, _metadata(resource)))
     else:
-        entries = [(n, {}) for n in sorted(files) if n.lower().endswith(".xml")]
+        entries = [(n, n, {}) for n in sorted(files) if n.lower().endswith(".xml")]
     drafts = []
-    for href, meta in entries:
-        body = read(href)
-        if body is None:
-            drafts.append(Draft(None, href, errors=[("qti_missing_file", {"name": href})]))
-            continue
-        drafts.append(_read_item(body, href, meta, files, read))
+    for href, identifier, meta in entries:
+        # A broken file inside the package is that question's problem: the others are
+        # still read, so one refusal lists every broken item with its file and line.
+        try:
+            body = read(href)
+            if body is None:
+                draft = Draft(None, identifier, errors=[("qti_missing_file", {"name": href})])
+            else:
+                draft = _read_item(body, href, meta, read)
+            draft.file = href
+        except FileProblem as problem:  # this file, or an image it shows, is damaged
+            draft = Draft(problem.line, identifier, errors=problem.findings)
+            draft.file = problem.file or href
+        drafts.append(draft)
     return drafts
 
 
@@ -108,13 +115,11 @@ def _metadata(resource: Element) -> dict[str, str]:
 
 
 def _read_item(
-    data: bytes, path: str, meta: dict[str, str], files: object, read: object = None
+    data: bytes, path: str, meta: dict[str, str], read: Callable[[str], bytes | None] | None = None
 ) -> Draft:
     root = _strip_namespaces(parse_xml(data))
     if root.tag != "assessmentItem":
-        if not path:
-            raise FileProblem(("not_qti", {"root": root.tag}))
-        return Draft(None, path, errors=[("not_qti", {"root": root.tag})])
+        raise FileProblem(("not_qti", {"root": root.tag}))
     identifier = root.get("identifier") or path or "?"
     draft = Draft(line=None, label=identifier)
     body = root.find("itemBody")
@@ -135,24 +140,28 @@ def _read_item(
     findings: list[Finding] = []
 
     def html(source: str) -> str:
+        handled: set[str] = set()
+
         def rewrite(match: re.Match[str]) -> str:
-            src = match.group(2)
-            if src.startswith(("http://", "https://", "//", "data:")):
-                return match.group(0)  # the sanitiser removes hot-linked images
-            target = posixpath.normpath(posixpath.join(posixpath.dirname(path), src))
-            content = read(target) if callable(read) else None
+            src = unescape(match.group(3))
+            if not src or re.match(r"^(?:[a-z][a-z0-9+.-]*:|//)", src, re.I):
+                return match.group(0)  # hot-linked: lost_media refuses it below
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(path), unquote(src)))
+            content = read(target) if read is not None else None
             name = safe_image_name(target)
-            if content is None:
-                findings.append(("image_missing", {"name": src}))
-                return match.group(0)
-            made = make_image(name, content)
+            made = (
+                ("image_missing", {"name": src}) if content is None else make_image(name, content)
+            )
             if isinstance(made, Image):
                 images[name] = made
-                return f"{match.group(1)}{IMG_PREFIX}{name}{match.group(3)}"
+                return f"{match.group(1)}{match.group(2)}{IMG_PREFIX}{name}{match.group(2)}"
             findings.append(made)
+            handled.add(src)
             return match.group(0)
 
-        return clean_html(re.sub(r'(<img[^>]*\ssrc=")([^"]*)(")', rewrite, source))
+        rewritten = _IMG_SRC.sub(rewrite, source)
+        findings.extend(f for f in lost_media(rewritten, handled) if f not in findings)
+        return clean_html(rewritten)
 
     prompt = interaction.find("prompt")
     wrapper = [c for c in body if c.get("class") == STEM_CLASS]

@@ -11,11 +11,13 @@ import csv
 import datetime as dt
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Iterator
 
 from question_bank.drafts import Draft, FileProblem
 from question_bank.items import Item, ItemKind, Option
-from question_bank.sanitize import cell_to_html
+from question_bank.media import lost_media
+from question_bank.sanitize import cell_to_html, looks_like_html
 from question_bank.validation import Finding
 
 KNOWN = {"no", "seksi", "kategori", "tipe", "soal", "kunci", "opsi_tetap", "tingkat_kesulitan",
@@ -103,6 +105,10 @@ def row_to_draft(line: int, row: dict[str, str]) -> Draft:
     scores = _scores(kind, key, filled, weights, errors)
     difficulty = _difficulty(row.get("tingkat_kesulitan", ""), errors)
     bounds = _bounds(row, partial=kind == "pgk" and bool(weights), errors=errors)
+    for column in ("soal", *(f"opsi_{x.lower()}" for x in filled)):
+        cell = row.get(column, "")
+        if looks_like_html(cell):  # a picture the sanitiser would drop refuses the row
+            errors.extend(f for f in lost_media(cell) if f not in errors)
     if errors or scores is None:
         return draft
     fixed = set(_letters(row.get("opsi_tetap", "")))
@@ -242,13 +248,51 @@ def read_xlsx(data: bytes) -> list[Draft]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        raise FileProblem(("bad_sheet", {"detail": f"{type(exc).__name__}: {exc}"})) from None
+        raise FileProblem(_damaged(exc), file=_broken_part(data, exc)) from None
     try:
         sheet = book["soal"] if "soal" in book.sheetnames else book.worksheets[0]
-        rows = (
-            (number, [_cell(v) for v in values])
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        )
-        return _rows_to_drafts(rows)
+        read = [0]  # the last row read, to say where damage inside the sheet begins
+
+        def rows() -> Iterator[tuple[int, list[str]]]:
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                read[0] = number
+                yield number, [_cell(v) for v in values]
+
+        try:
+            drafts = _rows_to_drafts(rows())
+        except FileProblem as problem:
+            problem.sheet = sheet.title
+            raise
+        except Exception as exc:  # the sheet's XML is read row by row, so damage shows here
+            path = getattr(sheet, "_worksheet_path", None)
+            raise FileProblem(
+                _damaged(exc), line=read[0] + 1, file=path, sheet=sheet.title
+            ) from None
+        for draft in drafts:
+            draft.sheet = sheet.title
+        return drafts
     finally:
         book.close()
+
+
+def _damaged(exc: Exception) -> Finding:
+    return ("bad_sheet", {"detail": f"{type(exc).__name__}: {exc}"})
+
+
+def _broken_part(data: bytes, exc: Exception) -> str | None:
+    """The workbook part that is missing or not well-formed XML (the error names the line)."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import ElementTree
+
+    named = re.search(r"'((?:xl|docProps|_rels)/[^']+|\[Content_Types\]\.xml)'", str(exc))
+    if named:
+        return named.group(1)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    for name in archive.namelist():
+        if name.endswith((".xml", ".rels")):
+            try:
+                ElementTree.fromstring(archive.read(name))
+            except (ParseError, ValueError):  # defusedxml's refusals are ValueErrors
+                return name
+    return None

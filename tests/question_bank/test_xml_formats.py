@@ -39,11 +39,24 @@ def test_moodle_true_false_export_keeps_both_keys_and_the_embedded_image(externa
     assert 'src="@@IMG@@/logo.jpg"' in item.stem_html and "@@PLUGINFILE@@" not in item.stem_html
 
 
-def test_moodle_multichoice_with_flags_imports_one_question_and_drops_the_audio(
+def test_moodle_multichoice_whose_text_links_audio_is_refused_naming_the_audio(
+    external: Path,
+) -> None:
+    # "Listen to this greeting" links an mp3 we cannot play to candidates: without it the
+    # question cannot be answered, so it is refused rather than imported without it.
+    report = _read(external / "moodle/xml/multichoice.xml")
+    assert report.items == []
+    assert [(p.item, p.code) for p in report.errors] == [("Greeting", "media_unsupported")]
+    assert "bonjour.mp3" in report.errors[0].message_id
+
+
+def test_moodle_multichoice_keeps_its_flags_and_leaves_out_an_unused_attachment(
     external: Path,
 ) -> None:
     expected = _expect(external, "moodle/xml/multichoice.xml")
-    report = _read(external / "moodle/xml/multichoice.xml")
+    data = (external / "moodle/xml/multichoice.xml").read_bytes()
+    link = b'<a href="@@PLUGINFILE@@/bonjour.mp3">Listen to this greeting:</a>'
+    report = parse_bank(data.replace(link, b"Listen to this greeting:"), "multichoice.xml")
     (item,) = report.items
     assert [o.score * 100 for o in item.options] == expected["fractions"]
     assert item.external_id == expected["name"] and expected["contains"] in item.stem_html

@@ -92,3 +92,50 @@ async def test_other_question_types_can_be_left_out_instead_of_refusing_the_file
         f"Esai {tag}" in resp.text and "dilewati" in resp.text
     )  # the committee sees what stayed out
     assert await count(services) == before + 1
+
+
+def _qti_package_with_a_broken_item() -> bytes:
+    import io
+    import zipfile
+
+    item = (
+        '<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1" identifier="q2">\n'
+        "<itemBody>\n<choiceInteraction>\n<simpleChoice>Ya\n</choiceInteraction>\n"
+        "</itemBody>\n</assessmentItem>\n"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(
+            "imsmanifest.xml",
+            '<manifest xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"><resources>'
+            '<resource identifier="res-q2" type="imsqti_item_xmlv2p1" href="items/q2.xml"/>'
+            "</resources></manifest>",
+        )
+        archive.writestr("items/q2.xml", item)
+    return out.getvalue()
+
+
+async def test_a_broken_item_in_a_package_is_shown_with_its_file_identifier_and_line(
+    panitia, services
+) -> None:  # type: ignore[no-untyped-def]
+    before = await count(services)
+    files = {"file": ("paket.zip", _qti_package_with_a_broken_item(), "application/zip")}
+    resp = await panitia.http.post("/panitia/bank/impor", data={"csrf": panitia.csrf}, files=files)
+    assert resp.status_code == 400 and "ditolak seluruhnya" in resp.text
+    assert (
+        "<tr><td>5</td><td>res-q2</td><td>Berkas items/q2.xml: XML tidak sah di baris 5"
+        in resp.text
+    )
+    assert await count(services) == before
+
+
+async def test_a_zip_that_is_not_a_zip_is_not_called_an_encoding_problem(panitia) -> None:  # type: ignore[no-untyped-def]
+    files = {
+        "file": ("paket.zip", "::Kopi:: Kopi Aceh? {T} café".encode("cp1252"), "application/zip")
+    }
+    resp = await panitia.http.post("/panitia/bank/impor", data={"csrf": panitia.csrf}, files=files)
+    assert resp.status_code == 400
+    assert (
+        "Paket zip tidak dapat dibuka: isinya bukan zip" in resp.text
+        and "bukan UTF-8" not in resp.text
+    )
