@@ -15,7 +15,9 @@ import dataclasses
 import io
 from collections.abc import Sequence
 
+from question_bank.gift_export import export_gift
 from question_bank.items import Item, ItemKind
+from question_bank.qti_export import export_qti
 from question_bank.sanitize import html_to_cell
 from question_bank.template import COLUMNS
 
@@ -109,7 +111,7 @@ def export_csv(items: Sequence[Item]) -> bytes:
 
 
 def export_xlsx(items: Sequence[Item]) -> bytes:
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # heavy: only the XLSX export needs it
 
     items, _ = spreadsheet_items(items)
     book = Workbook(write_only=True)
@@ -132,12 +134,8 @@ def export_bank(items: Sequence[Item], fmt: str) -> bytes:
     if fmt == "xlsx":
         return export_xlsx(items)
     if fmt == "qti":
-        from question_bank.qti_export import export_qti
-
         return export_qti(items)
     if fmt == "gift":
-        from question_bank.gift_export import export_gift
-
         return export_gift(items)
     raise ValueError(
         f"Format ekspor '{fmt}' tidak dikenal; pilih {', '.join(EXPORT_FORMATS)}. "

@@ -153,11 +153,14 @@ def _answers(
     tf = _TRUE_FALSE.match(inner)
     if tf:
         right = tf.group(1).upper().startswith("T")
-        options = (
-            Option("A", TRUE_FALSE_LABELS[0], 1.0 if right else 0.0, fixed=True),
-            Option("B", TRUE_FALSE_LABELS[1], 0.0 if right else 1.0, fixed=True),
+        return (
+            ItemKind.TRUE_FALSE,
+            (
+                Option("A", TRUE_FALSE_LABELS[0], 1.0 if right else 0.0, fixed=True),
+                Option("B", TRUE_FALSE_LABELS[1], 0.0 if right else 1.0, fixed=True),
+            ),
+            [],
         )
-        return ItemKind.TRUE_FALSE, options, []
     if "~" not in inner:
         # Only "=" answers: pairs "a -> b" make a matching question, else a short answer
         # (an arrow inside a multiple-choice option does not, as GIFT-grammar-PEG.js reads it).

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from question_bank import tabular
+from question_bank.aiken import read_aiken
 from question_bank.containers import check_container
 from question_bank.drafts import Draft, FileProblem
 from question_bank.formats import FORMATS, UnknownFormat, detect_format
+from question_bank.gift import read_gift
 from question_bank.items import Item
+from question_bank.moodle_xml import read_moodle_xml
 from question_bank.problems import ImportProblem, ImportReport
+from question_bank.qti import read_qti
+from question_bank.tcexam import read_tcexam
 from question_bank.validation import Finding, item_findings
 
 TEXT_FORMATS = {"csv", "gift", "aiken", "moodle_xml", "tcexam"}
@@ -22,30 +28,15 @@ _XML_FORMATS = {"moodle_xml", "tcexam"}  # checked as UTF-8, parsed from bytes
 
 
 def _reader(fmt: str) -> Callable[[bytes | str], list[Draft]]:
-    # Imported lazily: a CLI that only lists the bank should not load openpyxl.
-    if fmt in {"csv", "xlsx"}:
-        from question_bank import tabular
-
-        return tabular.read_csv if fmt == "csv" else tabular.read_xlsx  # type: ignore[return-value]
-    if fmt == "aiken":
-        from question_bank.aiken import read_aiken
-
-        return read_aiken  # type: ignore[return-value]
-    if fmt == "gift":
-        from question_bank.gift import read_gift
-
-        return read_gift  # type: ignore[return-value]
-    if fmt == "moodle_xml":
-        from question_bank.moodle_xml import read_moodle_xml
-
-        return read_moodle_xml  # type: ignore[return-value]
-    if fmt == "tcexam":
-        from question_bank.tcexam import read_tcexam
-
-        return read_tcexam  # type: ignore[return-value]
-    from question_bank.qti import read_qti
-
-    return read_qti  # type: ignore[return-value]
+    readers: dict[str, Callable[..., list[Draft]]] = {
+        "csv": tabular.read_csv,
+        "xlsx": tabular.read_xlsx,
+        "aiken": read_aiken,
+        "gift": read_gift,
+        "moodle_xml": read_moodle_xml,
+        "tcexam": read_tcexam,
+    }
+    return readers.get(fmt, read_qti)
 
 
 def parse_bank(
@@ -61,10 +52,8 @@ def parse_bank(
         _parse(report, data, filename, fmt, skip_unsupported)
     except FileProblem as problem:
         report.errors.extend(
-            ImportProblem.of(
-                code, line=problem.line, file=problem.file, sheet=problem.sheet, **fields
-            )
-            for code, fields in problem.findings
+            ImportProblem.found(finding, line=problem.line, file=problem.file, sheet=problem.sheet)
+            for finding in problem.findings
         )
     except Exception as exc:  # a reader bug must still come back as a refusal, not a 500
         report.errors.append(ImportProblem.of("internal", detail=f"{type(exc).__name__}: {exc}"))
@@ -99,9 +88,8 @@ def _parse(
 
 
 def _problem(draft: Draft, finding: Finding) -> ImportProblem:
-    code, fields = finding
-    return ImportProblem.of(
-        code, line=draft.line, item=draft.label, file=draft.file, sheet=draft.sheet, **fields
+    return ImportProblem.found(
+        finding, line=draft.line, item=draft.label, file=draft.file, sheet=draft.sheet
     )
 
 

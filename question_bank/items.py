@@ -99,7 +99,7 @@ class Item:
         a QTI item with options ``H``/``O`` and its relettered ``A``/``B`` spreadsheet
         export are the same question.
         """
-        body = {
+        body: dict[str, object] = {
             "kind": self.kind.value,
             "stem": " ".join(self.stem_html.split()),
             "weighted": self.weighted,

@@ -40,7 +40,8 @@ _IMG_PLUGINFILE = re.compile(
 
 def parse_xml(data: bytes) -> Element:
     try:
-        return ElementTree.fromstring(data)
+        root: Element = ElementTree.fromstring(data)
+        return root
     except ParseError as exc:
         line = exc.position[0] if exc.position else None
         finding = ("bad_xml", {"xml_line": line or "?", "detail": str(exc)})

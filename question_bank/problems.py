@@ -6,6 +6,7 @@ check a problem by its code instead of by its wording.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from question_bank.items import Item
@@ -276,6 +277,20 @@ class ImportProblem:
         sheet: str | None = None,
         **fields: object,
     ) -> ImportProblem:
+        return cls.found((code, fields), line=line, item=item, file=file, sheet=sheet)
+
+    @classmethod
+    def found(
+        cls,
+        finding: tuple[str, Mapping[str, object]],
+        *,
+        line: int | None = None,
+        item: str | None = None,
+        file: str | None = None,
+        sheet: str | None = None,
+    ) -> ImportProblem:
+        """The problem a reader's finding (code, message fields) describes."""
+        code, fields = finding
         indonesian, english = message(code, **fields)
         # The messages name the part of a package too, so every screen that shows line,
         # item and message tells the user which file inside the zip or workbook to fix.

@@ -123,9 +123,10 @@ def _read_item(
     identifier = root.get("identifier") or path or "?"
     draft = Draft(line=None, label=identifier)
     body = root.find("itemBody")
-    interactions = [
-        e for e in (body.iter() if body is not None else ()) if e.tag.endswith("Interaction")
-    ]
+    if body is None:
+        draft.errors.append(("qti_no_interaction", {}))
+        return draft
+    interactions = [e for e in body.iter() if e.tag.endswith("Interaction")]
     if not interactions:
         draft.errors.append(("qti_no_interaction", {}))
         return draft

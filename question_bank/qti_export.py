@@ -134,9 +134,8 @@ def item_xml(item: Item, identifier: str) -> bytes:
         )
         _append_html(choice, option.html)
     SubElement(root, "responseProcessing", {"template": MAP_RESPONSE if mapped else MATCH_CORRECT})
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(
-        root, encoding="utf-8", xml_declaration=False
-    )
+    xml: bytes = tostring(root, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + xml
 
 
 def _identifier(item: Item, number: int, used: set[str]) -> str:

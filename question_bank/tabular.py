@@ -13,6 +13,9 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import ElementTree
 
 from question_bank.drafts import Draft, FileProblem
 from question_bank.items import Item, ItemKind, Option
@@ -243,7 +246,7 @@ def _cell(value: object) -> str:
 
 
 def read_xlsx(data: bytes) -> list[Draft]:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # heavy: only XLSX files need it
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -281,10 +284,6 @@ def _damaged(exc: Exception) -> Finding:
 
 def _broken_part(data: bytes, exc: Exception) -> str | None:
     """The workbook part that is missing or not well-formed XML (the error names the line)."""
-    from xml.etree.ElementTree import ParseError
-
-    from defusedxml import ElementTree
-
     named = re.search(r"'((?:xl|docProps|_rels)/[^']+|\[Content_Types\]\.xml)'", str(exc))
     if named:
         return named.group(1)

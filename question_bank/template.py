@@ -8,6 +8,7 @@ shipped files are what this module writes, and that they import cleanly.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import sys
 from pathlib import Path
@@ -83,8 +84,8 @@ def template_csv() -> bytes:
 
 def write_template_xlsx(path: str | Path) -> None:
     """The XLSX template: a ``soal`` sheet with the columns and examples, and instructions."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl import Workbook  # heavy: only writing the template needs it
+    from openpyxl.styles import Alignment, Font  # heavy: as above
 
     book = Workbook()
     sheet = book.active
@@ -108,8 +109,6 @@ def write_template_xlsx(path: str | Path) -> None:
     for row in guide.iter_rows(min_row=2):
         row[1].alignment = Alignment(wrap_text=True)
     # A fixed timestamp keeps the shipped file byte-stable between runs.
-    import datetime as dt
-
     stamp = dt.datetime(2025, 1, 1)
     book.properties.created = stamp
     book.properties.modified = stamp

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from question_bank.items import Item, ItemKind
 from question_bank.sanitize import IMG_PREFIX, html_to_text
@@ -10,7 +11,7 @@ from question_bank.sanitize import IMG_PREFIX, html_to_text
 # Moodle writes thirds as 33.33333%, so three of them add up to 99.99999%.
 TOLERANCE = 1e-3
 
-Finding = tuple[str, dict[str, object]]
+Finding = tuple[str, Mapping[str, object]]
 
 _IMAGE_REFERENCE = re.compile(r'<img[^>]*\ssrc="' + re.escape(IMG_PREFIX) + r'([^"]+)"')
 

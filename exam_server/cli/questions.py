@@ -19,7 +19,7 @@ from exam_server.bank.store import item_from_question, save_items
 from exam_server.cli.runner import CommandError, migrated_engine
 from exam_server.db.models import Question, QuestionImage
 from exam_server.settings import Settings
-from question_bank.exporting import export_bank, spreadsheet_items
+from question_bank.exporting import EXPORT_FORMATS, export_bank, spreadsheet_items
 from question_bank.importing import parse_bank
 
 FORMATS = ["csv", "xlsx", "moodle_xml", "gift", "aiken", "qti", "tcexam"]
@@ -29,6 +29,7 @@ def _problem_json(problem: Any) -> dict[str, Any]:
     return {
         "line": problem.line,
         "item": problem.item,
+        "file": problem.file,  # the file inside a package (QTI zip), else null
         "message": problem.message_id,
         "message_en": problem.message_en,
     }
@@ -146,7 +147,7 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_import)
     p = questions.add_parser("export", help="export the bank")
-    p.add_argument("--format", choices=["csv", "xlsx", "qti"], default="xlsx")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default="xlsx")
     p.add_argument("--out", required=True)
     p.add_argument("--section", default=None)
     p.set_defaults(func=cmd_export)

@@ -36,7 +36,12 @@ from question_bank.problems import ImportProblem
 from question_bank.sanitize import html_to_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX, "qti": "application/zip"}
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": XLSX,
+    "qti": "application/zip",
+    "gift": "text/plain; charset=utf-8",
+}
 PAGE_SIZE = 50
 
 
@@ -225,7 +230,7 @@ async def question_correct_key(request: Request, staff: Staff) -> Response:
                     record(db, staff.actor, "question.key", "question", question_id,
                            old=change.old, new=change.new, reason=reason)  # fmt: skip
         except KeyRefused as refused:
-            problems = [ImportProblem.of(code, **fields) for code, fields in refused.findings]
+            problems = [ImportProblem.found(finding) for finding in refused.findings]
             texts = [p.message_en if lang == "en" else p.message_id for p in problems]
             return await _question_page(request, staff, question_id, texts)
     if change.old == change.new:

@@ -74,3 +74,33 @@ def test_a_bad_file_is_refused_whole_with_line_numbers(settings, tmp_path: Path)
     assert report["imported"] == 0 and report["errors"]
     assert all(e["line"] for e in report["errors"])
     assert total() == before  # the good first question was not half-imported
+
+
+def test_the_bank_exports_as_gift_and_the_export_imports_as_nothing_new(
+    settings, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    tkd(settings, "questions", "import", str(TEMPLATE), "--json")
+    out = tmp_path / "bank.gift"
+    exported = tkd(settings, "questions", "export", "--format", "gift", "--out", str(out))
+    assert exported.returncode == 0, exported.stderr
+    assert "::" in out.read_text(encoding="utf-8")
+    again = json.loads(tkd(settings, "questions", "import", str(out), "--json").stdout)
+    assert again["errors"] == [] and again["imported"] == 0
+
+
+def test_a_broken_item_in_a_qti_package_is_named_by_its_file(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import zipfile
+
+    package = tmp_path / "paket.zip"
+    manifest = (
+        '<manifest xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"><resources>'
+        '<resource identifier="R1" type="imsqti_item_xmlv2p1" href="items/q1.xml">'
+        '<file href="items/q1.xml"/></resource></resources></manifest>'
+    )
+    with zipfile.ZipFile(package, "w") as z:
+        z.writestr("imsmanifest.xml", manifest)
+        z.writestr("items/q1.xml", "<assessmentItem>\n<itemBody>\n</assessmentItm>\n")
+    result = tkd(settings, "questions", "import", str(package), "--format", "qti", "--json")
+    assert result.returncode == 1
+    (error,) = json.loads(result.stdout)["errors"]
+    assert error["file"] == "items/q1.xml" and error["line"] == 3
