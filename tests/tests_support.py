@@ -73,7 +73,12 @@ class LiveServer:
                 self.kill()
 
 
-def start_server(settings: Settings, log_dir: Path, port: int | None = None) -> LiveServer:
+def start_server(
+    settings: Settings,
+    log_dir: Path,
+    port: int | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> LiveServer:
     port = port or free_port()
     env = {
         **os.environ,
@@ -83,6 +88,7 @@ def start_server(settings: Settings, log_dir: Path, port: int | None = None) -> 
         "TKD_SECRET_KEY": settings.secret_key_value,
         # Often, so the browser tests see the periodic `time` messages a waiting room gets.
         "TKD_TIME_BROADCAST_S": "2",
+        **(extra_env or {}),
     }
     log_path = log_dir / f"server-{port}.log"
     cmd = [

@@ -12,6 +12,7 @@ A preparation keeps the papers it handed out before; only new seats get new ones
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOCK = "tkd:prep:lock"
+PREPARED = "tkd:prep:sessions"  # ids of the sessions prepared, to keep them up to date
 KEEP_AFTER_END_S = 2 * 24 * 3600
 CHUNK = 1000
 
@@ -208,6 +210,7 @@ async def prepare_session(db: AsyncSession, redis: Redis, session_id: int) -> Pr
         "fp": fp, "prepared_at_ms": now_ms, "count": len(seated),
     })  # fmt: skip
     pipe.pexpireat(session_key(session_id), expire_at)
+    pipe.sadd(PREPARED, session_id)
     await pipe.execute()
     return Prepared(session_id, len(seated), len(fresh), now_ms)
 
@@ -244,46 +247,71 @@ def stale(starts_at: dt.datetime, now: dt.datetime, stored_fp: str | None, fp: s
 
 
 async def stale_sessions(db: AsyncSession, redis: Redis, ahead_s: int) -> list[int]:
-    """Sessions within ``ahead_s`` of their start (or running) whose preparation is missing/old."""
+    """Sessions to (re)build: those near their start, and those prepared earlier whose rows
+    changed since (a time moved later, a new password); a deleted or ended one is forgotten."""
     now = dt.datetime.now(dt.UTC)
+    prepared = {int(x) for x in await redis.smembers(PREPARED)}
     rows = list(
         await db.execute(
-            select(ExamSession.id, ExamSession.starts_at).where(
-                ExamSession.starts_at <= now + dt.timedelta(seconds=ahead_s),
-                ExamSession.ends_at > now,
+            select(ExamSession.id, ExamSession.starts_at, ExamSession.ends_at).where(
+                (ExamSession.starts_at <= now + dt.timedelta(seconds=ahead_s))
+                | ExamSession.id.in_(prepared)
             )
         )
     )
-    current = await fingerprints(db, [sid for sid, _ in rows])
+    live = [(sid, starts_at) for sid, starts_at, ends_at in rows if ends_at > now]
+    gone = prepared - {sid for sid, _ in live}
+    if gone:
+        await forget_sessions(redis, gone)
+    current = await fingerprints(db, [sid for sid, _ in live])
     pipe = redis.pipeline(transaction=False)
-    for sid, _ in rows:
+    for sid, _ in live:
         pipe.hget(session_key(sid), "fp")
-    stored = await pipe.execute() if rows else []
+    stored = await pipe.execute() if live else []
     return [
         sid
-        for (sid, starts_at), fp in zip(rows, stored, strict=True)
+        for (sid, starts_at), fp in zip(live, stored, strict=True)
         if stale(starts_at, now, fp, current.get(sid, ""))
     ]
 
 
+async def forget_sessions(redis: Redis, session_ids: set[int]) -> None:
+    """Deleted or over: their logins go to PostgreSQL; the rest of their keys expire."""
+    pipe = redis.pipeline(transaction=False)
+    for sid in session_ids:
+        pipe.delete(session_key(sid))
+        pipe.srem(PREPARED, sid)
+    await pipe.execute()
+
+
 async def run_preparer(services: Services) -> None:
     """One worker at a time keeps the coming sessions prepared; the others stand by."""
-    settings = services.settings
-    me = services.worker_id
+    try:
+        while True:
+            try:
+                await prepare_due(services)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # PostgreSQL away at 08:00 is no reason to stop trying
+                log.warning("preparing sessions failed, will retry: %s", exc)
+            await asyncio.sleep(services.settings.prepare_check_s)
+    finally:
+        # Hand the lead over at shutdown rather than making the next worker wait a lease.
+        with contextlib.suppress(Exception):
+            if await services.redis.get(LOCK) == services.worker_id:
+                await services.redis.delete(LOCK)
+
+
+async def prepare_due(services: Services) -> None:
+    settings, redis, me = services.settings, services.redis, services.worker_id
     lease_ms = int(settings.prepare_check_s * 3000)
-    while True:
-        try:
-            if await services.redis.set(LOCK, me, nx=True, px=lease_ms) or (
-                await services.redis.get(LOCK) == me
-                and await services.redis.pexpire(LOCK, lease_ms)
-            ):
-                async with services.sessions() as db:
-                    for sid in await stale_sessions(db, services.redis, settings.prepare_ahead_s):
-                        done = await prepare_session(db, services.redis, sid)
-                        log.info("prepared session %s: %s seats, %s new papers",
-                                 sid, done.seated, done.new_papers)  # fmt: skip
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # PostgreSQL away at 08:00 is no reason to stop trying
-            log.warning("preparing sessions failed, will retry: %s", exc)
-        await asyncio.sleep(settings.prepare_check_s)
+    if not (
+        await redis.set(LOCK, me, nx=True, px=lease_ms)
+        or (await redis.get(LOCK) == me and await redis.pexpire(LOCK, lease_ms))
+    ):
+        return
+    async with services.sessions() as db:
+        for sid in await stale_sessions(db, redis, settings.prepare_ahead_s):
+            done = await prepare_session(db, redis, sid)
+            log.info("prepared session %s: %s seats, %s new papers",
+                     sid, done.seated, done.new_papers)  # fmt: skip
