@@ -248,3 +248,17 @@ def move_to_own_session(
         db.flush()
         db.add(SessionCandidate(session_id=session.id, candidate_id=candidate.id))
         return session.id
+
+
+def prepare(settings: Settings, session_id: int) -> dict[str, Any]:
+    """`tkd sessions prepare` on the test's services, as the committee would run it."""
+    env = {**os.environ, "DATABASE_URL": str(settings.database_url),
+           "REDIS_URL": str(settings.redis_url), "TKD_DATA_DIR": str(settings.data_dir),
+           "TKD_SECRET_KEY": settings.secret_key_value}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "exam_server.cli.main", "sessions", "prepare", str(session_id),
+         "--json"],
+        env=env, cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)  # type: ignore[no-any-return]

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
-from tests_support import REPO, ExamClient, move_to_own_session, start_server
+from tests_support import ExamClient, move_to_own_session, prepare, start_server
 
 from exam_server.db.models import Candidate, SessionCandidate
 from exam_server.delivery.credentials import hash_password
@@ -64,19 +61,6 @@ def test_a_start_entry_becomes_the_attempt_row() -> None:
     start = batch.starts[99]
     assert (start["id"], start["candidate_id"], start["question_ids"]) == (99, 4, [7, 8])
     assert batch.durable == {} and batch.log_rows == []
-
-
-def prepare(settings, session_id: int) -> dict:  # type: ignore[no-untyped-def]
-    env = {**os.environ, "DATABASE_URL": str(settings.database_url),
-           "REDIS_URL": str(settings.redis_url), "TKD_DATA_DIR": str(settings.data_dir),
-           "TKD_SECRET_KEY": settings.secret_key_value}  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-m", "exam_server.cli.main", "sessions", "prepare", str(session_id),
-         "--json"],
-        env=env, cwd=REPO, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
 def seat(db_engine, cred, session_id: int) -> None:  # type: ignore[no-untyped-def]
