@@ -275,6 +275,37 @@ async def stale_sessions(db: AsyncSession, redis: Redis, ahead_s: int) -> list[i
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class Preparation:
+    """What the session page shows: prepared or not, when, for how many, up to date."""
+
+    prepared_at: dt.datetime | None
+    count: int
+    current: bool
+
+
+async def preparation(db: AsyncSession, redis: Redis, session_id: int) -> Preparation:
+    stored = await redis.hmget(session_key(session_id), ["prepared_at_ms", "count", "fp"])
+    if stored[0] is None:
+        return Preparation(None, 0, False)
+    fp = (await fingerprints(db, [session_id])).get(session_id)
+    when = dt.datetime.fromtimestamp(int(stored[0]) / 1000, tz=dt.UTC)
+    return Preparation(when, int(stored[1] or 0), stored[2] == fp)
+
+
+async def refresh_if_prepared(services: Services, session_id: int) -> None:
+    """After a committee change: rebuild a prepared session now, not at the next check."""
+    try:
+        if await services.redis.sismember(PREPARED, session_id):
+            async with services.sessions() as db:
+                if await db.get(ExamSession, session_id) is None:
+                    await forget_sessions(services.redis, {session_id})
+                else:
+                    await prepare_session(db, services.redis, session_id)
+    except Exception as exc:  # the preparer rebuilds it within prepare_check_s anyway
+        log.warning("refreshing prepared session %s failed: %s", session_id, exc)
+
+
 async def forget_sessions(redis: Redis, session_ids: set[int]) -> None:
     """Deleted or over: their logins go to PostgreSQL; the rest of their keys expire."""
     pipe = redis.pipeline(transaction=False)
