@@ -127,11 +127,21 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             client = redis.Redis.from_url(ready.redis_url)
             client.delete(*[attempt_key(a) for a in demo.removed_attempts])
             client.zrem(DEADLINES, *[str(a) for a in demo.removed_attempts])
+        # Prepared, as a committee would before 08:00: the logins then need no PostgreSQL.
+        import asyncio
+
+        from exam_server.delivery.prepare import prepare_exam_sessions
+        from exam_server.demo.seed import EXAM_CODE
+
+        prepared = asyncio.run(
+            prepare_exam_sessions(ready.database_url, ready.redis_url, EXAM_CODE)
+        )
         path = ready.data_dir / "demo" / "credentials.csv"
         write_credentials(path, demo.credentials)
         url = f"http://{args.host}:{args.port}"
         print(f"TKD-CBT demo: {url}  (Ctrl+C to stop)")
         print(f"{len(demo.credentials)} demo candidates; all credentials in {path}")
+        print(f"prepared sessions: {', '.join(str(p.session_id) for p in prepared) or 'none'}")
         for cred in demo.credentials[:5]:
             print(f"  {cred.participant_no}  {cred.password}  {cred.name}")
         sys.stdout.flush()

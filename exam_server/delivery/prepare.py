@@ -306,6 +306,30 @@ async def refresh_if_prepared(services: Services, session_id: int) -> None:
         log.warning("refreshing prepared session %s failed: %s", session_id, exc)
 
 
+async def prepare_exam_sessions(
+    database_url: str, redis_url: str, exam_code: str
+) -> list[Prepared]:
+    """Prepare every session of one exam that has not ended (``tkd demo`` uses it)."""
+    from exam_server.db.engine import make_async_engine, session_factory
+    from exam_server.services import redis_client
+
+    engine = make_async_engine(database_url, pool_size=1)
+    redis = redis_client(redis_url, 4)
+    try:
+        async with session_factory(engine)() as db:
+            ids = list(
+                await db.scalars(
+                    select(ExamSession.id)
+                    .join(Exam, Exam.id == ExamSession.exam_id)
+                    .where(Exam.code == exam_code, ExamSession.ends_at > dt.datetime.now(dt.UTC))
+                )
+            )
+            return [await prepare_session(db, redis, sid) for sid in ids]
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+
+
 async def forget_sessions(redis: Redis, session_ids: set[int]) -> None:
     """Deleted or over: their logins go to PostgreSQL; the rest of their keys expire."""
     pipe = redis.pipeline(transaction=False)
