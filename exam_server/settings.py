@@ -69,6 +69,24 @@ class Settings:
     # Candidates may log in this long before their session starts and wait in the lobby.
     early_login_s: int = 60 * 60
     default_lang: str = "id"
+    # -- issue 11: the 08:00 burst (docs/operations.md, "Sizing for the 08:00 burst") --
+    # Per worker. Keep workers x (db_pool_size + db_max_overflow) + staff tools below
+    # PostgreSQL's max_connections.
+    db_pool_size: int = 8
+    db_max_overflow: int = 4
+    # A request waits this long for a database connection, then hears `busy`.
+    db_pool_timeout_s: float = 2.0
+    redis_max_connections: int = 64
+    redis_pool_timeout_s: float = 2.0
+    # Work in flight per worker; past these a login gets 503 `busy` and a hello `busy`.
+    max_inflight_logins: int = 64
+    max_inflight_hellos: int = 128
+    busy_retry_after_s: int = 5
+    # Sessions starting within this many seconds are prepared (and kept prepared).
+    prepare_ahead_s: int = 30 * 60
+    prepare_check_s: float = 15.0
+    # The write-behind's batch grows up to this when a backlog builds up.
+    writebehind_max_batch: int = 5000
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:
         return replace(self, database_url=database_url, redis_url=redis_url)
@@ -110,6 +128,17 @@ class Settings:
             early_login_s=_int(env, "TKD_EARLY_LOGIN_S", 3600, 0, 24 * 3600),
             time_broadcast_s=float(_int(env, "TKD_TIME_BROADCAST_S", 30, 1, 300)),
             default_lang=lang,
+            db_pool_size=_int(env, "TKD_DB_POOL_SIZE", 8, 1, 500),
+            db_max_overflow=_int(env, "TKD_DB_MAX_OVERFLOW", 4, 0, 500),
+            db_pool_timeout_s=_int(env, "TKD_DB_POOL_TIMEOUT_MS", 2000, 10, 60_000) / 1000,
+            redis_max_connections=_int(env, "TKD_REDIS_MAX_CONNECTIONS", 64, 2, 10_000),
+            redis_pool_timeout_s=_int(env, "TKD_REDIS_POOL_TIMEOUT_MS", 2000, 10, 60_000) / 1000,
+            max_inflight_logins=_int(env, "TKD_MAX_INFLIGHT_LOGINS", 64, 1, 100_000),
+            max_inflight_hellos=_int(env, "TKD_MAX_INFLIGHT_HELLOS", 128, 1, 100_000),
+            busy_retry_after_s=_int(env, "TKD_BUSY_RETRY_AFTER_S", 5, 1, 600),
+            prepare_ahead_s=_int(env, "TKD_PREPARE_AHEAD_S", 30 * 60, 0, 7 * 24 * 3600),
+            prepare_check_s=float(_int(env, "TKD_PREPARE_CHECK_S", 15, 1, 3600)),
+            writebehind_max_batch=_int(env, "TKD_WRITEBEHIND_MAX_BATCH", 5000, 100, 15_000),
         )
 
 

@@ -73,7 +73,12 @@ class LiveServer:
                 self.kill()
 
 
-def start_server(settings: Settings, log_dir: Path, port: int | None = None) -> LiveServer:
+def start_server(
+    settings: Settings,
+    log_dir: Path,
+    port: int | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> LiveServer:
     port = port or free_port()
     env = {
         **os.environ,
@@ -83,6 +88,7 @@ def start_server(settings: Settings, log_dir: Path, port: int | None = None) -> 
         "TKD_SECRET_KEY": settings.secret_key_value,
         # Often, so the browser tests see the periodic `time` messages a waiting room gets.
         "TKD_TIME_BROADCAST_S": "2",
+        **(extra_env or {}),
     }
     log_path = log_dir / f"server-{port}.log"
     cmd = [
@@ -242,3 +248,17 @@ def move_to_own_session(
         db.flush()
         db.add(SessionCandidate(session_id=session.id, candidate_id=candidate.id))
         return session.id
+
+
+def prepare(settings: Settings, session_id: int) -> dict[str, Any]:
+    """`tkd sessions prepare` on the test's services, as the committee would run it."""
+    env = {**os.environ, "DATABASE_URL": str(settings.database_url),
+           "REDIS_URL": str(settings.redis_url), "TKD_DATA_DIR": str(settings.data_dir),
+           "TKD_SECRET_KEY": settings.secret_key_value}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "exam_server.cli.main", "sessions", "prepare", str(session_id),
+         "--json"],
+        env=env, cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)  # type: ignore[no-any-return]

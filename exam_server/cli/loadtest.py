@@ -9,10 +9,12 @@ Ack latency is measured from sending a change to receiving its ``ack``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import json
 import random
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,15 +37,23 @@ class LoadtestConfig:
 
 @dataclass
 class Stats:
-    login_ms: list[float] = field(default_factory=list)
+    login_ms: list[float] = field(default_factory=list)  # first try to token, queue included
+    state_ms: list[float] = field(default_factory=list)  # hello to the first `state`
     ack_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    errors_by_kind: Counter[str] = field(default_factory=Counter)
+    busy_waits: int = 0  # `busy` answers waited out, as the page does: not errors
     logins_ok: int = 0
     answers_sent: int = 0
     answers_acked: int = 0
     reconnects: int = 0
     submitted: int = 0
     durable_ok: int = 0  # candidates whose every change was reported durable
+
+    def error(self, kind: str, text: str) -> None:
+        self.errors_by_kind[kind] += 1
+        if len(self.errors) < 1000:
+            self.errors.append(text)
 
 
 def read_credentials(path: Path) -> list[tuple[str, str]]:
@@ -74,21 +84,32 @@ class SimulatedCandidate:
         self.options: dict[int, list[str]] = {}
         self.n = 0
         self.durable_seq = 0
+        self.first_state = True
+        self.asked: dict[int, asyncio.Future[None]] = {}
 
     async def run(self, http: httpx.AsyncClient, stop_at: float) -> None:
         t0 = time.perf_counter()
-        try:
-            resp = await http.post(
-                f"{self.cfg.url}/api/v1/candidate/login",
-                json={"participant_no": self.number, "password": self.password},
+        while True:
+            try:
+                resp = await http.post(
+                    f"{self.cfg.url}/api/v1/candidate/login",
+                    json={"participant_no": self.number, "password": self.password},
+                )
+            except httpx.HTTPError as exc:
+                self.stats.error(f"login_{type(exc).__name__}", f"login {self.number}: {exc!r}")
+                return
+            if resp.status_code != 503 or time.monotonic() >= stop_at:
+                break
+            # `busy`: wait as the candidate page does (docs/protocol.md), then try again.
+            self.stats.busy_waits += 1
+            await asyncio.sleep(
+                float(resp.headers.get("Retry-After", "5")) * random.uniform(1, 1.3)
             )
-        except httpx.HTTPError as exc:
-            self.stats.errors.append(f"login {self.number}: {exc!r}")
-            return
         self.stats.login_ms.append((time.perf_counter() - t0) * 1000)
         if resp.status_code != 200:
-            self.stats.errors.append(
-                f"login {self.number}: HTTP {resp.status_code} {resp.text[:120]}"
+            self.stats.error(
+                f"login_http_{resp.status_code}",
+                f"login {self.number}: HTTP {resp.status_code} {resp.text[:120]}",
             )
             return
         self.stats.logins_ok += 1
@@ -99,7 +120,7 @@ class SimulatedCandidate:
             try:
                 submitted = await self._session(ws_url, token, stop_at)
             except (TimeoutError, OSError, websockets.WebSocketException) as exc:
-                self.stats.errors.append(f"socket {self.number}: {exc!r}")
+                self.stats.error(f"socket_{type(exc).__name__}", f"socket {self.number}: {exc!r}")
                 return
             if not submitted:
                 self.stats.reconnects += 1
@@ -109,13 +130,21 @@ class SimulatedCandidate:
         async with websockets.connect(
             ws_url, compression=None, open_timeout=30, max_size=2**20
         ) as ws:
+            t0 = time.perf_counter()
             await ws.send(
                 json.dumps({"type": "hello", "token": token, "device": f"loadtest-{self.number}"})
             )
             state = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if state.get("type") == "error" and state.get("code") == "busy":
+                self.stats.busy_waits += 1
+                await asyncio.sleep(state.get("retry_after_ms", 5000) / 1000)
+                return time.monotonic() >= stop_at
             if state.get("type") != "state":
-                self.stats.errors.append(f"hello {self.number}: {state}")
+                self.stats.error(f"hello_{state.get('code')}", f"hello {self.number}: {state}")
                 return True
+            if self.first_state:
+                self.first_state = False
+                self.stats.state_ms.append((time.perf_counter() - t0) * 1000)
             self.n = state["questions"]
             self.seq = max(self.seq, state["last_seq"])
             self.durable_seq = max(self.durable_seq, state["durable_seq"])
@@ -130,11 +159,11 @@ class SimulatedCandidate:
                         break
                     q = random.randrange(self.n)
                     if q not in self.options:
+                        # One future per question asked: no polling loop per phone.
+                        asked = self.asked.setdefault(q, asyncio.get_running_loop().create_future())
                         await ws.send(json.dumps({"type": "get", "q": q}))
-                        for _ in range(100):
-                            if q in self.options:
-                                break
-                            await asyncio.sleep(0.05)
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(asyncio.shield(asked), 5)
                         if q not in self.options:
                             continue
                     await self._change(
@@ -151,15 +180,15 @@ class SimulatedCandidate:
                     if not self.unacked:
                         self.stats.submitted += 1
                     else:
-                        self.stats.errors.append(f"submit {self.number}: no ack")
+                        self.stats.error("submit_no_ack", f"submit {self.number}: no ack")
                     # The contract's promise: every change ends up durable in PostgreSQL.
                     while self.durable_seq < self.seq and time.monotonic() < deadline:
                         await asyncio.sleep(0.1)
                     if self.durable_seq >= self.seq:
                         self.stats.durable_ok += 1
                     else:
-                        self.stats.errors.append(
-                            f"durable {self.number}: {self.durable_seq} < {self.seq}"
+                        self.stats.error(
+                            "not_durable", f"durable {self.number}: {self.durable_seq} < {self.seq}"
                         )
                 return True
             finally:
@@ -188,11 +217,23 @@ class SimulatedCandidate:
                         self.stats.ack_ms.append((time.perf_counter() - sent) * 1000)
             elif kind == "question":
                 self.options[msg["q"]] = [o["id"] for o in msg["options"]]
+                asked = self.asked.pop(msg["q"], None)
+                if asked is not None and not asked.done():
+                    asked.set_result(None)
             elif kind == "durable":
                 self.durable_seq = max(self.durable_seq, msg["seq"])
+            elif kind == "error" and msg.get("code") == "busy" and msg.get("seq") in self.unacked:
+                self.stats.busy_waits += 1
+                asyncio.get_running_loop().call_later(
+                    msg.get("retry_after_ms", 5000) / 1000,
+                    lambda m=self.unacked[msg["seq"]]: asyncio.ensure_future(
+                        ws.send(json.dumps(m))
+                    ),
+                )
             elif kind == "error":
-                self.stats.errors.append(
-                    f"server {self.number}: {msg.get('code')} {msg.get('detail', '')}"
+                self.stats.error(
+                    f"server_{msg.get('code')}",
+                    f"server {self.number}: {msg.get('code')} {msg.get('detail', '')}",
                 )
 
 
@@ -223,20 +264,27 @@ def run_loadtest(cfg: LoadtestConfig, creds: Sequence[tuple[str, str]]) -> dict[
         uvloop.install()
     except ImportError:  # pragma: no cover
         pass
-    t0 = time.monotonic()
+    t0, cpu0 = time.monotonic(), time.process_time()
     stats = asyncio.run(_run(cfg, creds))
+    wall, cpu = time.monotonic() - t0, time.process_time() - cpu0
     return {
         "candidates": cfg.candidates,
-        "duration_s": round(time.monotonic() - t0, 1),
+        "duration_s": round(wall, 1),
+        # The generator's own cost, to show it did not starve the server it measures.
+        "loadtest_cpu_s": round(cpu, 1),
+        "loadtest_cpu_share": round(cpu / wall, 2) if wall else None,
         "logins_ok": stats.logins_ok,
         "answers_sent": stats.answers_sent,
         "answers_acked": stats.answers_acked,
         "reconnects": stats.reconnects,
         "submitted": stats.submitted,
         "durable_ok": stats.durable_ok,
-        "errors": len(stats.errors),
+        "errors": sum(stats.errors_by_kind.values()),
+        "errors_by_kind": dict(stats.errors_by_kind),
+        "busy_waits": stats.busy_waits,
         "error_samples": stats.errors[:10],
         "login_ms": percentiles(stats.login_ms),
+        "state_ms": percentiles(stats.state_ms),
         "ack_ms": percentiles(stats.ack_ms),
     }
 
@@ -246,8 +294,10 @@ def format_report(report: dict[str, Any]) -> str:
         f"candidates {report['candidates']}  logins ok {report['logins_ok']}  "
         f"answers acked {report['answers_acked']}/{report['answers_sent']}  reconnects {report['reconnects']}  "
         f"submitted {report['submitted']}  durable {report['durable_ok']}  errors {report['errors']}  ({report['duration_s']} s)",
+        f"busy waits {report['busy_waits']}  errors by kind {report['errors_by_kind']}",
+        f"load generator CPU {report['loadtest_cpu_s']} s ({report['loadtest_cpu_share']} of one core)",
     ]
-    for name in ("login_ms", "ack_ms"):
+    for name in ("login_ms", "state_ms", "ack_ms"):
         p = report[name]
         lines.append(f"{name:9} p50 {p['p50']}  p95 {p['p95']}  p99 {p['p99']}  max {p['max']}")
     lines.extend(f"  ! {e}" for e in report["error_samples"])

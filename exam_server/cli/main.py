@@ -7,6 +7,7 @@ services start the embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL a
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -26,7 +27,8 @@ from exam_server.cli.loadtest import LoadtestConfig, format_report, read_credent
 from exam_server.cli.runner import CommandError, migrate, services_ready
 from exam_server.db.engine import make_sync_engine
 from exam_server.delivery.checkpoint import DEADLINES, attempt_key
-from exam_server.demo.seed import seed_demo, write_credentials
+from exam_server.delivery.prepare import prepare_exam_sessions
+from exam_server.demo.seed import EXAM_CODE, seed_demo, write_credentials
 from exam_server.settings import Settings, SettingsError
 
 
@@ -76,11 +78,17 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             client = redis.Redis.from_url(ready.redis_url)
             client.delete(*[attempt_key(a) for a in demo.removed_attempts])
             client.zrem(DEADLINES, *[str(a) for a in demo.removed_attempts])
+        # Prepared, as a committee would before 08:00: the logins then need no PostgreSQL.
+
+        prepared = asyncio.run(
+            prepare_exam_sessions(ready.database_url, ready.redis_url, EXAM_CODE)
+        )
         path = ready.data_dir / "demo" / "credentials.csv"
         write_credentials(path, demo.credentials)
         url = f"http://{args.host}:{args.port}"
         print(f"TKD-CBT demo: {url}  (Ctrl+C to stop)")
         print(f"{len(demo.credentials)} demo candidates; all credentials in {path}")
+        print(f"prepared sessions: {', '.join(str(p.session_id) for p in prepared) or 'none'}")
         for cred in demo.credentials[:5]:
             print(f"  {cred.participant_no}  {cred.password}  {cred.name}")
         sys.stdout.flush()

@@ -19,6 +19,8 @@ from exam_server.cli.runner import CommandError, run_work, writable
 from exam_server.db.audit import Actor, snapshot
 from exam_server.db.models import ExamSession
 from exam_server.db.staff_models import StaffUser
+from exam_server.delivery.prepare import prepare_session
+from exam_server.delivery.services import redis_client
 from exam_server.settings import Settings
 from exam_server.staff.cards import render_cards
 from exam_server.staff.exams_store import find_exam
@@ -236,6 +238,28 @@ def cmd_sessions_cards(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_sessions_prepare(args: argparse.Namespace, settings: Settings) -> int:
+    """Build every seated candidate's paper and login data into Redis now (docs/operations.md)."""
+
+    async def work(db: Any, actor: Actor, s: Settings) -> Any:
+        session = await find_session(db, args.session)
+        redis = redis_client(str(s.redis_url))
+        try:
+            return await prepare_session(db, redis, session.id)
+        finally:
+            await redis.aclose()
+
+    done = run_work(settings, work)
+    if args.json:
+        print(json.dumps({"session_id": done.session_id, "seated": done.seated,
+                          "new_papers": done.new_papers,
+                          "prepared_at_ms": done.prepared_at_ms}))  # fmt: skip
+    else:
+        print(f"session {done.session_id} prepared: {done.seated} candidates, "
+              f"{done.new_papers} new papers")  # fmt: skip
+    return 0
+
+
 def _session_arguments(p: argparse.ArgumentParser, creating: bool) -> None:
     p.add_argument("--name", required=creating, default=None)
     p.add_argument("--room", default=None, help="place or room")
@@ -309,6 +333,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = cmds.add_parser("token", help="print the session token now")
     p.add_argument("session", help="session id")
     p.set_defaults(func=cmd_sessions_token)
+
+    p = cmds.add_parser("prepare", help="put papers and login data in Redis ahead of the start")
+    p.add_argument("session", help="session id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sessions_prepare)
 
     p = cmds.add_parser("cards", help="participant cards as a PDF (issues passwords)")
     p.add_argument("session", help="session id")

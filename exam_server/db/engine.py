@@ -30,9 +30,17 @@ def async_url(url: str) -> str:
     return _with_driver(url, "asyncpg")
 
 
-def make_async_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def make_async_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int | None = None, pool_timeout: float = 30.0
+) -> AsyncEngine:
+    """``pool_timeout``: how long a request waits for a connection before TimeoutError,
+    which the server answers as `busy` (docs/operations.md)."""
     return create_async_engine(
-        async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
+        pool_timeout=pool_timeout,
+        pool_pre_ping=True,
     )
 
 

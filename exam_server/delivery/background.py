@@ -1,5 +1,6 @@
 """The worker's background tasks, started by the app's lifespan once the services are open:
-event forwarding, the periodic ``time`` message, the write-behind and grading.
+event forwarding, the periodic ``time`` message, the write-behind, grading and the
+preparation of sessions about to start (docs/operations.md).
 
 Kept apart from :mod:`exam_server.delivery.services` so that opening resources (which tests and
 commands do) never starts work behind their back.
@@ -12,6 +13,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 
+from exam_server.delivery.prepare import run_preparer
 from exam_server.delivery.services import Services
 from exam_server.delivery.writebehind import WriteBehind
 
@@ -35,6 +37,7 @@ async def background_tasks(services: Services) -> AsyncIterator[list[asyncio.Tas
         ),
         asyncio.create_task(wb.run(), name="write-behind"),
         asyncio.create_task(wb.run_grading(), name="grading"),
+        asyncio.create_task(run_preparer(services), name="prepare"),
     ]
     try:
         yield tasks

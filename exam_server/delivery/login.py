@@ -1,7 +1,8 @@
 """Candidate login (docs/protocol.md, "Candidate login"): ``POST /api/v1/candidate/login``.
 
-Cheap by design for the 08:00 burst: one indexed lookup, an HMAC check, the session
-lookup and, on the first login only, the creation of the candidate's paper.
+Cheap by design for the 08:00 burst: for a prepared session, one Redis round trip and an
+HMAC check (docs/operations.md, "Prepared sessions"); otherwise PostgreSQL: one indexed
+lookup, the session lookup and, on the first login only, the creation of the paper.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -16,9 +18,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from exam_server.db.models import Candidate, Exam, ExamSection, ExamSession, SessionCandidate
+from exam_server.delivery.backpressure import busy_response, is_exhaustion
 from exam_server.delivery.credentials import check_password, session_token_valid
 from exam_server.delivery.messages import error_body
 from exam_server.delivery.papers import open_attempt
+from exam_server.delivery.prepared import Lookup, mask_nik
 from exam_server.delivery.services import Services
 
 log = logging.getLogger(__name__)
@@ -32,11 +36,6 @@ STATUS = {
     "exam_not_ready": 409,
     "too_many_attempts": 429,
 }
-
-
-def mask_nik(nik: str) -> str:
-    """Show enough to recognise one's own NIK on screen, not enough to copy it."""
-    return nik[:4] + "*" * 8 + nik[-4:] if len(nik) == 16 else "*" * len(nik)
 
 
 def request_lang(request: Request, body: dict[str, Any] | None = None) -> str:
@@ -56,6 +55,18 @@ def _fail(code: str, lang: str) -> JSONResponse:
 
 async def candidate_login(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
+    try:
+        with services.login_gate.enter():
+            return await _login(request, services)
+    except Exception as exc:
+        if not is_exhaustion(exc):
+            raise
+        # Past capacity: a queue, never a 500 (docs/protocol.md, `busy`).
+        log.warning("login answered busy: %s", type(exc).__name__)
+        return busy_response(request_lang(request), services.settings.busy_retry_after_s)
+
+
+async def _login(request: Request, services: Services) -> JSONResponse:
     settings = services.settings
     try:
         body = json.loads(await request.body())
@@ -74,20 +85,68 @@ async def candidate_login(request: Request) -> JSONResponse:
         return _fail("bad_request", lang)
     number = number.strip().upper()
     fail_key = f"tkd:login:fail:{number}"
-    failures = int(await services.redis.get(fail_key) or 0)
-    if failures >= settings.login_failures_allowed:
+    now_ms = int(time.time() * 1000)
+    found = await services.prepared.lookup(fail_key, number, now_ms, settings.early_login_s * 1000)
+    if found.failures >= settings.login_failures_allowed:
         return _fail("too_many_attempts", lang)
+    if found.login is not None:
+        return await _prepared_login(services, body, password, lang, fail_key, found)
+    return await _database_login(services, body, number, password, lang, fail_key)
 
+
+async def _count_failure(services: Services, fail_key: str) -> None:
+    async with services.redis.pipeline(transaction=True) as pipe:
+        pipe.incr(fail_key)
+        pipe.expire(fail_key, services.settings.login_lockout_s)
+        await pipe.execute()
+
+
+async def _prepared_login(
+    services: Services, body: dict[str, Any], password: str, lang: str, fail_key: str,
+    found: Lookup,
+) -> JSONResponse:  # fmt: skip
+    """The 08:00 path: the lookup's one Redis round trip plus an HMAC, no PostgreSQL."""
+    secret = services.settings.secret_key_value
+    login = found.login
+    assert login is not None
+    if not check_password(secret, password.strip(), login.password_hash):
+        await _count_failure(services, fail_key)
+        return _fail("bad_credentials", lang)
+    seat = login.seat
+    if seat.token_required:
+        given = body.get("session_token")
+        if not isinstance(given, str) or not session_token_valid(
+            secret, seat.session_id, seat.token_period_s, given
+        ):
+            return _fail("bad_session_token", lang)
+    if seat.submitted:
+        return _fail("already_submitted", lang)
+    if found.failures:
+        await services.redis.delete(fail_key)
+    return JSONResponse(
+        {
+            "token": services.tokens.issue(seat.attempt_id, login.candidate_id, lang),
+            "ws_url": "/ws/v1/exam",
+            "lang": lang,
+            "candidate": login.info,
+            **seat.info,
+        }
+    )
+
+
+async def _database_login(
+    services: Services, body: dict[str, Any], number: str, password: str, lang: str,
+    fail_key: str,
+) -> JSONResponse:  # fmt: skip
+    """Not prepared (a late seat, a lost Redis): PostgreSQL decides; correct, just slower."""
+    settings = services.settings
     now = dt.datetime.now(dt.UTC)
     async with services.sessions() as db:
         candidate = await db.scalar(select(Candidate).where(Candidate.participant_no == number))
         if candidate is None or not check_password(
             settings.secret_key_value, password.strip(), candidate.password_hash
         ):
-            async with services.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(fail_key)
-                pipe.expire(fail_key, settings.login_lockout_s)
-                await pipe.execute()
+            await _count_failure(services, fail_key)
             return _fail("bad_credentials", lang)
         session = await db.scalar(
             select(ExamSession)
@@ -108,8 +167,16 @@ async def candidate_login(request: Request) -> JSONResponse:
                 settings.secret_key_value, session.id, session.token_period_s, given
             ):
                 return _fail("bad_session_token", lang)
+        prepared_id = await services.prepared.prepared_attempt(session.id, candidate.id)
+        paper = await services.prepared.paper(prepared_id) if prepared_id else {}
         try:
-            attempt = await open_attempt(db, candidate.id, session, now)
+            attempt = await open_attempt(
+                db,
+                candidate.id,
+                session,
+                now,
+                (prepared_id, paper) if prepared_id and paper else None,
+            )
         except ValueError as exc:  # a pool too small for its blueprint: the committee's to fix
             log.error(
                 "exam %s cannot be drawn for candidate %s: %s", session.exam_id, candidate.id, exc

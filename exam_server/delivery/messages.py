@@ -71,6 +71,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Sambungan harus diawali dengan salam (hello).",
         "A connection must start with hello.",
     ),
+    "busy": (
+        "Antrean masuk: server sedang melayani banyak peserta. Halaman mencoba lagi "
+        "otomatis sebentar lagi; tidak ada jawaban yang hilang.",
+        "In the queue: the server is serving many candidates. The page tries again "
+        "automatically shortly; no answer is lost.",
+    ),
     "server_busy": (
         "Server sedang sibuk; jawaban Anda tetap tersimpan di perangkat dan akan dikirim ulang.",
         "The server is busy; your answers stay on this device and will be resent.",

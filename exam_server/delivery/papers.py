@@ -7,6 +7,7 @@ they never change during an attempt, and the answer path must not wait on the da
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from exam_server.db.models import (
     Question,
 )
 from exam_server.delivery.checkpoint import LoggedChange, hash_from_log
+from exam_server.delivery.prepared import PreparedStore
 from exam_server.delivery.protocol import Answer, Change, Doubt
 from exam_server.delivery.seq import Clock
 from question_bank.assembly import (
@@ -69,15 +71,57 @@ class Paper:
         return ""
 
 
+def delivered(q: Question) -> DeliveredQuestion:
+    return DeliveredQuestion(
+        id=q.id,
+        kind=q.kind,
+        section=q.section,
+        stem_html=q.stem_html,
+        options={o["id"]: o["html"] for o in q.options},
+    )
+
+
+def delivered_json(q: Question) -> str:
+    """A question as a prepared session keeps it in Redis."""
+    return json.dumps(
+        {
+            "kind": q.kind,
+            "section": q.section,
+            "stem": q.stem_html,
+            "options": [[o["id"], o["html"]] for o in q.options],
+        }
+    )
+
+
+def delivered_from_json(qid: int, data: dict[str, Any]) -> DeliveredQuestion:
+    return DeliveredQuestion(
+        id=qid,
+        kind=data["kind"],
+        section=data["section"],
+        stem_html=data["stem"],
+        options={oid: html for oid, html in data["options"]},
+    )
+
+
 def to_ms(moment: dt.datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
 class PaperCache:
+    """Papers and question texts of this worker, read once and shared by its connections.
+
+    A prepared paper and its questions come from Redis (docs/operations.md, "Prepared
+    sessions"), so ``hello`` works while PostgreSQL is away; PostgreSQL is the fallback.
+    """
+
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], max_papers: int = 50_000
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        max_papers: int = 50_000,
+        prepared: PreparedStore | None = None,
     ) -> None:
         self._sessions = sessions
+        self._prepared = prepared
         self._papers: OrderedDict[int, Paper] = OrderedDict()
         self._questions: dict[int, DeliveredQuestion] = {}
         self._max = max_papers
@@ -87,6 +131,41 @@ class PaperCache:
         if paper is not None:
             self._papers.move_to_end(attempt_id)
             return paper
+        paper = await self._prepared_paper(attempt_id) or await self._db_paper(attempt_id)
+        if paper is None:
+            return None
+        self._papers[attempt_id] = paper
+        if len(self._papers) > self._max:
+            self._papers.popitem(last=False)
+        return paper
+
+    async def _prepared_paper(self, attempt_id: int) -> Paper | None:
+        if self._prepared is None:
+            return None
+        raw = await self._prepared.paper(attempt_id)
+        if not raw:
+            return None
+        paper = Paper(
+            attempt_id=attempt_id,
+            candidate_id=int(raw["c"]),
+            session_id=int(raw["s"]),
+            exam_id=int(raw["e"]),
+            question_ids=tuple(json.loads(raw["qids"])),
+            option_orders=tuple(tuple(o) for o in json.loads(raw["opts"])),
+            sections=tuple(json.loads(raw["secs"])),
+            results_release=raw.get("rr", "never"),
+        )
+        missing = [qid for qid in set(paper.question_ids) if qid not in self._questions]
+        for qid, q in (await self._prepared.questions(paper.exam_id, missing)).items():
+            self._questions[qid] = delivered_from_json(qid, q)
+        if any(qid not in self._questions for qid in paper.question_ids):
+            async with self._sessions() as db:
+                await self._load_questions(
+                    db, [q for q in paper.question_ids if q not in self._questions]
+                )
+        return paper
+
+    async def _db_paper(self, attempt_id: int) -> Paper | None:
         async with self._sessions() as db:
             row = await db.get(Attempt, attempt_id)
             if row is None:
@@ -105,21 +184,12 @@ class PaperCache:
             missing = [qid for qid in paper.question_ids if qid not in self._questions]
             if missing:
                 await self._load_questions(db, missing)
-        self._papers[attempt_id] = paper
-        if len(self._papers) > self._max:
-            self._papers.popitem(last=False)
         return paper
 
     async def _load_questions(self, db: AsyncSession, ids: list[int]) -> None:
         rows = await db.scalars(select(Question).where(Question.id.in_(ids)))
         for q in rows:
-            self._questions[q.id] = DeliveredQuestion(
-                id=q.id,
-                kind=q.kind,
-                section=q.section,
-                stem_html=q.stem_html,
-                options={o["id"]: o["html"] for o in q.options},
-            )
+            self._questions[q.id] = delivered(q)
 
     def question_message(self, paper: Paper, q: int) -> dict[str, Any]:
         question = self._questions[paper.question_ids[q]]
@@ -151,9 +221,17 @@ class PaperCache:
 
 
 async def open_attempt(
-    db: AsyncSession, candidate_id: int, session: ExamSession, now: dt.datetime
+    db: AsyncSession,
+    candidate_id: int,
+    session: ExamSession,
+    now: dt.datetime,
+    prepared: tuple[int, dict[str, str]] | None = None,
 ) -> Attempt:
-    """The candidate's attempt for this session, creating it (and its paper) on first login."""
+    """The candidate's attempt for this session, creating it (and its paper) on first login.
+
+    ``prepared``: the attempt id and paper a session preparation set aside for this seat
+    (docs/operations.md); the row then takes exactly those, whichever path creates it.
+    """
     existing = await db.scalar(
         select(Attempt).where(
             Attempt.candidate_id == candidate_id, Attempt.session_id == session.id
@@ -168,11 +246,71 @@ async def open_attempt(
             select(ExamSection).where(ExamSection.exam_id == exam.id).order_by(ExamSection.position)
         )
     )
-    pools = await section_pools(db, exam.id)
-    seed = secrets.token_hex(16)
+    values: dict[str, Any] = {}
+    if prepared is not None:
+        attempt_id, paper = prepared
+        values = {
+            "id": attempt_id,
+            "seed": paper["seed"],
+            "question_ids": json.loads(paper["qids"]),
+            "option_orders": json.loads(paper["opts"]),
+            "sections": json.loads(paper["secs"]),
+        }
+    else:
+        pools = await section_pools(db, exam.id)
+        seed = secrets.token_hex(16)
+        ids = {ref.id for pool in pools.values() for ref in pool}
+        questions = {
+            q.id: q for q in await db.scalars(select(Question).where(Question.id.in_(ids)))
+        }
+        order, option_orders, layout = build_paper(exam, sections, pools, questions, seed)
+        values = {
+            "seed": seed, "question_ids": order, "option_orders": option_orders,
+            "sections": layout,
+        }  # fmt: skip
+    minutes = exam.shared_minutes or sum(sec.minutes or 0 for sec in sections)
+    starts_at = max(now, session.starts_at)
+    deadline = min(starts_at + dt.timedelta(minutes=minutes), session.ends_at)
+    stmt = (
+        insert(Attempt)
+        .values(
+            candidate_id=candidate_id,
+            session_id=session.id,
+            exam_id=exam.id,
+            status="running",
+            starts_at=starts_at,
+            deadline_at=deadline,
+            paused_ms=0,
+            durable_seq=0,
+            **values,
+        )
+        .on_conflict_do_nothing()
+    )
+    await db.execute(stmt)
+    await db.commit()
+    attempt = await db.scalar(
+        select(Attempt).where(
+            Attempt.candidate_id == candidate_id, Attempt.session_id == session.id
+        )
+    )
+    assert attempt is not None
+    return attempt
+
+
+def build_paper(
+    exam: Exam,
+    sections: list[ExamSection],
+    pools: dict[int, list[ItemRef]],
+    questions: dict[int, Question],
+    seed: str,
+) -> tuple[list[int], list[list[str]], list[dict[str, Any]]]:
+    """One candidate's paper from the seed: question order, option orders, section layout.
+
+    ValueError when a pool cannot fill its section. Shared by the first login and by
+    preparing a session ahead (docs/operations.md), so both give the same kind of paper.
+    """
     ids_by_section = paper_ids(sections, pools, seed, exam_seed=f"exam:{exam.id}")
     order = question_order(ids_by_section, seed, shuffle=exam.shuffle_questions)
-    questions = {q.id: q for q in await db.scalars(select(Question).where(Question.id.in_(order)))}
     option_orders = []
     for qid in order:
         opts = questions[qid].options
@@ -192,36 +330,7 @@ async def open_attempt(
             }
         )
         start += len(ids)
-    minutes = exam.shared_minutes or sum(sec.minutes or 0 for sec in sections)
-    starts_at = max(now, session.starts_at)
-    deadline = min(starts_at + dt.timedelta(minutes=minutes), session.ends_at)
-    stmt = (
-        insert(Attempt)
-        .values(
-            candidate_id=candidate_id,
-            session_id=session.id,
-            exam_id=exam.id,
-            seed=seed,
-            question_ids=order,
-            option_orders=option_orders,
-            sections=layout,
-            status="running",
-            starts_at=starts_at,
-            deadline_at=deadline,
-            paused_ms=0,
-            durable_seq=0,
-        )
-        .on_conflict_do_nothing(index_elements=["candidate_id", "session_id"])
-    )
-    await db.execute(stmt)
-    await db.commit()
-    attempt = await db.scalar(
-        select(Attempt).where(
-            Attempt.candidate_id == candidate_id, Attempt.session_id == session.id
-        )
-    )
-    assert attempt is not None
-    return attempt
+    return order, option_orders, layout
 
 
 async def section_pools(db: AsyncSession, exam_id: int) -> dict[int, list[ItemRef]]:

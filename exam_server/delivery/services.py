@@ -7,7 +7,9 @@ on shutdown; nothing reaches for globals.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -15,19 +17,21 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from exam_server.db.engine import make_async_engine, session_factory
-from exam_server.db.models import Attempt
+from exam_server.db.models import Attempt, ExamSession
+from exam_server.delivery.backpressure import Gate
 from exam_server.delivery.checkpoint import CheckpointStore, Snapshot, snapshot_from_hash
 from exam_server.delivery.credentials import CandidateTokens
 from exam_server.delivery.events import EventHub
-from exam_server.delivery.papers import PaperCache, checkpoint_from_db
+from exam_server.delivery.papers import PaperCache, checkpoint_from_db, open_attempt
+from exam_server.delivery.prepared import PreparedStore
 from exam_server.settings import Settings
 
 
-def redis_client(url: str, max_connections: int = 64) -> Redis:
-    # Blocking pool: under a burst, wait for a connection instead of failing (the asyncio
-    # ConnectionPool raises when exhausted; docs/benchmarks.md, "Facts about the stack").
+def redis_client(url: str, max_connections: int = 64, timeout_s: float = 10.0) -> Redis:
+    # Blocking pool: under a burst, wait a little for a connection instead of failing at
+    # once; past ``timeout_s`` the caller answers `busy` (docs/operations.md).
     pool = BlockingConnectionPool.from_url(
-        url, max_connections=max_connections, timeout=10, decode_responses=True
+        url, max_connections=max_connections, timeout=timeout_s, decode_responses=True
     )
     return Redis.from_pool(pool)  # owns the pool: aclose() disconnects it
 
@@ -42,14 +46,32 @@ class Services:
     papers: PaperCache
     hub: EventHub
     tokens: CandidateTokens
+    prepared: PreparedStore
+    login_gate: Gate
+    hello_gate: Gate
     worker_id: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
+
+    async def open_checkpoint(self, attempt_id: int) -> Snapshot:
+        """The attempt's checkpoint: Redis, else a prepared start (Redis), else PostgreSQL."""
+        snap = await self.store.load(attempt_id)
+        if snap is None and await self.prepared.start(attempt_id, int(time.time() * 1000)):
+            snap = await self.store.load(attempt_id)
+        return snap if snap is not None else await self.restore_checkpoint(attempt_id)
 
     async def restore_checkpoint(self, attempt_id: int) -> Snapshot:
         """Rebuild a checkpoint that Redis lost from PostgreSQL (row plus answer log)."""
         async with self.sessions() as db:
             attempt = await db.get(Attempt, attempt_id)
             if attempt is None:
-                raise LookupError(f"attempt {attempt_id} does not exist")
+                # A prepared attempt whose session changed before its first hello: the row
+                # is made now, from the prepared paper and the session as PostgreSQL has it.
+                paper = await self.prepared.paper(attempt_id)
+                session = await db.get(ExamSession, int(paper["s"])) if paper else None
+                if session is None:
+                    raise LookupError(f"attempt {attempt_id} does not exist")
+                attempt = await open_attempt(
+                    db, int(paper["c"]), session, dt.datetime.now(dt.UTC), (attempt_id, paper)
+                )
             mapping = await checkpoint_from_db(db, attempt)
         await self.store.seed(attempt_id, mapping)
         snap = await self.store.load(attempt_id)
@@ -65,19 +87,30 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             "DATABASE_URL and REDIS_URL must be set for a worker; "
             "`tkd serve` and `tkd demo` start embedded servers and set them for you"
         )
-    engine = make_async_engine(settings.database_url)
-    redis = redis_client(settings.redis_url)
+    engine = make_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_s,
+    )
+    redis = redis_client(
+        settings.redis_url, settings.redis_max_connections, settings.redis_pool_timeout_s
+    )
     store = CheckpointStore(redis)
     sessions = session_factory(engine)
+    prepared = PreparedStore(redis)
     services = Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
         redis=redis,
         store=store,
-        papers=PaperCache(sessions),
+        papers=PaperCache(sessions, prepared=prepared),
         hub=EventHub(redis),
         tokens=CandidateTokens(settings.secret_key_value, settings.token_max_age_s),
+        prepared=prepared,
+        login_gate=Gate(settings.max_inflight_logins),
+        hello_gate=Gate(settings.max_inflight_hellos),
     )
     try:
         yield services

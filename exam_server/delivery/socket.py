@@ -21,6 +21,7 @@ from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from exam_server.db.models import Result
+from exam_server.delivery.backpressure import is_exhaustion, retry_after_s
 from exam_server.delivery.checkpoint import Outcome
 from exam_server.delivery.credentials import TokenError
 from exam_server.delivery.messages import message
@@ -134,9 +135,7 @@ class Connection:
 
     # -- the candidate's messages --------------------------------------------------------
     async def send_state(self) -> None:
-        snap = await self.services.store.load(self.attempt_id)
-        if snap is None:
-            snap = await self.services.restore_checkpoint(self.attempt_id)
+        snap = await self.services.open_checkpoint(self.attempt_id)
         self.clock = snap.clock
         t = now_ms()
         await self.send(
@@ -177,7 +176,17 @@ class Connection:
         elif isinstance(msg, Hello):
             await self.error("bad_message", detail="hello was already received")
         else:
-            await self.change(msg)
+            try:
+                await self.change(msg)
+            except Exception as exc:
+                if not is_exhaustion(exc):
+                    raise
+                # Not applied; the page keeps the change and sends it again (docs/protocol.md).
+                log.warning("change answered busy: %s", type(exc).__name__)
+                await self.error("busy", msg.seq, retry_after_ms=self._retry_ms())
+
+    def _retry_ms(self) -> int:
+        return retry_after_s(self.services.settings.busy_retry_after_s) * 1000
 
     async def change(self, change: Change) -> None:
         problem = self.services.papers.invalid_change(self.paper, change)
@@ -234,19 +243,29 @@ async def exam_socket(ws: WebSocket) -> None:
     except TokenError as exc:
         await _refuse(ws, exc.code, "id")
         return
-    paper = await services.papers.paper(claims.attempt_id)
-    if paper is None:
+    try:
+        with services.hello_gate.enter():
+            conn = await _open(ws, services, claims.attempt_id, claims.lang, hello.device)
+    except Exception as exc:
+        if not is_exhaustion(exc):
+            raise
+        # Past capacity: `busy` with a time to retry, then 1013 "try again later".
+        log.warning("hello answered busy: %s", type(exc).__name__)
+        await _refuse(
+            ws, "busy", claims.lang, code_close=status.WS_1013_TRY_AGAIN_LATER,
+            retry_after_ms=retry_after_s(services.settings.busy_retry_after_s) * 1000,
+        )  # fmt: skip
+        return
+    if conn is None:
         await _refuse(ws, "bad_token", claims.lang)
         return
-    conn = Connection(ws, services, paper, claims.lang, hello.device)
-    services.hub.register(conn)
     try:
-        if await services.store.load(paper.attempt_id) is None:
-            await services.restore_checkpoint(paper.attempt_id)
-        await services.store.claim(paper.attempt_id, conn.conn_id, hello.device)
-        await conn.send_state()
         if conn.clock.submitted:
-            await conn.send_result()
+            try:
+                await conn.send_result()
+            except Exception as exc:  # the result can wait for the next hello; the socket not
+                if not is_exhaustion(exc):
+                    raise
         while conn.state is ConnState.ACTIVE:
             frame = await ws.receive()
             if frame["type"] == "websocket.disconnect":
@@ -262,9 +281,30 @@ async def exam_socket(ws: WebSocket) -> None:
         services.hub.unregister(conn)
 
 
-async def _refuse(ws: WebSocket, code: str, lang: str) -> None:
+async def _open(
+    ws: WebSocket, services: Services, attempt_id: int, lang: str, device: str
+) -> Connection | None:
+    """Paper, checkpoint and claim: from Redis for a prepared session (docs/operations.md)."""
+    paper = await services.papers.paper(attempt_id)
+    if paper is None:
+        return None
+    conn = Connection(ws, services, paper, lang, device)
+    services.hub.register(conn)
+    try:
+        await services.open_checkpoint(paper.attempt_id)
+        await services.store.claim(paper.attempt_id, conn.conn_id, device)
+        await conn.send_state()
+    except BaseException:
+        services.hub.unregister(conn)
+        raise
+    return conn
+
+
+async def _refuse(
+    ws: WebSocket, code: str, lang: str, *, code_close: int | None = None, **extra: Any
+) -> None:
     with contextlib.suppress(Exception):
         await ws.send_text(
-            json.dumps({"type": "error", "code": code, "message": message(code, lang)})
+            json.dumps({"type": "error", "code": code, "message": message(code, lang), **extra})
         )
-        await ws.close(code=status.WS_1008_POLICY_VIOLATION)
+        await ws.close(code=code_close or status.WS_1008_POLICY_VIOLATION)

@@ -15,16 +15,16 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from exam_server.db.models import AnswerLog, Attempt, Result
-from exam_server.delivery.checkpoint import CHANGES, attempt_key
+from exam_server.delivery.checkpoint import CHANGES, EVENTS, attempt_key
 from exam_server.delivery.services import Services
 from exam_server.grading.grade import grade_attempt
 
@@ -57,6 +57,8 @@ class Batch:
     closed: dict[int, tuple[dt.datetime, str]]  # attempt -> (when, reason)
     clocks: dict[int, dict[str, int]]  # attempt -> latest deadline/pause
     last_id: str
+    # attempt -> its row, from a prepared session's first hello (docs/operations.md)
+    starts: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def sort_batch(entries: Sequence[tuple[str, dict[str, str]]]) -> Batch:
@@ -64,6 +66,7 @@ def sort_batch(entries: Sequence[tuple[str, dict[str, str]]]) -> Batch:
     durable: dict[int, int] = {}
     closed: dict[int, tuple[dt.datetime, str]] = {}
     clocks: dict[int, dict[str, int]] = {}
+    starts: dict[int, dict[str, Any]] = {}
     for _entry_id, e in entries:
         attempt, kind, when = int(e["a"]), e["k"], int(e["t"])
         value = json.loads(e["v"])
@@ -87,7 +90,32 @@ def sort_batch(entries: Sequence[tuple[str, dict[str, str]]]) -> Batch:
             closed.setdefault(attempt, (_utc(when), str(value)))
         elif kind == "clock":
             clocks[attempt] = value
-    return Batch(log_rows, durable, closed, clocks, entries[-1][0] if entries else "0-0")
+        elif kind == "start":
+            starts[attempt] = {
+                "id": attempt, "candidate_id": int(value["c"]), "session_id": int(value["s"]),
+                "exam_id": int(value["e"]), "seed": value["seed"], "question_ids": value["qids"],
+                "option_orders": value["opts"], "sections": value["secs"], "status": "running",
+                "starts_at": _utc(value["starts_ms"]), "deadline_at": _utc(value["deadline_ms"]),
+                "paused_ms": 0, "durable_seq": 0,
+            }  # fmt: skip
+    last_id = entries[-1][0] if entries else "0-0"
+    return Batch(log_rows, durable, closed, clocks, last_id, starts)
+
+
+# One statement for every attempt's durable seq in a batch: at 08:00 a batch holds
+# thousands, and one UPDATE per attempt was the write-behind's bottleneck.
+DURABLE_UPDATE = text(
+    "UPDATE attempts SET durable_seq = v.seq "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:seqs AS integer[])) AS v(id, seq) "
+    "WHERE attempts.id = v.id AND attempts.durable_seq < v.seq"
+)
+
+
+def next_batch_size(current: int, got: int, low: int, high: int) -> int:
+    """Grow while full batches keep coming (a backlog), shrink back when it clears (pure)."""
+    if got >= current:
+        return min(high, current * 2)
+    return max(low, current // 2) if got < current // 4 else current
 
 
 class WriteBehind:
@@ -96,6 +124,7 @@ class WriteBehind:
         self.me = services.worker_id
         self._renew = services.redis.register_script(_RENEW)
         self._last_pg_sweep = 0.0
+        self.batch_size = services.settings.writebehind_batch
 
     async def run(self) -> None:
         settings = self.s.settings
@@ -103,7 +132,12 @@ class WriteBehind:
             busy = False
             try:
                 if await self._lead():
-                    busy = await self.flush_once() >= settings.writebehind_batch
+                    size = self.batch_size
+                    got = await self.flush_once()
+                    busy = got >= size
+                    self.batch_size = next_batch_size(
+                        size, got, settings.writebehind_batch, settings.writebehind_max_batch
+                    )
                     await self.sweep_deadlines()
                     if time.monotonic() - self._last_pg_sweep > PG_SWEEP_S:
                         self._last_pg_sweep = time.monotonic()
@@ -128,24 +162,25 @@ class WriteBehind:
     async def flush_once(self) -> int:
         redis = self.s.redis
         cursor = await redis.get(CURSOR) or "0-0"
-        entries = await redis.xrange(
-            CHANGES, min=f"({cursor}", count=self.s.settings.writebehind_batch
-        )
+        entries = await redis.xrange(CHANGES, min=f"({cursor}", count=self.batch_size)
         if not entries:
             return 0
         batch = sort_batch(entries)
         async with self.s.sessions() as db, db.begin():
+            if batch.starts:
+                await db.execute(
+                    insert(Attempt).on_conflict_do_nothing(), list(batch.starts.values())
+                )
             batch = await self._known_attempts_only(db, batch)
             if batch.log_rows:
                 await db.execute(
                     insert(AnswerLog).on_conflict_do_nothing(index_elements=["attempt_id", "seq"]),
                     batch.log_rows,
                 )
-            for attempt_id, seq in batch.durable.items():
+            if batch.durable:
                 await db.execute(
-                    update(Attempt)
-                    .where(Attempt.id == attempt_id, Attempt.durable_seq < seq)
-                    .values(durable_seq=seq)
+                    DURABLE_UPDATE,
+                    {"ids": list(batch.durable), "seqs": list(batch.durable.values())},
                 )
             for attempt_id, clock in batch.clocks.items():
                 paused = clock.get("paused_at_ms") or 0
@@ -164,8 +199,10 @@ class WriteBehind:
                     .values(status="submitted", submitted_at=when, submit_reason=reason)
                 )
         await self.s.store.set_durable(batch.durable)
-        for attempt_id, seq in batch.durable.items():
-            await self.s.store.publish({"t": "durable", "a": attempt_id, "s": seq})
+        async with redis.pipeline(transaction=False) as pipe:  # one round trip for the news
+            for attempt_id, seq in batch.durable.items():
+                pipe.publish(EVENTS, json.dumps({"t": "durable", "a": attempt_id, "s": seq}))
+            await pipe.execute()
         if batch.closed:
             await redis.sadd(TO_GRADE, *batch.closed)
         await redis.set(CURSOR, batch.last_id)

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from exam_server.db.models import Attempt, Candidate, Exam, ExamSession, SessionCandidate
 from exam_server.db.staff_models import ProctorAssignment, StaffUser
+from exam_server.delivery.prepare import preparation, prepare_session, refresh_if_prepared
 from exam_server.staff.exam_forms import FormError
 from exam_server.staff.scheduling import SchedulingError, move, seated_candidate, spread
 from exam_server.staff.sessions_store import (
@@ -110,9 +111,10 @@ async def _session_page(
                 select(ProctorAssignment.staff_id).where(ProctorAssignment.session_id == session.id)
             )
         )
+        prep = await preparation(db, services.redis, session.id)
     token, changes_in = token_now(services.settings.secret_key_value, session)
     return await render(
-        request, staff, "session.html", status_code=400 if error else 200,
+        request, staff, "session.html", status_code=400 if error else 200, prep=prep,
         s=session, exam=exam, people=people, others=others, units=[u for u in units if u],
         proctors=proctors, assigned=assigned, token=token, changes_in=changes_in, error=error,
         started=any(status is not None for _, status in people),
@@ -161,9 +163,25 @@ async def _change_session(
             session = await db.get(ExamSession, session_id, with_for_update=True)
             if session is None:
                 return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
-            return await change(db, session)
+            done = await change(db, session)
     except (FormError, SchedulingError) as exc:
         return await _session_page(request, staff, session_id, _text(exc, request))
+    await refresh_if_prepared(services_of(request), session_id)  # issue 11: no stale login data
+    return done
+
+
+@page("sessions.edit")
+async def session_prepare(request: Request, staff: Staff) -> Response:
+    """Prepare now rather than wait for the automatic run before the start."""
+    services = services_of(request)
+    session_id = request.path_params["session_id"]
+    async with services.sessions() as db:
+        if await db.get(ExamSession, session_id) is None:
+            return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
+        done = await prepare_session(db, services.redis, session_id)
+    await flash(request, staff, f"Sesi disiapkan untuk {done.seated} peserta.",
+                f"Session prepared for {done.seated} candidates.")  # fmt: skip
+    return redirect(f"/sesi/{session_id}")
 
 
 @page("sessions.edit")
@@ -300,5 +318,6 @@ routes = [
     Route("/sesi/{session_id:int}/hapus", session_delete, methods=["POST"]),
     Route("/sesi/{session_id:int}/pindah", session_move, methods=["POST"]),
     Route("/sesi/{session_id:int}/pengawas", session_proctor, methods=["POST"]),
+    Route("/sesi/{session_id:int}/siapkan", session_prepare, methods=["POST"]),
     Route("/ujian/{exam_id:int}/sebar", exam_spread, methods=["POST"]),
 ]

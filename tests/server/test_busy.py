@@ -1,0 +1,131 @@
+"""Past capacity, a queue: `busy` with a time to retry, never a 500 or a dropped socket."""
+
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from tests_support import ExamClient, start_server
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from exam_server.delivery.backpressure import Busy, Gate, is_exhaustion
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_full_gate_says_busy_at_once_and_frees_its_place() -> None:
+    gate = Gate(1)
+    with gate.enter(), pytest.raises(Busy), gate.enter():
+        pass
+    with gate.enter():  # the place came back
+        assert gate.in_flight == 1
+    assert gate.in_flight == 0
+
+
+def test_pool_timeouts_and_lost_connections_count_as_busy_and_bugs_do_not() -> None:
+    import redis.exceptions
+    import sqlalchemy.exc
+
+    assert is_exhaustion(sqlalchemy.exc.TimeoutError("QueuePool limit of size 10 reached"))
+    assert is_exhaustion(redis.exceptions.ConnectionError("No connection available."))
+    assert is_exhaustion(ConnectionRefusedError())
+    assert not is_exhaustion(KeyError("q"))
+    assert not is_exhaustion(ValueError("bad"))
+
+
+def burst(url: str, creds: list, n: int) -> list[httpx.Response]:  # type: ignore[type-arg]
+    barrier = threading.Barrier(n)
+
+    def one(i: int) -> httpx.Response:
+        cred = creds[i % len(creds)]
+        barrier.wait()
+        return httpx.post(
+            url + "/api/v1/candidate/login",
+            json={"participant_no": cred.participant_no, "password": cred.password},
+            timeout=30,
+        )
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {"TKD_MAX_INFLIGHT_LOGINS": "1"},  # the worker's own bound on logins in flight
+        {"TKD_DB_POOL_SIZE": "1", "TKD_DB_MAX_OVERFLOW": "0", "TKD_DB_POOL_TIMEOUT_MS": "10"},
+    ],
+    ids=["login-bound", "database-pool"],
+)
+def test_a_full_worker_answers_login_with_503_busy_and_retry_after(
+    settings, tmp_path, candidate_pool, limits
+) -> None:  # type: ignore[no-untyped-def]
+    creds = [next(candidate_pool) for _ in range(4)]
+    server = start_server(settings, tmp_path, extra_env={**limits, "TKD_BUSY_RETRY_AFTER_S": "1"})
+    try:
+        answers = burst(server.url, creds, 48)
+        codes = [r.status_code for r in answers]
+        assert set(codes) <= {200, 503}, codes  # never a 500
+        busy = [r for r in answers if r.status_code == 503]
+        assert busy, "the burst should have overflowed this worker"
+        for r in busy:
+            assert 1 <= int(r.headers["Retry-After"]) <= 2
+            error = r.json()["error"]
+            assert error["code"] == "busy" and error["retry_after_ms"] >= 1000
+            assert error["message"].startswith("Antrean masuk")
+        for cred in creds:  # in line, everybody gets in
+            client = ExamClient(server.url, cred.participant_no, cred.password)
+            for _ in range(20):
+                if client.login().status_code == 200:
+                    break
+            assert client.token
+    finally:
+        server.stop()
+    assert "Traceback" not in server.log_path.read_text()
+
+
+def test_a_full_worker_answers_hello_with_busy_and_close_1013(
+    settings, tmp_path, candidate_pool
+) -> None:  # type: ignore[no-untyped-def]
+    creds = [next(candidate_pool) for _ in range(3)]
+    env = {"TKD_MAX_INFLIGHT_HELLOS": "1", "TKD_BUSY_RETRY_AFTER_S": "1"}
+    server = start_server(settings, tmp_path, extra_env=env)
+    try:
+        tokens = []
+        for cred in creds:
+            client = ExamClient(server.url, cred.participant_no, cred.password)
+            assert client.login().status_code == 200
+            tokens.append(client.token)
+        n = 40
+        barrier = threading.Barrier(n)
+
+        def hello(i: int) -> tuple[dict, int | None]:  # type: ignore[type-arg]
+            with connect(server.ws_url, open_timeout=20, compression=None) as ws:
+                barrier.wait()
+                ws.send(json.dumps({"type": "hello", "token": tokens[i % 3], "device": f"d{i}"}))
+                first = json.loads(ws.recv(timeout=20))
+                if first["type"] == "error":
+                    with pytest.raises(ConnectionClosed):
+                        ws.recv(timeout=5)
+                    return first, ws.protocol.close_rcvd.code if ws.protocol.close_rcvd else None
+                return first, None
+
+        with ThreadPoolExecutor(n) as pool:
+            firsts = list(pool.map(hello, range(n)))
+        kinds = {(m["type"], m.get("code")) for m, _ in firsts}
+        assert kinds <= {("state", None), ("error", "busy")}, kinds
+        busy = [(m, code) for m, code in firsts if m["type"] == "error"]
+        assert busy, "the burst should have overflowed this worker"
+        for m, code in busy:
+            assert m["retry_after_ms"] >= 1000 and code == 1013
+        again = ExamClient(server.url, creds[0].participant_no, creds[0].password)
+        again.token = tokens[0]
+        assert again.connect()["type"] == "state"  # the retry gets in
+        again.close()
+    finally:
+        server.stop()
+    assert "Traceback" not in server.log_path.read_text()
