@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -18,11 +19,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from exam_server.db.engine import make_async_engine, session_factory
 from exam_server.db.models import Attempt
-from exam_server.delivery.checkpoint import CheckpointStore, Snapshot, snapshot_from_hash
+from exam_server.delivery.checkpoint import (
+    RESEED_CREATED,
+    CheckpointStore,
+    Snapshot,
+    behind_postgres,
+    snapshot_from_hash,
+)
 from exam_server.delivery.credentials import CandidateTokens
 from exam_server.delivery.events import EventHub
 from exam_server.delivery.papers import PaperCache, checkpoint_from_db
 from exam_server.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def redis_client(url: str, max_connections: int = 64) -> Redis:
@@ -49,14 +58,43 @@ class Services:
 
     async def restore_checkpoint(self, attempt_id: int) -> Snapshot:
         """Rebuild a checkpoint that Redis lost from PostgreSQL (row plus answer log)."""
+        snap, _ = await self.resync(attempt_id)
+        return snap
+
+    async def resync(
+        self,
+        attempt_id: int,
+        snap: Snapshot | None = None,
+        conn: str = "",
+        device: str = "",
+    ) -> tuple[Snapshot, int]:
+        """Compare the attempt in Redis with PostgreSQL and rebuild what Redis holds older.
+
+        Returns the snapshot and what was rebuilt (``RESEED_*`` bits; 0: Redis was current).
+        Connected devices are told to resend (a fresh ``state``) whenever anything changed:
+        docs/protocol.md, "Redis lost or behind".
+        """
         async with self.sessions() as db:
             attempt = await db.get(Attempt, attempt_id)
             if attempt is None:
                 raise LookupError(f"attempt {attempt_id} does not exist")
+            submitted = attempt.status == "submitted"
+            if snap is not None and not behind_postgres(
+                snap, attempt.durable_seq, attempt.clock_version, submitted
+            ):
+                return snap, 0
             mapping = await checkpoint_from_db(db, attempt)
-        await self.store.seed(attempt_id, mapping)
-        snap = await self.store.load(attempt_id)
-        return snap if snap is not None else snapshot_from_hash(attempt_id, mapping)
+        mask = await self.store.reseed(attempt_id, mapping, conn, device, self.worker_id)
+        if mask & ~RESEED_CREATED:
+            log.error(
+                "ALARM: Redis held an older copy of attempt %s than PostgreSQL (rebuilt %s)",
+                attempt_id,
+                mask,
+            )
+        if mask:
+            await self.store.publish({"t": "resync", "a": attempt_id})
+        loaded = await self.store.load(attempt_id)
+        return (loaded if loaded is not None else snapshot_from_hash(attempt_id, mapping)), mask
 
 
 @contextlib.asynccontextmanager
@@ -80,6 +118,7 @@ async def open_services(settings: Settings, *, background: bool = True) -> Async
         hub=EventHub(redis),
         tokens=CandidateTokens(settings.secret_key_value, settings.token_max_age_s),
     )
+    services.hub.services = services
     if background:
         from exam_server.delivery.writebehind import WriteBehind
 
@@ -87,7 +126,8 @@ async def open_services(settings: Settings, *, background: bool = True) -> Async
         services.tasks = [
             asyncio.create_task(services.hub.run(), name="events"),
             asyncio.create_task(
-                services.hub.broadcast_time(settings.time_broadcast_s), name="time"
+                services.hub.watch(settings.checkpoint_check_s, settings.time_broadcast_s),
+                name="checkpoint-watch",
             ),
             asyncio.create_task(wb.run(), name="write-behind"),
             asyncio.create_task(wb.run_grading(), name="grading"),

@@ -71,6 +71,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Sambungan harus diawali dengan salam (hello).",
         "A connection must start with hello.",
     ),
+    "busy": (
+        "Server sedang sibuk atau gangguan; mencoba lagi otomatis. Jawaban Anda tetap tersimpan di perangkat.",
+        "The server is busy or having trouble; retrying automatically. Your answers stay on this device.",
+    ),
     "server_busy": (
         "Server sedang sibuk; jawaban Anda tetap tersimpan di perangkat dan akan dikirim ulang.",
         "The server is busy; your answers stay on this device and will be resent.",
