@@ -36,6 +36,14 @@ DEADLINES = "tkd:deadlines"
 EVENTS = "tkd:events"
 
 
+def events_channel(redis: Redis) -> str:
+    """The news channel of this Redis database: pub/sub ignores database numbers, so two
+    deployments (or test runs) on one Redis would otherwise get each other's news about
+    attempts with the same ids."""
+    db = redis.connection_pool.connection_kwargs.get("db", 0)
+    return f"{EVENTS}:{db}"
+
+
 def attempt_key(attempt_id: int) -> str:
     return f"tkd:attempt:{attempt_id}"
 
@@ -191,6 +199,7 @@ class CheckpointStore:
             return 1
             """
         )
+        self.events = events_channel(redis)
         self._claim = redis.register_script(lua.CLAIM)
         self._change_clock = redis.register_script(lua.CHANGE_CLOCK)
         self._reseed = redis.register_script(lua.RESEED)
@@ -223,7 +232,7 @@ class CheckpointStore:
         hash holding nothing but ``conn`` (it would look like an attempt with no clock).
         """
         g, prev_w, prev_c = await self._claim(
-            keys=[attempt_key(attempt_id)], args=[conn, device, worker, attempt_id, EVENTS]
+            keys=[attempt_key(attempt_id)], args=[conn, device, worker, attempt_id, self.events]
         )
         return Claim(int(g), str(prev_w or ""), str(prev_c or ""))
 
@@ -242,7 +251,7 @@ class CheckpointStore:
         return int(await self._reseed(keys=[attempt_key(attempt_id), DEADLINES], args=args))
 
     async def publish(self, event: Mapping[str, Any]) -> None:
-        await self.redis.publish(EVENTS, json.dumps(event))
+        await self.redis.publish(self.events, json.dumps(event))
 
     async def apply(
         self, attempt_id: int, conn: str, change: Change, now_ms: int, device: str = ""
@@ -321,12 +330,11 @@ class CheckpointStore:
                 CHANGES, _event(attempt_id, "submit", change.seq, None, "candidate", now_ms, device)
             )
 
-    @staticmethod
-    def _queue_close(pipe: Any, attempt_id: int, now_ms: int, reason: str) -> None:
+    def _queue_close(self, pipe: Any, attempt_id: int, now_ms: int, reason: str) -> None:
         pipe.hset(attempt_key(attempt_id), "submitted", "1")
         pipe.zrem(DEADLINES, str(attempt_id))
         pipe.xadd(CHANGES, _event(attempt_id, "close", 0, None, reason, now_ms, "server"))
-        pipe.publish(EVENTS, json.dumps({"t": "closed", "a": attempt_id}))
+        pipe.publish(self.events, json.dumps({"t": "closed", "a": attempt_id}))
 
     async def close_if_expired(self, attempt_id: int, now_ms: int) -> bool:
         """Submit an attempt whose time is up, even if its candidate never comes back."""
@@ -381,7 +389,7 @@ class CheckpointStore:
             part = ids[i : i + 500]
             words = await self._change_clock(
                 keys=[DEADLINES, CHANGES, *(attempt_key(a) for a in part)],
-                args=[action, now_ms, extra_ms, EVENTS, *part],
+                args=[action, now_ms, extra_ms, self.events, *part],
             )
             out.update(zip(part, (str(w) for w in words), strict=True))
         return out

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from exam_server.delivery.checkpoint import EVENTS
+from exam_server.delivery.checkpoint import events_channel
 
 if TYPE_CHECKING:
     from exam_server.delivery.socket import Connection
@@ -63,7 +63,7 @@ class EventHub:
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(EVENTS)
+                await pubsub.subscribe(events_channel(self.redis))
                 self.subscribed = True
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
