@@ -8,6 +8,8 @@ candidate.
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,9 +23,11 @@ from starlette.templating import Jinja2Templates
 
 from exam_server.db.models import QuestionImage
 from exam_server.delivery.background import background_tasks, tune_collector
+from exam_server.delivery.checkpoint import CHANGES
 from exam_server.delivery.login import candidate_login
 from exam_server.delivery.services import Services, open_services
 from exam_server.delivery.socket import exam_socket
+from exam_server.delivery.writebehind import CURSOR, stream_lag_ms
 from exam_server.proctor.pages import routes as proctor_routes
 from exam_server.results.routes import public_routes as results_public_routes
 from exam_server.results.routes import staff_routes as results_staff_routes
@@ -35,13 +39,51 @@ ROOT = Path(__file__).resolve().parent
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
 
+log = logging.getLogger(__name__)
+
 
 async def healthz(request: Request) -> JSONResponse:
+    """Redis and PostgreSQL answer; how far the write-behind lags; whether news flows.
+
+    ``writebehind_lag_ms`` is the age of the oldest change not yet in PostgreSQL,
+    ``stream_length`` the changes waiting in Redis, ``pubsub`` this worker's subscription.
+    Over the alarm thresholds the answer is still 200 (the worker serves candidates) with
+    ``alarms`` listing why, and the same ALARM goes to the log (docs/operations.md).
+    """
     services: Services = request.app.state.services
+    settings = services.settings
     await services.redis.ping()
     async with services.engine.connect() as conn:
         await conn.exec_driver_sql("SELECT 1")
-    return JSONResponse({"ok": True, "worker": services.worker_id})
+    cursor = await services.redis.get(CURSOR) or "0-0"
+    pending = await services.redis.xrange(CHANGES, min=f"({cursor}", count=1)
+    lag = stream_lag_ms(pending[0][0] if pending else None, int(time.time() * 1000))
+    length = int(await services.redis.xlen(CHANGES))
+    hub = services.hub
+    alarms = []
+    if lag > settings.writebehind_alarm_s * 1000:
+        alarms.append("writebehind_lag")
+    if length > settings.stream_alarm_len:
+        alarms.append("stream_length")
+    if not hub.subscribed:
+        alarms.append("pubsub")
+    if alarms:
+        log.error("ALARM: %s (lag %d ms, stream %d)", ", ".join(alarms), lag, length)
+    return JSONResponse(
+        {
+            "ok": True,
+            "worker": services.worker_id,
+            "writebehind_lag_ms": lag,
+            "stream_length": length,
+            "pubsub": {
+                "subscribed": hub.subscribed,
+                "resubscribes": hub.resubscribes,
+                "last_event_ms": hub.last_event_ms,
+            },
+            "connections": len(hub.connections()),
+            "alarms": alarms,
+        }
+    )
 
 
 async def question_image(request: Request) -> Response:

@@ -87,6 +87,21 @@ class Settings:
     prepare_check_s: float = 15.0
     # The write-behind's batch grows up to this when a backlog builds up.
     writebehind_max_batch: int = 5000
+    # -- issue 12: saved means saved under faults (docs/operations.md) --------------------
+    # A socket that takes longer than this to take one message is closed (TKD_SEND_TIMEOUT_S);
+    # it can never hold up another candidate's news.
+    send_timeout_s: float = 5.0
+    # Messages waiting for one slow socket before it is closed (TKD_OUTBOUND_QUEUE).
+    outbound_queue: int = 256
+    # How often each worker compares its candidates' clocks and seqs with Redis, to notice a
+    # lost or older checkpoint and a lost clock event (TKD_CHECKPOINT_CHECK_S).
+    checkpoint_check_s: float = 2.0
+    # Write-behind lag and change-stream length above which an ALARM is logged
+    # (TKD_WRITEBEHIND_ALARM_S, TKD_STREAM_ALARM_LEN).
+    writebehind_alarm_s: float = 10.0
+    stream_alarm_len: int = 200_000
+    # What `hello` answers with when the state cannot be built now (TKD_HELLO_RETRY_MS).
+    hello_retry_ms: int = 3000
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:
         return replace(self, database_url=database_url, redis_url=redis_url)
@@ -139,6 +154,12 @@ class Settings:
             prepare_ahead_s=_int(env, "TKD_PREPARE_AHEAD_S", 30 * 60, 0, 7 * 24 * 3600),
             prepare_check_s=float(_int(env, "TKD_PREPARE_CHECK_S", 15, 1, 3600)),
             writebehind_max_batch=_int(env, "TKD_WRITEBEHIND_MAX_BATCH", 5000, 100, 15_000),
+            send_timeout_s=float(_int(env, "TKD_SEND_TIMEOUT_S", 5, 1, 120)),
+            outbound_queue=_int(env, "TKD_OUTBOUND_QUEUE", 256, 8, 100_000),
+            checkpoint_check_s=float(_int(env, "TKD_CHECKPOINT_CHECK_S", 2, 1, 300)),
+            writebehind_alarm_s=float(_int(env, "TKD_WRITEBEHIND_ALARM_S", 10, 1, 3600)),
+            stream_alarm_len=_int(env, "TKD_STREAM_ALARM_LEN", 200_000, 100, 100_000_000),
+            hello_retry_ms=_int(env, "TKD_HELLO_RETRY_MS", 3000, 100, 600_000),
         )
 
 

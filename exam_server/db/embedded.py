@@ -87,7 +87,8 @@ def _start_redis(data_dir: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
     rdir = data_dir / "redis"
     rdir.mkdir(parents=True, exist_ok=True)
     sock = rdir / "redis.sock"
-    # A unix socket keeps us off any port; appendonly so a restart keeps checkpoints.
+    # A unix socket keeps us off any port; appendonly so a restart keeps checkpoints;
+    # the settings the promise needs are in docs/operations.md.
     if _redis_answers(sock):
         return f"unix://{sock}", None  # another process of ours started it: share it
     proc = subprocess.Popen(
@@ -99,6 +100,8 @@ def _start_redis(data_dir: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
             "--dir", str(rdir),
             "--appendonly", "yes",
             "--appendfsync", "everysec",
+            # An evicted checkpoint is an acknowledged answer gone (docs/operations.md).
+            "--maxmemory-policy", "noeviction",
             "--save", "",
             "--logfile", str(rdir / "redis.log"),
         ],

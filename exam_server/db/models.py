@@ -203,7 +203,35 @@ class Attempt(Base):
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     submit_reason: Mapped[str | None] = mapped_column(String(16))  # "candidate" | "deadline"
     durable_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # Raised by every pause, resume and extension; PostgreSQL keeps only a newer clock.
+    clock_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = _now()
+
+
+class WritebehindFence(Base):
+    """The highest lease token a write-behind leader has written with (one row, id 1)."""
+
+    __tablename__ = "writebehind_fence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[int] = mapped_column(BigInteger)
+
+
+class AttemptOutage(Base):
+    """Time an attempt lost to a server-side failure (Redis, PostgreSQL, a worker gone)."""
+
+    __tablename__ = "attempt_outages"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("attempts.id", ondelete="CASCADE"), index=True
+    )
+    cause: Mapped[str] = mapped_column(String(16))  # "redis" | "postgres" | "worker"
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    lost_ms: Mapped[int] = mapped_column(BigInteger)
+    given_back_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    given_back_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class AnswerLog(Base):

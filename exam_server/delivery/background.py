@@ -1,5 +1,6 @@
 """The worker's background tasks, started by the app's lifespan once the services are open:
-event forwarding, the periodic ``time`` message, the write-behind, grading and the
+event forwarding, the checkpoint watch (the periodic ``time`` message and the check that
+Redis is not behind PostgreSQL), the write-behind, grading and the
 preparation of sessions about to start (docs/operations.md).
 
 Kept apart from :mod:`exam_server.delivery.services` so that opening resources (which tests and
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator
 
 from exam_server.delivery.prepare import run_preparer
 from exam_server.delivery.services import Services
+from exam_server.delivery.watch import watch
 from exam_server.delivery.writebehind import WriteBehind
 
 
@@ -33,7 +35,10 @@ async def background_tasks(services: Services) -> AsyncIterator[list[asyncio.Tas
     tasks = [
         asyncio.create_task(services.hub.run(), name="events"),
         asyncio.create_task(
-            services.hub.broadcast_time(services.settings.time_broadcast_s), name="time"
+            watch(
+                services, services.settings.checkpoint_check_s, services.settings.time_broadcast_s
+            ),
+            name="checkpoint-watch",
         ),
         asyncio.create_task(wb.run(), name="write-behind"),
         asyncio.create_task(wb.run_grading(), name="grading"),

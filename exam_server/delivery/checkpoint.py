@@ -3,8 +3,9 @@
 Layout (all keys under ``tkd:``):
 
 * ``attempt:{id}`` hash: ``submitted``, ``starts_ms``, ``deadline_ms``, ``paused_at_ms``,
-  ``last_seq``, ``durable_seq``, ``n`` (questions), ``conn``/``device`` (the one connection
-  allowed to write), ``a:{q}`` (choice as JSON), ``d:{q}`` (ragu-ragu), ``t:{q}`` (ms of the
+  ``last_seq``, ``durable_seq``, ``n`` (questions), ``clock_v`` (raised by every clock
+  change), ``conn``/``device``/``w`` (the one connection allowed to write, and its worker),
+  ``claim_n`` (how many claims so far: a ``replaced`` event names its claim), ``a:{q}`` (choice as JSON), ``d:{q}`` (ragu-ragu), ``t:{q}`` (ms of the
   last change). One ``HGETALL`` resumes an attempt.
 * ``changes`` stream: every applied change, for the write-behind to copy to PostgreSQL.
 * ``deadlines`` sorted set: running attempts by deadline, for the sweeper.
@@ -13,6 +14,7 @@ Layout (all keys under ``tkd:``):
 
 A change is decided by :func:`exam_server.delivery.seq.judge` inside WATCH/MULTI, so two workers
 racing on one attempt cannot both apply a seq: the loser retries and sees a duplicate.
+Claims, clock changes and rebuilds are Lua scripts (``checkpoint_scripts``): one step each.
 """
 
 from __future__ import annotations
@@ -25,12 +27,21 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
+from exam_server.delivery import checkpoint_scripts as lua
 from exam_server.delivery.protocol import Answer, Change, Doubt, Submit, choice_to_json
 from exam_server.delivery.seq import Clock, Verdict, judge
 
 CHANGES = "tkd:changes"
 DEADLINES = "tkd:deadlines"
 EVENTS = "tkd:events"
+
+
+def events_channel(redis: Redis) -> str:
+    """The news channel of this Redis database: pub/sub ignores database numbers, so two
+    deployments (or test runs) on one Redis would otherwise get each other's news about
+    attempts with the same ids."""
+    db = redis.connection_pool.connection_kwargs.get("db", 0)
+    return f"{EVENTS}:{db}"
 
 
 def attempt_key(attempt_id: int) -> str:
@@ -45,6 +56,7 @@ class Snapshot:
     last_seq: int = 0
     durable_seq: int = 0
     conn: str = ""
+    clock_v: int = 0
     answers: dict[int, Any] = field(default_factory=dict)
     doubts: set[int] = field(default_factory=set)
     changed_ms: dict[int, int] = field(default_factory=dict)
@@ -63,6 +75,7 @@ def snapshot_from_hash(attempt_id: int, h: Mapping[str, str]) -> Snapshot:
         last_seq=int(h.get("last_seq", 0)),
         durable_seq=int(h.get("durable_seq", 0)),
         conn=h.get("conn", ""),
+        clock_v=int(h.get("clock_v", 0)),
     )
     for name, value in h.items():
         prefix, _, q = name.partition(":")
@@ -89,7 +102,7 @@ class LoggedChange:
 
 
 def hash_from_log(
-    clock: Clock, n: int, durable_seq: int, log: Iterable[LoggedChange]
+    clock: Clock, n: int, durable_seq: int, log: Iterable[LoggedChange], clock_v: int = 0
 ) -> dict[str, str]:
     """The checkpoint hash that replaying the answer log produces (pure)."""
     h: dict[str, str] = {
@@ -100,6 +113,7 @@ def hash_from_log(
         "n": str(n),
         "last_seq": "0",
         "durable_seq": str(durable_seq),
+        "clock_v": str(clock_v),
     }
     for row in sorted(log, key=lambda r: r.seq):
         h["last_seq"] = str(max(int(h["last_seq"]), row.seq))
@@ -116,7 +130,33 @@ def hash_from_log(
                 h.pop(f"d:{row.q}", None)
         elif row.kind == "submit":
             h["submitted"] = "1"
+    # Never below what PostgreSQL confirmed: a seq at or below it is taken.
+    h["last_seq"] = str(max(int(h["last_seq"]), durable_seq))
     return h
+
+
+def behind_postgres(snap: Snapshot, durable_seq: int, clock_version: int, submitted: bool) -> bool:
+    """Whether Redis holds an older copy of the attempt than PostgreSQL (pure).
+
+    After a restart from an older snapshot, a failover to a lagging replica or an eviction,
+    Redis can miss changes PostgreSQL already has; seqs at or below PostgreSQL's position
+    would then be handed out twice and the second one silently dropped.
+    """
+    return (
+        snap.last_seq < durable_seq
+        or snap.clock_v < clock_version
+        or (submitted and not snap.clock.submitted)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    generation: int  # 0: the attempt is not in Redis, nothing was claimed
+    previous_worker: str = ""
+    previous_conn: str = ""
+
+
+RESEED_CREATED, RESEED_ANSWERS, RESEED_CLOCK, RESEED_SUBMITTED = 1, 2, 4, 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +199,10 @@ class CheckpointStore:
             return 1
             """
         )
+        self.events = events_channel(redis)
+        self._claim = redis.register_script(lua.CLAIM)
+        self._change_clock = redis.register_script(lua.CHANGE_CLOCK)
+        self._reseed = redis.register_script(lua.RESEED)
 
     async def load(self, attempt_id: int) -> Snapshot | None:
         h = await self.redis.hgetall(attempt_key(attempt_id))
@@ -181,13 +225,33 @@ class CheckpointStore:
             except WatchError:
                 return False
 
-    async def claim(self, attempt_id: int, conn: str, device: str) -> None:
-        """Make ``conn`` the only connection allowed to write; tell the old one it lost."""
-        await self.redis.hset(attempt_key(attempt_id), mapping={"conn": conn, "device": device})
-        await self.publish({"t": "replaced", "a": attempt_id, "c": conn})
+    async def claim(self, attempt_id: int, conn: str, device: str, worker: str = "") -> Claim:
+        """Make ``conn`` the only connection allowed to write; tell the old one it lost.
+
+        Only an existing checkpoint is claimed: a claim after a Redis loss must not create a
+        hash holding nothing but ``conn`` (it would look like an attempt with no clock).
+        """
+        g, prev_w, prev_c = await self._claim(
+            keys=[attempt_key(attempt_id)], args=[conn, device, worker, attempt_id, self.events]
+        )
+        return Claim(int(g), str(prev_w or ""), str(prev_c or ""))
+
+    async def reseed(
+        self,
+        attempt_id: int,
+        mapping: Mapping[str, str],
+        conn: str = "",
+        device: str = "",
+        worker: str = "",
+    ) -> int:
+        """Bring the checkpoint up to PostgreSQL's copy where it is older (see RESEED_*)."""
+        args: list[Any] = [attempt_id, conn, device, worker]
+        for name, value in mapping.items():
+            args += [name, value]
+        return int(await self._reseed(keys=[attempt_key(attempt_id), DEADLINES], args=args))
 
     async def publish(self, event: Mapping[str, Any]) -> None:
-        await self.redis.publish(EVENTS, json.dumps(event))
+        await self.redis.publish(self.events, json.dumps(event))
 
     async def apply(
         self, attempt_id: int, conn: str, change: Change, now_ms: int, device: str = ""
@@ -210,7 +274,9 @@ class CheckpointStore:
                     )
                     if fields[1] is None:
                         return Outcome(None, missing=True)
-                    if conn and fields[5] != conn:
+                    # No holder at all (a rebuild by a proctor's action): the writer takes it.
+                    # Another holder: this connection was replaced.
+                    if conn and fields[5] is not None and fields[5] != conn:
                         return Outcome(None, replaced=True)
                     clock = Clock(
                         fields[0] == "1", int(fields[1]), int(fields[2]), int(fields[3] or 0)
@@ -226,6 +292,8 @@ class CheckpointStore:
                         await pipe.unwatch()
                         return Outcome(verdict, last_seq, clock=clock)
                     pipe.multi()
+                    if conn and fields[5] is None:
+                        pipe.hset(key, mapping={"conn": conn, "device": device})
                     self._queue_change(pipe, attempt_id, change, now_ms, device)
                     await pipe.execute()
                     return Outcome(verdict, change.seq, clock=clock)
@@ -262,12 +330,11 @@ class CheckpointStore:
                 CHANGES, _event(attempt_id, "submit", change.seq, None, "candidate", now_ms, device)
             )
 
-    @staticmethod
-    def _queue_close(pipe: Any, attempt_id: int, now_ms: int, reason: str) -> None:
+    def _queue_close(self, pipe: Any, attempt_id: int, now_ms: int, reason: str) -> None:
         pipe.hset(attempt_key(attempt_id), "submitted", "1")
         pipe.zrem(DEADLINES, str(attempt_id))
         pipe.xadd(CHANGES, _event(attempt_id, "close", 0, None, reason, now_ms, "server"))
-        pipe.publish(EVENTS, json.dumps({"t": "closed", "a": attempt_id}))
+        pipe.publish(self.events, json.dumps({"t": "closed", "a": attempt_id}))
 
     async def close_if_expired(self, attempt_id: int, now_ms: int) -> bool:
         """Submit an attempt whose time is up, even if its candidate never comes back."""
@@ -307,43 +374,38 @@ class CheckpointStore:
 
     async def change_clock(
         self, attempt_ids: Sequence[int], now_ms: int, action: str, extra_ms: int = 0
-    ) -> list[int]:
-        """Pause, resume or extend attempts; returns the ids whose clock changed."""
-        changed: list[int] = []
-        for attempt_id in attempt_ids:
-            key = attempt_key(attempt_id)
-            async with self.redis.pipeline(transaction=True) as pipe:
-                try:
-                    await pipe.watch(key)
-                    fields = await pipe.hmget(
-                        key, ["submitted", "starts_ms", "deadline_ms", "paused_at_ms"]
-                    )
-                    if fields[1] is None or fields[0] == "1":
-                        await pipe.unwatch()
-                        continue
-                    old = Clock(False, int(fields[1]), int(fields[2]), int(fields[3] or 0))
-                    new = {"pause": old.paused(now_ms), "resume": old.resumed(now_ms)}.get(
-                        action
-                    ) or old.extended(extra_ms)
-                    if new == old:
-                        await pipe.unwatch()
-                        continue
-                    pipe.multi()
-                    pipe.hset(
-                        key,
-                        mapping={"deadline_ms": new.deadline_ms, "paused_at_ms": new.paused_at_ms},
-                    )
-                    if new.paused_at_ms:
-                        pipe.zrem(DEADLINES, str(attempt_id))
-                    else:
-                        pipe.zadd(DEADLINES, {str(attempt_id): new.deadline_ms})
-                    clock = {"deadline_ms": new.deadline_ms, "paused_at_ms": new.paused_at_ms}
-                    pipe.xadd(
-                        CHANGES, _event(attempt_id, "clock", 0, None, clock, now_ms, "server")
-                    )
-                    pipe.publish(EVENTS, json.dumps({"t": "clock", "a": attempt_id, **clock}))
-                    await pipe.execute()
-                    changed.append(attempt_id)
-                except WatchError:
-                    continue
-        return changed
+    ) -> dict[int, str]:
+        """Pause, resume or extend attempts in one script: each id -> what happened to it.
+
+        ``changed``, ``unchanged`` (already paused/running), ``submitted`` or ``missing``
+        (not in Redis: the caller rebuilds it and asks again). Nothing written meanwhile can
+        make an attempt be skipped.
+        """
+        if action not in ("pause", "resume", "extend"):
+            raise ValueError(f"unknown clock action {action!r}")
+        ids = list(dict.fromkeys(attempt_ids))
+        out: dict[int, str] = {}
+        for i in range(0, len(ids), 500):  # keep each script short for everyone else
+            part = ids[i : i + 500]
+            words = await self._change_clock(
+                keys=[DEADLINES, CHANGES, *(attempt_key(a) for a in part)],
+                args=[action, now_ms, extra_ms, self.events, *part],
+            )
+            out.update(zip(part, (str(w) for w in words), strict=True))
+        return out
+
+    async def clocks(self, attempt_ids: Sequence[int]) -> dict[int, tuple[Clock, int, int] | None]:
+        """Each attempt's clock, last_seq and clock_v as Redis holds them now (None: missing)."""
+        fields = ["submitted", "starts_ms", "deadline_ms", "paused_at_ms", "last_seq", "clock_v"]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for attempt_id in attempt_ids:
+                pipe.hmget(attempt_key(attempt_id), fields)
+            rows = await pipe.execute()
+        out: dict[int, tuple[Clock, int, int] | None] = {}
+        for attempt_id, f in zip(attempt_ids, rows, strict=True):
+            if f[1] is None:
+                out[attempt_id] = None
+                continue
+            clock = Clock(f[0] == "1", int(f[1]), int(f[2]), int(f[3] or 0))
+            out[attempt_id] = (clock, int(f[4] or 0), int(f[5] or 0))
+        return out

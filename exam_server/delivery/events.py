@@ -4,6 +4,10 @@ Any worker may flush an answer to PostgreSQL, pause a session or see a candidate
 the attempt over from another phone; the candidate's socket may be on another worker or
 machine. Workers therefore publish to one Redis channel and each worker forwards what
 concerns its own connections: many workers, one truth.
+
+Forwarding only queues a message on the connection (each has its own writer), so one
+phone that stops reading never delays another's news. Pub/sub can lose messages (a
+dropped subscription); :mod:`exam_server.delivery.watch` corrects what it loses.
 """
 
 from __future__ import annotations
@@ -12,21 +16,29 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections import defaultdict
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from exam_server.delivery.checkpoint import EVENTS
+from exam_server.delivery.checkpoint import events_channel
 
 log = logging.getLogger(__name__)
 
+WORKERS = "tkd:workers"  # worker id -> last heartbeat (ms), to tell a gone worker
+
 
 class Connection(Protocol):
-    """What the hub needs of a candidate's socket (``exam_server.delivery.socket``)."""
+    """What the hub and the watch need of a candidate's socket (``delivery.socket``)."""
 
     attempt_id: int
+    conn_id: str
+    device: str
+    durable_seen: int
+    clock: Any
+    clock_v: int
 
     async def on_event(self, event: dict[str, Any]) -> None: ...
 
@@ -37,6 +49,9 @@ class EventHub:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self.local: dict[int, list[Connection]] = defaultdict(list)
+        self.subscribed = False
+        self.last_event_ms = 0
+        self.resubscribes = 0
 
     def register(self, conn: Connection) -> None:
         self.local[conn.attempt_id].append(conn)
@@ -54,35 +69,32 @@ class EventHub:
     async def run(self) -> None:
         """Listen forever, reconnecting to Redis after a failure."""
         while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-                await pubsub.subscribe(EVENTS)
+                await pubsub.subscribe(events_channel(self.redis))
+                self.subscribed = True
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
+                        self.last_event_ms = int(time.time() * 1000)
                         await self.dispatch(json.loads(message["data"]))
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
                 log.warning("event channel lost (%s); resubscribing", exc)
-                await asyncio.sleep(0.5)
             except Exception:  # a bad event must not stop every candidate's news
                 log.exception("event dispatch failed")
             finally:
+                self.subscribed = False
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
+            self.resubscribes += 1
+            # News published meanwhile is lost: the next check reads it from Redis.
+            await asyncio.sleep(0.5)
 
     async def dispatch(self, event: dict[str, Any]) -> None:
         conns = list(self.local.get(int(event.get("a", 0)), ()))
         for conn in conns:
             try:
-                await conn.on_event(event)
+                await conn.on_event(event)  # queues only: never waits on a socket
             except Exception:
                 log.exception("event for attempt %s failed", conn.attempt_id)
-
-    async def broadcast_time(self, every_s: float) -> None:
-        """Send each connected candidate the server's time at least every ``every_s``."""
-        while True:
-            await asyncio.sleep(every_s)
-            for conn in self.connections():
-                with contextlib.suppress(Exception):
-                    await conn.send_time()

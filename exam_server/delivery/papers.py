@@ -395,4 +395,4 @@ async def checkpoint_from_db(db: AsyncSession, attempt: Attempt) -> dict[str, st
         paused_at_ms=to_ms(attempt.paused_at) if attempt.paused_at else 0,
     )
     durable = max([attempt.durable_seq, *(r.seq for r in log)])
-    return hash_from_log(clock, len(attempt.question_ids), durable, log)
+    return hash_from_log(clock, len(attempt.question_ids), durable, log, attempt.clock_version)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
 import time
 from collections.abc import AsyncIterator
@@ -19,12 +20,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from exam_server.db.engine import make_async_engine, session_factory
 from exam_server.db.models import Attempt, ExamSession
 from exam_server.delivery.backpressure import Gate
-from exam_server.delivery.checkpoint import CheckpointStore, Snapshot, snapshot_from_hash
+from exam_server.delivery.checkpoint import (
+    RESEED_CREATED,
+    CheckpointStore,
+    Snapshot,
+    behind_postgres,
+    snapshot_from_hash,
+)
 from exam_server.delivery.credentials import CandidateTokens
 from exam_server.delivery.events import EventHub
 from exam_server.delivery.papers import PaperCache, checkpoint_from_db, open_attempt
 from exam_server.delivery.prepared import PreparedStore
 from exam_server.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def redis_client(url: str, max_connections: int = 64, timeout_s: float = 10.0) -> Redis:
@@ -51,17 +60,38 @@ class Services:
     hello_gate: Gate
     worker_id: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
 
-    async def open_checkpoint(self, attempt_id: int) -> Snapshot:
-        """The attempt's checkpoint: Redis, else a prepared start (Redis), else PostgreSQL."""
+    async def open_checkpoint(self, attempt_id: int) -> Snapshot | None:
+        """The attempt's checkpoint in Redis, or a prepared start made now (Redis only);
+        None when Redis has neither (then PostgreSQL rebuilds it: ``resync``)."""
         snap = await self.store.load(attempt_id)
         if snap is None and await self.prepared.start(attempt_id, int(time.time() * 1000)):
             snap = await self.store.load(attempt_id)
-        return snap if snap is not None else await self.restore_checkpoint(attempt_id)
+        return snap
 
     async def restore_checkpoint(self, attempt_id: int) -> Snapshot:
         """Rebuild a checkpoint that Redis lost from PostgreSQL (row plus answer log)."""
+        snap, _ = await self.resync(attempt_id)
+        return snap
+
+    async def resync(
+        self,
+        attempt_id: int,
+        snap: Snapshot | None = None,
+        conn: str = "",
+        device: str = "",
+    ) -> tuple[Snapshot, int]:
+        """Compare the attempt in Redis with PostgreSQL and rebuild what Redis holds older.
+
+        Returns the snapshot and what was rebuilt (``RESEED_*`` bits; 0: Redis was current).
+        Connected devices are told to resend (a fresh ``state``) whenever anything changed:
+        docs/protocol.md, "Redis lost or behind".
+        """
         async with self.sessions() as db:
             attempt = await db.get(Attempt, attempt_id)
+            if attempt is None and snap is not None:
+                # A prepared start PostgreSQL has not heard of yet: nothing there to be
+                # behind of; the write-behind inserts the row (docs/operations.md).
+                return snap, 0
             if attempt is None:
                 # A prepared attempt whose session changed before its first hello: the row
                 # is made now, from the prepared paper and the session as PostgreSQL has it.
@@ -72,10 +102,23 @@ class Services:
                 attempt = await open_attempt(
                     db, int(paper["c"]), session, dt.datetime.now(dt.UTC), (attempt_id, paper)
                 )
+            submitted = attempt.status == "submitted"
+            if snap is not None and not behind_postgres(
+                snap, attempt.durable_seq, attempt.clock_version, submitted
+            ):
+                return snap, 0
             mapping = await checkpoint_from_db(db, attempt)
-        await self.store.seed(attempt_id, mapping)
-        snap = await self.store.load(attempt_id)
-        return snap if snap is not None else snapshot_from_hash(attempt_id, mapping)
+        mask = await self.store.reseed(attempt_id, mapping, conn, device, self.worker_id)
+        if mask & ~RESEED_CREATED:
+            log.error(
+                "ALARM: Redis held an older copy of attempt %s than PostgreSQL (rebuilt %s)",
+                attempt_id,
+                mask,
+            )
+        if mask:
+            await self.store.publish({"t": "resync", "a": attempt_id})
+        loaded = await self.store.load(attempt_id)
+        return (loaded if loaded is not None else snapshot_from_hash(attempt_id, mapping)), mask
 
 
 @contextlib.asynccontextmanager
@@ -112,6 +155,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         login_gate=Gate(settings.max_inflight_logins),
         hello_gate=Gate(settings.max_inflight_hellos),
     )
+
     try:
         yield services
     finally:

@@ -17,12 +17,14 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from exam_server.db.models import Result
 from exam_server.delivery.backpressure import is_exhaustion, retry_after_s
-from exam_server.delivery.checkpoint import Outcome
+from exam_server.delivery.checkpoint import Outcome, Snapshot
 from exam_server.delivery.credentials import TokenError
 from exam_server.delivery.messages import message
 from exam_server.delivery.papers import Paper
@@ -38,6 +40,7 @@ from exam_server.delivery.protocol import (
 )
 from exam_server.delivery.seq import Clock, Verdict
 from exam_server.delivery.services import Services
+from exam_server.delivery.watch import note_takeover
 from exam_server.grading.grade import result_message
 
 log = logging.getLogger(__name__)
@@ -47,13 +50,24 @@ class ConnState(StrEnum):
     AWAITING_HELLO = "awaiting_hello"
     ACTIVE = "active"
     REPLACED = "replaced"
+    CLOSED = "closed"  # abandoned: too slow to take its messages
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+_CLOSE = object()  # tells a connection's writer to close the socket after what is queued
+
+
 class Connection:
+    """One candidate's socket; everything it is sent goes through its own queue and writer.
+
+    Nobody ever awaits this socket but its writer task: a phone that stops reading fills
+    only its own queue, and is closed when the queue is full or one send takes longer than
+    ``send_timeout_s`` (it reconnects and resends; docs/protocol.md).
+    """
+
     def __init__(
         self, ws: WebSocket, services: Services, paper: Paper, lang: str, device: str
     ) -> None:
@@ -66,19 +80,81 @@ class Connection:
         self.conn_id = uuid.uuid4().hex
         self.state = ConnState.ACTIVE
         self.clock = Clock(False, 0, 0)
-        self._send_lock = asyncio.Lock()
+        self.clock_v = 0
+        # Highest seq this device was told is durable: Redis below it is an older copy.
+        self.durable_seen = 0
+        # Which claim made this connection the writer; None until the claim returns.
+        self.claim_g: int | None = None
+        self._later_claim = 0  # a claim by another connection seen before ours returned
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(services.settings.outbound_queue)
+        self._writer = asyncio.create_task(self._write(), name=f"ws-writer-{self.conn_id}")
+        self._tasks: set[asyncio.Task[None]] = set()
         # News that arrives before the first ``state`` waits, so ``state`` is always first.
         self._held: list[dict[str, Any]] | None = []
 
     async def send(self, msg: dict[str, Any]) -> None:
+        """Queue a message for this socket; never waits for the socket itself."""
         if self._held is not None and msg.get("type") != "state":
             self._held.append(msg)
             return
-        if self.ws.application_state != WebSocketState.CONNECTED:
-            return
-        async with self._send_lock:
-            with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
-                await self.ws.send_text(dumps(msg))
+        self._put(dumps(msg))
+
+    def _put(self, item: Any) -> None:
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            log.warning("attempt %s: socket not reading, closing it", self.attempt_id)
+            self.abandon()
+
+    def close(self, code: int) -> None:
+        self._put((_CLOSE, code))
+
+    def abandon(self) -> None:
+        """Stop serving a socket that does not keep up; its phone reconnects and resends."""
+        if self.state is ConnState.ACTIVE:
+            self.state = ConnState.CLOSED
+        self.services.hub.unregister(self)
+        self._writer.cancel()
+        if self._reader is not None:
+            self._reader.cancel()
+
+    _reader: asyncio.Task[Any] | None = None
+
+    async def _write(self) -> None:
+        timeout = self.services.settings.send_timeout_s
+        while True:
+            item = await self._queue.get()
+            try:
+                if isinstance(item, tuple) and item[0] is _CLOSE:
+                    await asyncio.wait_for(self.ws.close(code=item[1]), timeout)
+                    return
+                if self.ws.application_state != WebSocketState.CONNECTED:
+                    return
+                await asyncio.wait_for(self.ws.send_text(item), timeout)
+            except TimeoutError:
+                log.warning("attempt %s: a send took over %s s, closing", self.attempt_id, timeout)
+                self.abandon()
+                return
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                return
+
+    async def stop(self) -> None:
+        """Let the writer finish what is queued (briefly), then stop it."""
+        for task in self._tasks:
+            task.cancel()
+        if not self._writer.done():
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(self._drain()), 1.0)
+            self._writer.cancel()
+
+    async def _drain(self) -> None:
+        while not self._queue.empty() and not self._writer.done():
+            await asyncio.sleep(0.01)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def error(self, code: str, seq: int | None = None, **extra: Any) -> None:
         body: dict[str, Any] = {"type": "error", "code": code, "message": message(code, self.lang)}
@@ -98,21 +174,44 @@ class Connection:
             }
         )
 
+    def claimed(self, generation: int) -> None:
+        self.claim_g = generation
+        if self._later_claim > generation:
+            self._replace()
+
+    def _replace(self) -> None:
+        if self.state is not ConnState.ACTIVE:
+            return
+        self.state = ConnState.REPLACED
+        self._held = None
+        self._put(
+            dumps({"type": "error", "code": "replaced", "message": message("replaced", self.lang)})
+        )
+        self.close(status.WS_1008_POLICY_VIOLATION)
+
     # -- news from other workers -------------------------------------------------------
     async def on_event(self, event: dict[str, Any]) -> None:
+        """News for this attempt; only queues messages, never waits on the socket or a DB."""
         kind = event.get("t")
-        if kind == "replaced" and event.get("c") != self.conn_id and self.state is ConnState.ACTIVE:
-            self.state = ConnState.REPLACED
-            self._held = None
-            await self.error("replaced")
-            with contextlib.suppress(Exception):
-                await self.ws.close(code=status.WS_1008_POLICY_VIOLATION)
+        if kind == "replaced":
+            if event.get("c") == self.conn_id:
+                return
+            g = int(event.get("g", 0) or 0)
+            if self.claim_g is None:  # our claim has not returned: decide when it does
+                self._later_claim = max(self._later_claim, g)
+            elif g == 0 or g > self.claim_g:  # g 0: this connection's own write was refused
+                self._replace()
         elif kind == "durable":
+            self.durable_seen = max(self.durable_seen, int(event["s"]))
             await self.send({"type": "durable", "seq": int(event["s"])})
         elif kind == "closed":
             self.clock = Clock(True, self.clock.starts_ms, self.clock.deadline_ms)
             await self.send_time()
         elif kind == "clock":
+            v = int(event.get("v", 0) or 0)
+            if v and v < self.clock_v:
+                return  # an older clock delivered late
+            self.clock_v = max(self.clock_v, v)
             self.clock = Clock(
                 self.clock.submitted,
                 self.clock.starts_ms,
@@ -120,8 +219,13 @@ class Connection:
                 int(event["paused_at_ms"]),
             )
             await self.send_time()
+        elif kind == "resync":
+            # Redis was rebuilt from PostgreSQL: a fresh state tells the phone which of its
+            # acknowledged changes the server holds, and it resends the rest.
+            if self._held is None and self.state is ConnState.ACTIVE:
+                self._spawn(self.send_state())
         elif kind == "graded":
-            await self.send_result()
+            self._spawn(self.send_result())
         elif kind == "notice":
             await self.send({"type": "notice", "message": event.get("message", "")})
 
@@ -134,9 +238,13 @@ class Connection:
             await self.send(result_message(result))
 
     # -- the candidate's messages --------------------------------------------------------
-    async def send_state(self) -> None:
-        snap = await self.services.open_checkpoint(self.attempt_id)
+    async def send_state(self, snap: Snapshot | None = None) -> None:
+        snap = snap or await self.services.store.load(self.attempt_id)
+        if snap is None:
+            snap, _ = await self.services.resync(self.attempt_id, conn=self.conn_id)
         self.clock = snap.clock
+        self.clock_v = max(self.clock_v, snap.clock_v)
+        self.durable_seen = max(self.durable_seen, snap.durable_seq)
         t = now_ms()
         await self.send(
             {
@@ -195,17 +303,23 @@ class Connection:
             return
         store = self.services.store
         outcome = await store.apply(self.attempt_id, self.conn_id, change, now_ms(), self.device)
-        if outcome.missing:  # Redis lost this attempt: rebuild from PostgreSQL, then decide
-            await self.services.restore_checkpoint(self.attempt_id)
-            await store.claim(self.attempt_id, self.conn_id, self.device)
-            outcome = await store.apply(
-                self.attempt_id, self.conn_id, change, now_ms(), self.device
+        if outcome.missing or outcome.verdict is Verdict.OUT_OF_ORDER:
+            # Redis lost this attempt, or a gap: Redis may hold an older copy than
+            # PostgreSQL, and a seq it would hand out again is already taken there.
+            # Compare, rebuild what is older, then decide again.
+            snap = None if outcome.missing else await store.load(self.attempt_id)
+            _, mask = await self.services.resync(
+                self.attempt_id, snap, conn=self.conn_id, device=self.device
             )
+            if mask:
+                outcome = await store.apply(
+                    self.attempt_id, self.conn_id, change, now_ms(), self.device
+                )
         await self._answer(change, outcome)
 
     async def _answer(self, change: Change, outcome: Outcome) -> None:
         if outcome.replaced:
-            await self.on_event({"t": "replaced", "c": ""})
+            self._replace()
             return
         if outcome.clock is not None:
             self.clock = outcome.clock
@@ -247,25 +361,19 @@ async def exam_socket(ws: WebSocket) -> None:
         with services.hello_gate.enter():
             conn = await _open(ws, services, claims.attempt_id, claims.lang, hello.device)
     except Exception as exc:
-        if not is_exhaustion(exc):
+        if not is_exhaustion(exc) and not isinstance(
+            exc, SQLAlchemyError | RedisError | LookupError
+        ):
             raise
-        # Past capacity: `busy` with a time to retry, then 1013 "try again later".
-        log.warning("hello answered busy: %s", type(exc).__name__)
-        await _refuse(
-            ws, "busy", claims.lang, code_close=status.WS_1013_TRY_AGAIN_LATER,
-            retry_after_ms=retry_after_s(services.settings.busy_retry_after_s) * 1000,
-        )  # fmt: skip
+        # Past capacity, or PostgreSQL unreachable for an attempt Redis cannot serve alone:
+        # `busy` with a time to retry, then 1013 "try again later" (docs/protocol.md).
+        log.warning("hello for attempt %s answered busy: %s", claims.attempt_id, exc)
+        await _retry_later(ws, services, claims.lang)
         return
     if conn is None:
         await _refuse(ws, "bad_token", claims.lang)
         return
     try:
-        if conn.clock.submitted:
-            try:
-                await conn.send_result()
-            except Exception as exc:  # the result can wait for the next hello; the socket not
-                if not is_exhaustion(exc):
-                    raise
         while conn.state is ConnState.ACTIVE:
             frame = await ws.receive()
             if frame["type"] == "websocket.disconnect":
@@ -277,27 +385,73 @@ async def exam_socket(ws: WebSocket) -> None:
             await conn.handle(text)
     except WebSocketDisconnect:
         pass
+    except asyncio.CancelledError:
+        if conn.state is not ConnState.CLOSED:
+            raise  # a shutdown, not our own abandoning of a slow socket
     finally:
         services.hub.unregister(conn)
+        await conn.stop()
 
 
 async def _open(
     ws: WebSocket, services: Services, attempt_id: int, lang: str, device: str
 ) -> Connection | None:
-    """Paper, checkpoint and claim: from Redis for a prepared session (docs/operations.md)."""
+    """Paper, checkpoint and claim: from Redis for a prepared session (docs/operations.md),
+    compared with PostgreSQL when it answers (docs/protocol.md, "Redis lost or behind")."""
     paper = await services.papers.paper(attempt_id)
     if paper is None:
         return None
     conn = Connection(ws, services, paper, lang, device)
+    conn._reader = asyncio.current_task()
     services.hub.register(conn)
     try:
-        await services.open_checkpoint(paper.attempt_id)
-        await services.store.claim(paper.attempt_id, conn.conn_id, device)
-        await conn.send_state()
+        snap = await _take_over(services, conn)
+        await conn.send_state(snap)
     except BaseException:
+        conn.state = ConnState.REPLACED
         services.hub.unregister(conn)
+        await conn.stop()
         raise
+    if conn.clock.submitted:
+        conn._spawn(conn.send_result())
     return conn
+
+
+async def _take_over(services: Services, conn: Connection) -> Snapshot:
+    """Compare the attempt with PostgreSQL, rebuild what Redis holds older, claim it.
+
+    The claim is atomic and only takes an existing checkpoint, so a Redis loss between
+    the rebuild and the claim means: rebuild again. PostgreSQL down: Redis's copy is used
+    as it is (answers keep being acknowledged), unless Redis has none either.
+    """
+    store, attempt_id = services.store, conn.attempt_id
+    for _ in range(3):
+        snap = await services.open_checkpoint(attempt_id)
+        try:
+            snap, _mask = await services.resync(attempt_id, snap, conn.conn_id, conn.device)
+        except (SQLAlchemyError, OSError) as exc:
+            if snap is None:
+                raise
+            log.warning("attempt %s: PostgreSQL unreachable, Redis copy used (%s)", attempt_id, exc)
+        claim = await store.claim(attempt_id, conn.conn_id, conn.device, services.worker_id)
+        if claim.generation:
+            conn.claimed(claim.generation)
+            await note_takeover(services, attempt_id, claim.previous_worker)
+            loaded = await store.load(attempt_id)
+            return loaded or snap
+    raise LookupError(f"attempt {attempt_id} keeps vanishing from Redis")
+
+
+async def _retry_later(ws: WebSocket, services: Services, lang: str) -> None:
+    with contextlib.suppress(Exception):
+        body = {
+            "type": "error",
+            "code": "busy",
+            "message": message("busy", lang),
+            "retry_after_ms": retry_after_s(services.settings.busy_retry_after_s) * 1000,
+        }
+        await ws.send_text(json.dumps(body))
+        await ws.close(code=status.WS_1013_TRY_AGAIN_LATER)
 
 
 async def _refuse(

@@ -3,7 +3,11 @@
 One worker at a time leads (a Redis lock with a short lease), reading the change stream
 from a cursor in batches. Rows are inserted with ON CONFLICT DO NOTHING on (attempt, seq),
 so a leader that dies mid-batch is harmless: the next one redoes the batch from the same
-cursor. The leader also closes attempts whose deadline has passed, from Redis's deadline
+cursor. A skipped row must hold what the stream says, or ``durable`` would cover a change
+PostgreSQL does not have: a difference is an ALARM and a rebuild, never a ``durable``.
+Each lease carries a fencing token checked inside the transaction, and a clock is written
+only over an older clock version, so a leader that lost its lease mid-pass can neither
+write nor move a deadline backwards (docs/operations.md). The leader also closes attempts whose deadline has passed, from Redis's deadline
 set and, for attempts Redis has lost, from PostgreSQL itself.
 """
 
@@ -19,12 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from exam_server.db.models import AnswerLog, Attempt, Result
-from exam_server.delivery.checkpoint import CHANGES, EVENTS, attempt_key
+from exam_server.db.models import AnswerLog, Attempt, Result, WritebehindFence
+from exam_server.delivery.checkpoint import CHANGES, attempt_key
+from exam_server.delivery.outages import record_outage, running_attempts
 from exam_server.delivery.services import Services
 from exam_server.grading.grade import grade_attempt
 
@@ -32,6 +37,7 @@ log = logging.getLogger(__name__)
 
 LOCK = "tkd:wb:lock"
 CURSOR = "tkd:wb:cursor"
+TOKEN = "tkd:wb:token"  # fencing tokens: each new lease takes the next one
 TO_GRADE = "tkd:grade:pending"
 LEASE_MS = 5000
 PG_SWEEP_S = 15.0
@@ -118,6 +124,27 @@ def next_batch_size(current: int, got: int, low: int, high: int) -> int:
     return max(low, current // 2) if got < current // 4 else current
 
 
+class FencedOut(RuntimeError):
+    """Another leader took the lease: this one must not write."""
+
+
+def stream_lag_ms(first_pending_id: str | None, now_ms: int) -> int:
+    """How long the oldest change not yet in PostgreSQL has waited (pure); 0 when none."""
+    if not first_pending_id:
+        return 0
+    return max(0, now_ms - int(first_pending_id.split("-", 1)[0]))
+
+
+def differing(expected: Sequence[dict[str, Any]], stored: dict[tuple[int, int], Any]) -> set[int]:
+    """Attempts whose skipped rows differ from the row PostgreSQL already has (pure)."""
+    bad: set[int] = set()
+    for row in expected:
+        have = stored.get((row["attempt_id"], row["seq"]))
+        if have is None or (have[0], have[1], have[2]) != (row["kind"], row["q"], row["value"]):
+            bad.add(row["attempt_id"])
+    return bad
+
+
 class WriteBehind:
     def __init__(self, services: Services) -> None:
         self.s = services
@@ -125,6 +152,8 @@ class WriteBehind:
         self._renew = services.redis.register_script(_RENEW)
         self._last_pg_sweep = 0.0
         self.batch_size = services.settings.writebehind_batch
+        self.token = 0
+        self._down_since: dict[str, int] = {}
 
     async def run(self) -> None:
         settings = self.s.settings
@@ -142,10 +171,18 @@ class WriteBehind:
                     if time.monotonic() - self._last_pg_sweep > PG_SWEEP_S:
                         self._last_pg_sweep = time.monotonic()
                         await self.sweep_postgres()
+                    await self._outages_over()
+                else:
+                    self._down_since.clear()  # the leader records outages, once
             except asyncio.CancelledError:
                 raise
+            except FencedOut as exc:
+                log.warning("write-behind lease lost: %s", exc)
+                self.token = 0
             except (RedisError, SQLAlchemyError, OSError) as exc:
-                log.warning("write-behind pass failed, will retry: %s", exc)
+                cause = "redis" if isinstance(exc, RedisError) else "postgres"
+                self._down_since.setdefault(cause, int(time.time() * 1000))
+                log.warning("write-behind pass failed (%s), will retry: %s", cause, exc)
                 await asyncio.sleep(1)
             except Exception:
                 log.exception("write-behind pass failed, will retry")
@@ -156,8 +193,33 @@ class WriteBehind:
     async def _lead(self) -> bool:
         redis = self.s.redis
         if await redis.set(LOCK, self.me, nx=True, px=LEASE_MS):
-            return True
-        return bool(await self._renew(keys=[LOCK], args=[self.me, LEASE_MS]))
+            self.token = 0
+        elif not await self._renew(keys=[LOCK], args=[self.me, LEASE_MS]):
+            self.token = 0
+            return False
+        if not self.token:
+            self.token = await self._new_token()
+        return True
+
+    async def _new_token(self) -> int:
+        """The next fencing token, above any PostgreSQL has seen (Redis may have lost its)."""
+        token = int(await self.s.redis.incr(TOKEN))
+        async with self.s.sessions() as db:
+            seen = int(await db.scalar(select(WritebehindFence.token)) or 0)
+        if token <= seen:
+            token = int(await self.s.redis.incrby(TOKEN, seen - token + 1))
+        return token
+
+    async def _outages_over(self) -> None:
+        """After Redis or PostgreSQL came back, record the gap for every running attempt."""
+        if not self._down_since:
+            return
+        now = int(time.time() * 1000)
+        ids = await running_attempts(self.s)
+        for cause, since in list(self._down_since.items()):
+            await record_outage(self.s, ids, cause, since, now)
+            log.error("ALARM over: %s was unreachable for %.0f s", cause, (now - since) / 1000)
+            del self._down_since[cause]
 
     async def flush_once(self) -> int:
         redis = self.s.redis
@@ -165,18 +227,23 @@ class WriteBehind:
         entries = await redis.xrange(CHANGES, min=f"({cursor}", count=self.batch_size)
         if not entries:
             return 0
+        now = int(time.time() * 1000)
+        lag = stream_lag_ms(entries[0][0], now)
+        if lag > self.s.settings.writebehind_alarm_s * 1000:
+            log.error("ALARM: write-behind %.1f s behind", lag / 1000)
         batch = sort_batch(entries)
+        conflicts: set[int] = set()
+        if not self.token:  # called directly rather than by run(): take a token now
+            self.token = await self._new_token()
         async with self.s.sessions() as db, db.begin():
+            await self._fence(db)
             if batch.starts:
                 await db.execute(
                     insert(Attempt).on_conflict_do_nothing(), list(batch.starts.values())
                 )
             batch = await self._known_attempts_only(db, batch)
             if batch.log_rows:
-                await db.execute(
-                    insert(AnswerLog).on_conflict_do_nothing(index_elements=["attempt_id", "seq"]),
-                    batch.log_rows,
-                )
+                conflicts = await self._insert_log(db, batch.log_rows)
             if batch.durable:
                 await db.execute(
                     DURABLE_UPDATE,
@@ -184,12 +251,15 @@ class WriteBehind:
                 )
             for attempt_id, clock in batch.clocks.items():
                 paused = clock.get("paused_at_ms") or 0
+                version = int(clock.get("v") or 0)
+                stmt = update(Attempt).where(Attempt.id == attempt_id)
+                if version:  # never over a newer clock: a deadline does not go backwards
+                    stmt = stmt.where(Attempt.clock_version < version)
                 await db.execute(
-                    update(Attempt)
-                    .where(Attempt.id == attempt_id)
-                    .values(
+                    stmt.values(
                         deadline_at=_utc(clock["deadline_ms"]),
                         paused_at=_utc(paused) if paused else None,
+                        clock_version=func.greatest(Attempt.clock_version, version),
                     )
                 )
             for attempt_id, (when, reason) in batch.closed.items():
@@ -198,16 +268,60 @@ class WriteBehind:
                     .where(Attempt.id == attempt_id, Attempt.status != "submitted")
                     .values(status="submitted", submitted_at=when, submit_reason=reason)
                 )
-        await self.s.store.set_durable(batch.durable)
+        durable = {a: s for a, s in batch.durable.items() if a not in conflicts}
+        await self.s.store.set_durable(durable)
         async with redis.pipeline(transaction=False) as pipe:  # one round trip for the news
-            for attempt_id, seq in batch.durable.items():
-                pipe.publish(EVENTS, json.dumps({"t": "durable", "a": attempt_id, "s": seq}))
+            for attempt_id, seq in durable.items():
+                news = {"t": "durable", "a": attempt_id, "s": seq}
+                pipe.publish(self.s.store.events, json.dumps(news))
             await pipe.execute()
+        for attempt_id in sorted(conflicts):
+            # Redis handed out seqs PostgreSQL already holds with other changes: Redis is
+            # older than PostgreSQL. Rebuild it; the phone resends what is not durable.
+            await redis.delete(attempt_key(attempt_id))
+            await self.s.resync(attempt_id)
         if batch.closed:
             await redis.sadd(TO_GRADE, *batch.closed)
         await redis.set(CURSOR, batch.last_id)
         await redis.xtrim(CHANGES, minid=batch.last_id)
         return len(entries)
+
+    async def _fence(self, db: Any) -> None:
+        result = await db.execute(
+            update(WritebehindFence)
+            .where(WritebehindFence.id == 1, WritebehindFence.token <= self.token)
+            .values(token=self.token)
+        )
+        if result.rowcount != 1:
+            raise FencedOut(f"token {self.token} is older than the fence")
+
+    @staticmethod
+    async def _insert_log(db: Any, rows: list[dict[str, Any]]) -> set[int]:
+        """Insert the rows; return the attempts whose skipped rows differ from PostgreSQL's."""
+        inserted = await db.execute(
+            insert(AnswerLog)
+            .on_conflict_do_nothing(index_elements=["attempt_id", "seq"])
+            .returning(AnswerLog.attempt_id, AnswerLog.seq),
+            rows,
+        )
+        done = {(a, s) for a, s in inserted.all()}
+        skipped = [r for r in rows if (r["attempt_id"], r["seq"]) not in done]
+        if not skipped:
+            return set()
+        pairs = [(r["attempt_id"], r["seq"]) for r in skipped]
+        stored = {
+            (a, s): (k, q, v)
+            for a, s, k, q, v in await db.execute(
+                select(
+                    AnswerLog.attempt_id, AnswerLog.seq, AnswerLog.kind, AnswerLog.q,
+                    AnswerLog.value,
+                ).where(tuple_(AnswerLog.attempt_id, AnswerLog.seq).in_(pairs))
+            )
+        }  # fmt: skip
+        bad = differing(skipped, stored)
+        if bad:
+            log.error("ALARM: changes of attempts %s conflict with PostgreSQL", sorted(bad)[:20])
+        return bad
 
     @staticmethod
     async def _known_attempts_only(db: Any, batch: Batch) -> Batch:

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from exam_server.db.models import Attempt
-from exam_server.delivery.checkpoint import attempt_key
 from exam_server.delivery.services import Services
 
 
@@ -26,24 +25,36 @@ async def session_attempts(services: Services, session_id: int) -> list[int]:
         return list(await db.scalars(select(Attempt.id).where(Attempt.session_id == session_id)))
 
 
-async def _ensure_loaded(services: Services, attempt_ids: Sequence[int]) -> None:
-    # An attempt Redis has lost must be rebuilt before its clock can change.
-    for attempt_id in attempt_ids:
-        if not await services.redis.exists(attempt_key(attempt_id)):
-            await services.restore_checkpoint(attempt_id)
+async def change_clocks(
+    services: Services, attempt_ids: Sequence[int], action: str, extra_ms: int = 0
+) -> dict[int, str]:
+    """Change every attempt's clock atomically; attempt -> what happened to it.
+
+    ``changed``, ``unchanged`` (already so), ``submitted``, or ``missing`` when Redis lost
+    it and it could not be rebuilt: the proctor is told which candidates were not reached.
+    """
+    result = await services.store.change_clock(attempt_ids, now_ms(), action, extra_ms)
+    missing = [a for a, word in result.items() if word == "missing"]
+    for attempt_id in missing:  # Redis lost these: rebuild from PostgreSQL, then again
+        await services.restore_checkpoint(attempt_id)
+    if missing:
+        result.update(await services.store.change_clock(missing, now_ms(), action, extra_ms))
+    return result
+
+
+def _changed(result: dict[int, str]) -> list[int]:
+    return [a for a, word in result.items() if word == "changed"]
 
 
 async def pause_session(services: Services, session_id: int) -> list[int]:
     ids = await session_attempts(services, session_id)
-    await _ensure_loaded(services, ids)
-    return await services.store.change_clock(ids, now_ms(), "pause")
+    return _changed(await change_clocks(services, ids, "pause"))
 
 
 async def resume_session(services: Services, session_id: int) -> list[int]:
     """Resume; every candidate gets back exactly the time they had when paused."""
     ids = await session_attempts(services, session_id)
-    await _ensure_loaded(services, ids)
-    return await services.store.change_clock(ids, now_ms(), "resume")
+    return _changed(await change_clocks(services, ids, "resume"))
 
 
 async def extend_attempts(
@@ -51,8 +62,7 @@ async def extend_attempts(
 ) -> list[int]:
     if not 1 <= minutes <= 240:
         raise ValueError("minutes must be between 1 and 240")
-    await _ensure_loaded(services, attempt_ids)
-    return await services.store.change_clock(attempt_ids, now_ms(), "extend", minutes * 60_000)
+    return _changed(await change_clocks(services, attempt_ids, "extend", minutes * 60_000))
 
 
 async def send_notice(services: Services, session_id: int, message: str) -> int:
