@@ -117,7 +117,9 @@
     var re = /src="@@IMG@@\/([^"]+)"/g, m;
     while ((m = re.exec(html))) {
       var img = new Image();
-      img.onload = function () { imgSize[this.src] = [this.naturalWidth, this.naturalHeight]; };
+      img.onload = function () {
+        if (!imgSize[this.src]) imgSize[this.src] = [this.naturalWidth, this.naturalHeight];
+      };
       img.src = (msg.images_base || '') + m[1];
     }
   }
@@ -128,10 +130,11 @@
       .replace(/<img /g, '<img loading="lazy" decoding="async" ');
     Array.prototype.forEach.call(into.querySelectorAll('img'), function (img) {
       if (img.getAttribute('width') && img.getAttribute('height')) return;
-      var size = imgSize[img.src];
-      if (size) { img.width = size[0]; img.height = size[1]; return; }
-      img.width = 320; img.height = 180; // not known yet: a fixed box the picture fits into
-      img.className += ' held';
+      // Not known yet: a fixed box the picture fits into, kept for this picture from now on,
+      // so that a later redraw (a tap re-renders the options) does not resize it either.
+      var size = imgSize[img.src] || (imgSize[img.src] = [320, 180, true]);
+      img.width = size[0]; img.height = size[1];
+      if (size[2]) img.className += ' held';
     });
   }
 
@@ -778,7 +781,7 @@
     b.setAttribute('role', multiple ? 'checkbox' : 'radio');
     b.setAttribute('aria-checked', on ? 'true' : 'false');
     b.dataset.id = id;
-    b.innerHTML = '<span class="letter" aria-hidden="true"></span><span class="text"></span>';
+    b.innerHTML = '<span class="letter"></span><span class="text"></span>';
     b.firstChild.textContent = LETTERS.charAt(i);
     fill(b.lastChild);
     b.addEventListener('click', onClick);

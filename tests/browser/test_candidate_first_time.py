@@ -166,6 +166,13 @@ def test_text_at_200_percent_and_the_large_text_switch_never_scroll_sideways(
     page.goto(live_server.url + "/")
     page.evaluate("document.documentElement.style.fontSize = '200%'")
     assert no_sideways_scroll(page)
+    page.fill("#f-number", candidate.participant_no)
+    page.fill("#f-password", candidate.password)
+    page.click("#login-btn")
+    page.wait_for_selector("#v-identity:not([hidden])")
+    assert no_sideways_scroll(page)
+    page.click("#not-me")  # a wrong person on the phone leaves at once
+    page.wait_for_selector("#v-login:not([hidden])")
     page.evaluate("document.documentElement.style.fontSize = ''")
     page.click("#big-text")
     assert page.locator("#big-text").get_attribute("aria-pressed") == "true"
@@ -518,6 +525,8 @@ def test_pictures_load_lazily_and_never_move_the_options(phone, live_server, can
     page.wait_for_timeout(300)
     after = page.locator("#q-options .option").first.bounding_box()
     assert before == after
+    answer_current(page, 0)  # a tap redraws the question: the picture keeps its room
+    assert page.locator("#q-options .option").first.bounding_box() == before
 
 
 def test_the_waiting_room_has_a_practice_question_that_sends_nothing(
@@ -549,3 +558,31 @@ def test_the_waiting_room_has_a_practice_question_that_sends_nothing(
     assert practice.nth(1).get_attribute("aria-checked") == "true"
     page.wait_for_timeout(500)
     assert frames and not [f for f in frames if '"answer"' in f or '"doubt"' in f], frames
+
+
+LABELS_JS = """() => Array.prototype.filter.call(
+  document.querySelectorAll('button, input, a, [role=radio], [role=checkbox]'),
+  function (el) {
+    if (!el.offsetParent || el.type === 'hidden') return false;
+    var name = el.getAttribute('aria-label') || (el.labels && el.labels.length && el.labels[0].textContent) ||
+      el.textContent;
+    return !(name || '').trim();
+  }).map(function (el) { return el.tagName + '#' + el.id; })"""
+
+
+def test_every_control_on_every_screen_has_a_name_a_screen_reader_reads(
+    phone, live_server, candidate
+) -> None:  # type: ignore[no-untyped-def]
+    page = phone.new_page()
+    page.goto(live_server.url + "/")
+    assert page.evaluate(LABELS_JS) == []
+    page.fill("#f-number", candidate.participant_no)
+    page.fill("#f-password", candidate.password)
+    page.click("#login-btn")
+    page.wait_for_selector("#v-identity:not([hidden])")
+    assert page.evaluate(LABELS_JS) == []
+    page.click("#identity-ok")
+    page.wait_for_selector("#v-exam:not([hidden]) .option")
+    assert page.evaluate(LABELS_JS) == []
+    # The option's name starts with its letter, as the keyboard hint speaks of A-E.
+    assert page.locator("#q-options .option").nth(1).inner_text().startswith("B")
