@@ -381,6 +381,7 @@
   /* ---- the socket ---- */
   function connect() {
     if (stopped) return;
+    if (busyUntil && mono() >= busyUntil) busyUntil = 0; // the wait is over: "Menyambung…" again
     // A tab frozen in the background must not take the attempt back when it wakes.
     if (!mine()) { away(); return; }
     clearTimeout(retryTimer);
