@@ -682,6 +682,8 @@
     checkDurable();
     if (busyUntil && !ready) indicator();
     $('timer').hidden = !exam.status || exam.status === 'submitted' || replaced;
+    // On a narrow phone the clock takes the brand's place, keeping the sticky header one line.
+    document.body.className = $('timer').hidden ? '' : 'timing';
     // At zero the server closes the attempt (its sweeper, or the next change); until its
     // word arrives, nothing more can be answered here.
     $('timer').textContent = timeUp() ? t('time_up') : t('time_left') + ' ' + fmt(left());

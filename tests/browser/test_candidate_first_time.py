@@ -77,6 +77,7 @@ def test_a_replaced_phone_shows_one_message_and_a_working_continue_here(
     second = browser.new_context(viewport={"width": 360, "height": 740})
     try:
         a = first.new_page()
+        errors = watch_console(a)
         log_in(a, live_server.url, candidate)
         answer_current(a, 2)
         wait_saved(a)
@@ -93,6 +94,10 @@ def test_a_replaced_phone_shows_one_message_and_a_working_continue_here(
         assert a.locator("#conn").is_hidden() and a.locator("#notice").is_hidden()
         assert a.locator("#timer").is_hidden() and a.locator("#v-exam").is_hidden()
         assert "pengawas" in a.locator("#v-replaced").inner_text()
+        a.evaluate("document.documentElement.style.fontSize = '200%'")
+        assert no_sideways_scroll(a)
+        a.evaluate("document.documentElement.style.fontSize = ''")
+        assert errors == []
         a.click("#continue-here")
         a.wait_for_selector("#v-exam:not([hidden]) .option")
         go_to(a, 4)
@@ -536,6 +541,7 @@ def test_the_waiting_room_has_a_practice_question_that_sends_nothing(
 
     move_to_own_session(db_engine, candidate, starts_in_s=120)
     page = phone.new_page()
+    errors = watch_console(page)
     frames: list[str] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: frames.append(str(payload))))
     page.goto(live_server.url + "/")
@@ -558,6 +564,9 @@ def test_the_waiting_room_has_a_practice_question_that_sends_nothing(
     assert practice.nth(1).get_attribute("aria-checked") == "true"
     page.wait_for_timeout(500)
     assert frames and not [f for f in frames if '"answer"' in f or '"doubt"' in f], frames
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    assert no_sideways_scroll(page)
+    assert errors == []
 
 
 LABELS_JS = """() => Array.prototype.filter.call(
