@@ -377,6 +377,7 @@
   }
   $('logout').addEventListener('click', logout);
   $('not-me').addEventListener('click', logout);
+  $('replaced-logout').addEventListener('click', logout);
 
   /* ---- the socket ---- */
   function connect() {

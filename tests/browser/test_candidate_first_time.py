@@ -281,6 +281,47 @@ def test_logging_out_on_a_shared_phone_leaves_nothing_of_the_candidate(
     assert candidate.participant_no not in json.dumps(storage)
 
 
+def test_a_replaced_phone_warns_before_logging_out_with_a_change_the_server_never_had(
+    browser, live_server, candidate
+) -> None:  # type: ignore[no-untyped-def]
+    first = browser.new_context(viewport={"width": 360, "height": 740})
+    second = browser.new_context(viewport={"width": 360, "height": 740})
+    try:
+        a = first.new_page()
+
+        def lossy(ws: Any) -> None:
+            server = ws.connect_to_server()
+
+            # The answer to question 2 never reaches the server: it stays unacknowledged.
+            def from_page(m: str) -> None:
+                msg = json.loads(m)
+                if not (msg.get("type") == "answer" and msg.get("q") == 1):
+                    server.send(m)
+
+            ws.on_message(from_page)
+
+        a.route_web_socket(re.compile(r".*/ws/v1/exam"), lossy)
+        log_in(a, live_server.url, candidate)
+        answer_current(a, 0)
+        wait_saved(a)
+        go_to(a, 1)
+        answer_current(a, 1)
+        a.wait_for_selector("#conn.wait")
+        b = second.new_page()
+        log_in(b, live_server.url, candidate)
+        a.wait_for_selector("#v-replaced:not([hidden])")
+        a.click("#replaced-logout")
+        warning = a.locator("#logout-warn")
+        assert warning.is_visible() and warning.inner_text().startswith("1 perubahan")
+        assert a.evaluate("localStorage.getItem('tkd.session')") is not None  # nothing gone yet
+        a.click("#replaced-logout")
+        a.wait_for_selector("#v-login:not([hidden])")
+        assert set(a.evaluate("Object.keys(localStorage)")) <= {"tkd.device", "tkd.text"}
+    finally:
+        first.close()
+        second.close()
+
+
 def test_an_acknowledged_change_not_durable_in_ten_seconds_makes_the_page_reconnect(
     phone, live_server, candidate
 ) -> None:  # type: ignore[no-untyped-def]
