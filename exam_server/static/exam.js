@@ -17,10 +17,13 @@
     return text;
   }
   function show(id) {
-    ['v-login', 'v-identity', 'v-waiting', 'v-exam', 'v-finished'].forEach(function (v) {
+    ['v-login', 'v-identity', 'v-waiting', 'v-replaced', 'v-exam', 'v-finished'].forEach(function (v) {
       $(v).hidden = v !== id;
     });
   }
+  // The clock of this page: monotonic, so a phone clock changed while offline moves
+  // neither the deadline nor the keep-alive (docs/client.md, "The clock").
+  function mono() { return performance.now(); }
 
   /* ---- storage: survives reloads and the battery saver killing the tab ---- */
   function load(key, fallback) {
@@ -55,15 +58,18 @@
   var session = load('tkd.session', null); // {token, no, info, confirmed}
   var local = null; // {nextSeq, queue: [change...]} for this participant
   var questions = {}; // q -> question message
+  // deadline and startsAt are on the page's monotonic clock (mono()).
   var exam = {
     n: 0, sections: [], answers: {}, doubts: {}, status: '', remainingMs: 0,
-    deadlineAt: 0, ackedSeq: 0, current: 0, result: null
+    deadline: 0, startsAt: 0, ackedSeq: 0, current: 0, result: null
   };
   var submitting = false;
   var TAB = Math.random().toString(36).slice(2, 10); // this tab among the browser's tabs
   var elsewhere = false; // another tab of this browser holds the exam now
   var qsDropped = false; // the question cache gave its room to the queue
   var ws = null, ready = false, stopped = false, retries = 0, retryTimer = 0, pingTimer = 0, pongDue = 0;
+  var replaced = false; // the server gave the attempt to another device
+  var busyUntil = 0; // the server is full: the next try, on mono()
 
   function localKey() { return 'tkd.q.' + session.no; }
   function questionsKey() { return 'tkd.qs.' + session.no; }
@@ -75,8 +81,8 @@
     // plus the queue (already applied), and the deadline as a time, not a count.
     local.view = exam.n && exam.status !== 'submitted' ? {
       n: exam.n, sections: exam.sections, answers: exam.answers, doubts: exam.doubts,
-      current: exam.current, status: exam.status, deadlineAt: exam.deadlineAt,
-      remainingMs: exam.remainingMs, startsAt: exam.startsAt, ackedSeq: exam.ackedSeq
+      current: exam.current, status: exam.status, remainingMs: left(),
+      startsInMs: exam.startsAt - mono(), savedAt: Date.now(), ackedSeq: exam.ackedSeq
     } : null;
     // The queue comes first: if even the room freed is not enough, this exam's question
     // cache goes, and if that is not enough either the candidate is told. The change still
@@ -103,11 +109,33 @@
   document.addEventListener('visibilitychange', function () {
     if (document.visibilityState === 'hidden') saveQuestions();
   });
+  var imgSize = {}; // picture address -> [width, height], learned by the prefetch
   function prefetchImages(msg) {
-    // Pictures go into the HTTP cache now, so a question opened offline still shows them.
+    // Pictures go into the HTTP cache now, so a question opened offline still shows them;
+    // their sizes let the page reserve their room before they are drawn.
     var html = msg.stem + msg.options.map(function (o) { return o.html; }).join('');
     var re = /src="@@IMG@@\/([^"]+)"/g, m;
-    while ((m = re.exec(html))) new Image().src = (msg.images_base || '') + m[1];
+    while ((m = re.exec(html))) {
+      var img = new Image();
+      img.onload = function () {
+        if (!imgSize[this.src]) imgSize[this.src] = [this.naturalWidth, this.naturalHeight];
+      };
+      img.src = (msg.images_base || '') + m[1];
+    }
+  }
+  // Question HTML with its pictures loading lazily in a box reserved before they arrive,
+  // so that nothing moves the options under a finger (docs/client.md, "Pictures").
+  function withImages(html, msg, into) {
+    into.innerHTML = html.split('@@IMG@@/').join(msg.images_base || '')
+      .replace(/<img /g, '<img loading="lazy" decoding="async" ');
+    Array.prototype.forEach.call(into.querySelectorAll('img'), function (img) {
+      if (img.getAttribute('width') && img.getAttribute('height')) return;
+      // Not known yet: a fixed box the picture fits into, kept for this picture from now on,
+      // so that a later redraw (a tap re-renders the options) does not resize it either.
+      var size = imgSize[img.src] || (imgSize[img.src] = [320, 180, true]);
+      img.width = size[0]; img.height = size[1];
+      if (size[2]) img.className += ' held';
+    });
   }
 
   /* ---- login ---- */
@@ -116,24 +144,77 @@
     $('login-error').hidden = !message;
   }
 
+  // A server at capacity answers `busy` with a wait (HTTP 503 and Retry-After, or the
+  // socket's retry_after_ms): say so calmly, count down, and try again a little later than
+  // asked, each phone at its own moment (docs/client.md, "Busy").
+  function busyDelay(ms) {
+    var base = Math.max(1000, ms || 5000);
+    return base + Math.random() * base * 0.5;
+  }
+  function busyWait(err, header) {
+    if (typeof err.retry_after_ms === 'number') return err.retry_after_ms;
+    if (typeof err.retry_after === 'number') return err.retry_after * 1000;
+    var secs = parseFloat(header);
+    return isNaN(secs) ? 0 : secs * 1000;
+  }
+  var loginRetryAt = 0, loginRetryTimer = 0;
+  function loginBusy(ms) {
+    loginRetryAt = mono() + busyDelay(ms);
+    clearTimeout(loginRetryTimer);
+    loginRetryTimer = setTimeout(function () { loginRetryAt = 0; logIn(); }, loginRetryAt - mono());
+    busyTick();
+  }
+  function busyTick() {
+    var box = $('login-busy');
+    box.hidden = !loginRetryAt;
+    if (loginRetryAt) box.textContent = t('busy', {n: Math.max(1, Math.ceil((loginRetryAt - mono()) / 1000))});
+  }
+
+  $('show-pw').addEventListener('click', function () {
+    var shown = $('f-password').type === 'password';
+    $('f-password').type = shown ? 'text' : 'password';
+    this.setAttribute('aria-pressed', shown ? 'true' : 'false');
+    this.textContent = t(shown ? 'hide_password' : 'show_password');
+  });
+
   $('login-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
+    clearTimeout(loginRetryTimer);
+    loginRetryAt = 0;
+    logIn();
+  });
+
+  function logIn() {
+    busyTick();
     var body = {
       participant_no: $('f-number').value.trim(),
       password: $('f-password').value.trim(),
       lang: LANG
     };
-    if ($('f-token').value.trim()) body.session_token = $('f-token').value.trim();
+    var token = $('f-token').value.trim();
+    if (token) body.session_token = token;
     $('login-btn').disabled = true;
     $('login-btn').textContent = t('logging_in');
     fetch('/api/v1/candidate/login', {
       method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)
     }).then(function (resp) {
-      return resp.json().then(function (data) { return {ok: resp.ok, data: data}; });
+      return resp.json().catch(function () { return {}; }).then(function (data) {
+        return {ok: resp.ok, status: resp.status, data: data, retry: resp.headers.get('Retry-After')};
+      });
     }).then(function (r) {
       if (!r.ok) {
         var err = r.data.error || {};
-        if (err.code === 'bad_session_token') { $('token-row').hidden = false; $('f-token').focus(); }
+        if (err.code === 'busy' || (r.status === 503 && !err.code)) {
+          loginError('');
+          loginBusy(busyWait(err, r.retry));
+          return;
+        }
+        if (err.code === 'bad_session_token') {
+          $('token-row').hidden = false;
+          $('f-token').focus();
+          // Nothing typed yet: "wrong token" would blame the candidate for a field never shown.
+          if (!token) { loginError(t('token_needed')); return; }
+        }
         loginError(err.message || t('network_error'));
         return;
       }
@@ -149,7 +230,7 @@
       $('login-btn').disabled = false;
       $('login-btn').textContent = t('login');
     });
-  });
+  }
 
   function attemptOf(info) {
     // What was kept belongs to one attempt: a later exam on this browser must not inherit
@@ -166,7 +247,7 @@
     if (questions.attempt !== attempt) questions = {attempt: attempt};
     if (kept.attempt === attempt) questions = Object.assign(questions, kept);
     if (!session.confirmed) { showIdentity(); return; }
-    stopped = elsewhere = false;
+    stopped = elsewhere = replaced = false;
     retries = 0;
     $('other-tab').hidden = true;
     claim();
@@ -183,7 +264,12 @@
     exam.n = v.n; exam.sections = v.sections; exam.answers = v.answers; exam.doubts = v.doubts;
     exam.current = Math.min(v.current || 0, v.n - 1);
     exam.ackedSeq = v.ackedSeq || 0;
-    exam.deadlineAt = v.deadlineAt; exam.remainingMs = v.remainingMs; exam.startsAt = v.startsAt;
+    // Only a reload needs the wall clock: the time that passed since the view was kept. A
+    // clock set back counts as none; the server's `time` corrects it at the next signal.
+    var passed = Math.max(0, Date.now() - (v.savedAt || Date.now()));
+    exam.remainingMs = Math.max(0, (v.remainingMs || 0) - (v.status === 'running' ? passed : 0));
+    exam.deadline = mono() + exam.remainingMs;
+    exam.startsAt = mono() + (v.startsInMs || 0) - passed;
     exam.status = '';
     local.queue.forEach(function (c) { if (!c.acked && c.seq > exam.ackedSeq) applyLocally(c); });
     buildGrid();
@@ -216,11 +302,25 @@
   });
   // Taking over reads what the other tab kept: its answers, its queue, its questions.
   $('take-over').addEventListener('click', function () { if (session) start(); });
+  // The newest hello holds the attempt on the server: continuing here hands it back.
+  $('continue-here').addEventListener('click', function () { if (session) start(); });
 
-  function clock(iso) {
+  // Session times as the participant card prints them: in WIB, whatever zone or clock the
+  // phone has (docs/client.md, "Identity").
+  var ZONE = {name: 'WIB', offsetMin: 7 * 60};
+  function inZone(iso) {
     var d = new Date(iso);
-    if (isNaN(d)) return '';
-    return (d.getHours() < 10 ? '0' : '') + d.getHours() + ':' + (d.getMinutes() < 10 ? '0' : '') + d.getMinutes();
+    return isNaN(d) ? null : new Date(d.getTime() + ZONE.offsetMin * 60000);
+  }
+  function two(n) { return (n < 10 ? '0' : '') + n; }
+  function clock(iso) {
+    var d = inZone(iso);
+    return d ? two(d.getUTCHours()) + ':' + two(d.getUTCMinutes()) : '';
+  }
+  function day(iso) {
+    var d = inZone(iso);
+    return d ? t('days').split('|')[d.getUTCDay()] + ', ' + two(d.getUTCDate()) + '-' +
+      two(d.getUTCMonth() + 1) + '-' + d.getUTCFullYear() : '';
   }
 
   function showIdentity() {
@@ -228,7 +328,8 @@
     dl.textContent = '';
     [['name', info.candidate.name], ['participant_no', info.candidate.participant_no],
      ['nik', info.candidate.nik_masked], ['unit', info.candidate.unit],
-     ['session', info.session.name + ', ' + clock(info.session.starts_at) + '–' + clock(info.session.ends_at)],
+     ['session', info.session.name + ', ' + day(info.session.starts_at) + ', ' +
+       clock(info.session.starts_at) + '–' + clock(info.session.ends_at) + ' ' + ZONE.name],
      ['room', info.session.room], ['exam', info.exam.title],
      ['duration', info.exam.minutes ? t('minutes', {n: info.exam.minutes}) : '']].forEach(function (row) {
       var dt = document.createElement('dt'), dd = document.createElement('dd');
@@ -247,21 +348,41 @@
     start();
   });
 
+  // A shared phone: the next candidate must find nothing of this one, queue included. Only
+  // changes the server has not acknowledged would be lost: for those, a second press.
+  var logoutWarned = false;
+  function unsavedCount() {
+    return local ? local.queue.filter(function (c) { return c.seq > exam.ackedSeq; }).length : 0;
+  }
   function logout() {
+    var unsaved = unsavedCount();
+    if (unsaved && !logoutWarned) {
+      logoutWarned = true;
+      $('logout-warn').textContent = t('logout_warn', {n: unsaved});
+      $('logout-warn').hidden = false;
+      return;
+    }
     stopped = true;
-    if (ws) ws.close();
-    forget(questionsKey());
-    if (!local || !local.queue.length) forget(localKey());
-    forget(tabKey());
+    if (ws) { ws.onclose = null; ws.close(); }
+    clearTimeout(questionsTimer);
+    questionsTimer = 0;
+    if (session) {
+      forget(questionsKey());
+      forget(localKey());
+      forget(tabKey());
+    }
     forget('tkd.session');
-    session = null;
+    session = local = null;
     location.href = '/';
   }
   $('logout').addEventListener('click', logout);
+  $('not-me').addEventListener('click', logout);
+  $('replaced-logout').addEventListener('click', logout);
 
   /* ---- the socket ---- */
   function connect() {
     if (stopped) return;
+    if (busyUntil && mono() >= busyUntil) busyUntil = 0; // the wait is over: "Menyambung…" again
     // A tab frozen in the background must not take the attempt back when it wakes.
     if (!mine()) { away(); return; }
     clearTimeout(retryTimer);
@@ -321,8 +442,8 @@
   function keepAlive() {
     clearInterval(pingTimer);
     pingTimer = setInterval(function () {
-      if (pongDue && Date.now() > pongDue) { pongDue = 0; if (ws) ws.close(); return; }
-      if (send({type: 'ping', t: Date.now()})) pongDue = Date.now() + 10000;
+      if (pongDue && mono() > pongDue) { pongDue = 0; if (ws) ws.close(); return; }
+      if (send({type: 'ping', t: Date.now()})) pongDue = mono() + 10000;
     }, 20000);
   }
 
@@ -339,11 +460,14 @@
         exam.ackedSeq = Math.max(exam.ackedSeq, msg.seq);
         // Remembered per change: after a takeover, only these are known to be on the server.
         local.queue.forEach(function (c) { if (c.seq <= msg.seq) c.acked = true; });
+        if (!durableDue) durableDue = mono() + DURABLE_WAIT_MS;
         persist();
         indicator();
         break;
       case 'durable':
+        sawDurable(msg.seq);
         local.queue = local.queue.filter(function (c) { return c.seq > msg.seq; });
+        durableDue = local.queue.some(function (c) { return c.acked; }) ? mono() + DURABLE_WAIT_MS : 0;
         persist();
         indicator();
         break;
@@ -358,9 +482,27 @@
     }
   }
 
+  // The highest `durable` this page has heard, kept with the queue: no change is ever
+  // renumbered at or below it (those seqs are in PostgreSQL for good).
+  function sawDurable(seq) {
+    if (typeof seq === 'number' && seq > (local.durableSeq || 0)) local.durableSeq = seq;
+  }
+  // An acknowledged change must become `durable` within this; if not, the write-behind on
+  // that server may be stuck, and a reconnect lets `state` tell what is really kept.
+  var DURABLE_WAIT_MS = 10000, durableDue = 0;
+  function checkDurable() {
+    if (!durableDue || mono() < durableDue || !ready) return;
+    durableDue = 0;
+    retries = 0;
+    if (ws) ws.close(); // onclose reconnects; `state` resends whatever the server lacks
+  }
+
   function onState(st) {
     ready = true;
     retries = 0;
+    busyUntil = 0;
+    durableDue = 0;
+    sawDurable(st.durable_seq);
     keepAlive();
     exam.n = st.questions;
     exam.sections = st.sections;
@@ -374,7 +516,7 @@
       return c.seq > st.durable_seq && lost.indexOf(c) < 0;
     });
     var top = local.queue.reduce(function (m, c) { return Math.max(m, c.seq); }, 0);
-    local.nextSeq = Math.max(local.nextSeq, st.last_seq + 1, top + 1);
+    local.nextSeq = Math.max(local.nextSeq, st.last_seq + 1, top + 1, (local.durableSeq || 0) + 1);
     lost.forEach(function (c) { c.seq = local.nextSeq++; local.queue.push(c); });
     persist();
     if (st.status !== 'submitted') {
@@ -414,10 +556,26 @@
   function onError(err) {
     if (err.code === 'replaced') {
       if (!mine()) { away(); return; }
-      stopped = true;
-      $('notice').textContent = t('replaced');
-      $('notice').hidden = false;
+      // One message, one next step: the exam view goes (its clock and greyed question
+      // would suggest it still counts here), the panel offers to continue on this phone.
+      stopped = replaced = true;
+      ready = false;
+      clearTimeout(retryTimer);
+      clearInterval(pingTimer);
+      $('timer').hidden = true;
+      show('v-replaced');
       renderControls();
+      indicator();
+    } else if (err.code === 'busy') {
+      busyUntil = mono() + busyDelay(busyWait(err, null));
+      clearTimeout(retryTimer);
+      if (ws) {
+        ws.onopen = ws.onmessage = ws.onclose = null;
+        try { ws.close(); } catch (e) { /* already closed */ }
+        ws = null;
+      }
+      ready = false;
+      retryTimer = setTimeout(connect, busyUntil - mono());
       indicator();
     } else if (err.code === 'bad_token' || err.code === 'expired_token') {
       stopped = true;
@@ -448,6 +606,13 @@
   }
 
   function resendFrom(expected) {
+    if (expected <= (local.durableSeq || 0)) {
+      // The server asks again for seqs it already made durable: its live copy was lost.
+      // Renumbering into them would overwrite kept answers; `state` after a reconnect
+      // tells what it has.
+      if (ws) ws.close();
+      return;
+    }
     var pending = local.queue.filter(function (c) { return c.seq >= expected; });
     if (!pending.length || pending[0].seq !== expected) {
       // Some kept change went missing (storage cleared): number the rest from `expected`.
@@ -461,9 +626,9 @@
   /* ---- the clock: always the server's ---- */
   function onTime(status, remaining, startsIn) {
     exam.remainingMs = remaining;
-    exam.deadlineAt = Date.now() + remaining;
+    exam.deadline = mono() + remaining;
     // Only the server's count moves the start; a message without one keeps the last.
-    if (status === 'waiting' && typeof startsIn === 'number') exam.startsAt = Date.now() + startsIn;
+    if (status === 'waiting' && typeof startsIn === 'number') exam.startsAt = mono() + startsIn;
     setStatus(status);
     persist();
   }
@@ -473,7 +638,9 @@
     exam.status = status;
     $('paused').hidden = status !== 'paused';
     if (status === 'submitted') { finished(); return; }
-    if (status === 'waiting') {
+    if (replaced) {
+      // the panel stays until the candidate chooses
+    } else if (status === 'waiting') {
       show('v-waiting');
     } else if (!submitting) {
       show('v-exam');
@@ -508,17 +675,22 @@
     return (h ? h + ':' + (m < 10 ? '0' : '') : '') + m + ':' + (sec < 10 ? '0' : '') + sec;
   }
 
-  function timeUp() { return exam.status === 'running' && exam.deadlineAt <= Date.now(); }
+  function left() { return exam.status === 'running' ? Math.max(0, exam.deadline - mono()) : exam.remainingMs; }
+  function timeUp() { return exam.status === 'running' && exam.deadline <= mono(); }
 
   function tick() {
-    var left = exam.status === 'running' ? exam.deadlineAt - Date.now() : exam.remainingMs;
-    $('timer').hidden = !exam.status || exam.status === 'submitted';
+    busyTick();
+    checkDurable();
+    if (busyUntil && !ready) indicator();
+    $('timer').hidden = !exam.status || exam.status === 'submitted' || replaced;
+    // On a narrow phone the clock takes the brand's place, keeping the sticky header one line.
+    document.body.className = $('timer').hidden ? '' : 'timing';
     // At zero the server closes the attempt (its sweeper, or the next change); until its
     // word arrives, nothing more can be answered here.
-    $('timer').textContent = timeUp() ? t('time_up') : t('time_left') + ' ' + fmt(left);
+    $('timer').textContent = timeUp() ? t('time_up') : t('time_left') + ' ' + fmt(left());
     if (timeUp() && !$('finish').disabled) renderControls();
     if (exam.status === 'waiting') {
-      var wait = exam.startsAt - Date.now();
+      var wait = exam.startsAt - mono();
       $('countdown').textContent = fmt(wait);
       // Start on the local count instead of reconnecting: thousands of phones must not
       // all say hello again in the same second. A change sent a little early is refused
@@ -554,10 +726,13 @@
   function indicator() {
     var box = $('conn');
     var unsaved = local ? local.queue.filter(function (c) { return c.seq > exam.ackedSeq; }).length : 0;
-    box.hidden = !local || elsewhere; // #other-tab says it
+    box.hidden = !local || elsewhere || replaced; // #other-tab or #v-replaced says it
     box.className = 'conn';
     if (stopped && session) { box.textContent = t('replaced'); box.className += ' bad'; }
-    else if (!ready) {
+    else if (busyUntil && !ready) {
+      box.textContent = t('busy', {n: Math.max(1, Math.ceil((busyUntil - mono()) / 1000))});
+      box.className += ' busy';
+    } else if (!ready) {
       box.textContent = unsaved ? t('offline', {n: unsaved}) : t('reconnecting');
       box.className += ' bad';
     } else if (unsaved) {
@@ -591,25 +766,32 @@
       if (ready) send({type: 'get', q: q});
       return;
     }
-    $('q-stem').innerHTML = msg.stem.split('@@IMG@@/').join(msg.images_base || '');
+    withImages(msg.stem, msg, $('q-stem'));
     var multiple = msg.kind === 'multiple';
     var chosen = exam.answers[q];
     opts.setAttribute('role', multiple ? 'group' : 'radiogroup');
     msg.options.forEach(function (o, i) {
       var on = multiple ? (chosen || []).indexOf(o.id) >= 0 : chosen === o.id;
-      var b = document.createElement('button');
-      b.type = 'button';
-      b.className = 'option' + (on ? ' on' : '');
-      b.setAttribute('role', multiple ? 'checkbox' : 'radio');
-      b.setAttribute('aria-checked', on ? 'true' : 'false');
-      b.dataset.id = o.id;
-      b.innerHTML = '<span class="letter">' + 'ABCDEFGHIJ'.charAt(i) + '</span><span class="text"></span>';
-      b.querySelector('.text').innerHTML = o.html.split('@@IMG@@/').join(msg.images_base || '');
-      b.addEventListener('click', function () { choose(o.id, multiple); });
-      opts.appendChild(b);
+      opts.appendChild(optionButton(i, o.id, on, multiple, function (text) { withImages(o.html, msg, text); },
+        function () { choose(o.id, multiple); }));
     });
     renderControls();
   }
+
+  function optionButton(i, id, on, multiple, fill, onClick) {
+    var b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'option' + (on ? ' on' : '');
+    b.setAttribute('role', multiple ? 'checkbox' : 'radio');
+    b.setAttribute('aria-checked', on ? 'true' : 'false');
+    b.dataset.id = id;
+    b.innerHTML = '<span class="letter"></span><span class="text"></span>';
+    b.firstChild.textContent = LETTERS.charAt(i);
+    fill(b.lastChild);
+    b.addEventListener('click', onClick);
+    return b;
+  }
+  var LETTERS = 'ABCDEFGHIJ';
 
   function choose(id, multiple) {
     var q = exam.current, choice;
@@ -639,12 +821,17 @@
       }
     }
     Array.prototype.forEach.call(grid.children, function (b, q) {
-      var state = exam.doubts[q] ? 'dbt' : (exam.answers[q] !== undefined ? 'ans' : '');
-      b.className = state + (q === exam.current ? ' cur' : '');
-      b.setAttribute('aria-label', t('question') + ' ' + (q + 1) + (state === 'ans' ? ', ' + t('legend_answered') :
-        state === 'dbt' ? ', ' + t('legend_doubt') : ', ' + t('legend_empty')));
+      markGrid(b, q, exam.answers[q] !== undefined, !!exam.doubts[q]);
+      b.className += q === exam.current ? ' cur' : '';
       if (q === exam.current) b.setAttribute('aria-current', 'true'); else b.removeAttribute('aria-current');
     });
+  }
+  // Four states, told apart by colour, border and words: a ragu-ragu question with an
+  // answer is not the same as one without.
+  function markGrid(b, q, answered, doubt) {
+    b.className = (answered ? 'ans' : '') + (doubt ? ' dbt' : '');
+    b.setAttribute('aria-label', t('question') + ' ' + (q + 1) + ', ' + t(answered ?
+      (doubt ? 'legend_answered_doubt' : 'legend_answered') : (doubt ? 'legend_empty_doubt' : 'legend_empty')));
   }
 
   function go(q) {
@@ -665,10 +852,55 @@
     if (exam.answers[exam.current] !== undefined) change({type: 'answer', q: exam.current, choice: null});
     renderQuestion();
   });
+  // A laptop: A-E answer, arrows move. Not while typing, in a dialog, or with a modifier.
   document.addEventListener('keydown', function (ev) {
-    if ($('v-exam').hidden || ev.target.tagName === 'INPUT') return;
+    if (ev.target.tagName === 'INPUT' || ev.ctrlKey || ev.altKey || ev.metaKey || $('confirm').open) return;
+    var exams = !$('v-exam').hidden, practising = !$('v-waiting').hidden;
+    if (!exams && !practising) return;
+    var at = ev.key.length === 1 ? LETTERS.toLowerCase().indexOf(ev.key.toLowerCase()) : -1;
+    var option = at >= 0 && at < 5 ? $(exams ? 'q-options' : 'p-options').children[at] : null;
+    if (option) { option.click(); option.focus(); ev.preventDefault(); return; }
+    if (!exams) return;
     if (ev.key === 'ArrowRight') go(exam.current + 1);
     if (ev.key === 'ArrowLeft') go(exam.current - 1);
+  });
+
+  /* ---- practice in the waiting room: the same controls, nothing sent ---- */
+  var practice = {choice: -1, doubt: false};
+  function renderPractice() {
+    var opts = $('p-options');
+    opts.textContent = '';
+    t('practice_options').split('|').forEach(function (text, i) {
+      opts.appendChild(optionButton(i, i, practice.choice === i, false,
+        function (box) { box.textContent = text; },
+        function () {
+          practice.choice = i;
+          $('p-said').textContent = t('practice_said', {x: LETTERS.charAt(i)});
+          renderPractice();
+        }));
+    });
+    if (!$('p-grid').children.length) {
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = '1';
+      b.addEventListener('click', function () { opts.children[0].focus(); });
+      $('p-grid').appendChild(b);
+    }
+    markGrid($('p-grid').firstChild, 0, practice.choice >= 0, practice.doubt);
+  }
+  $('p-doubt').addEventListener('change', function (ev) { practice.doubt = ev.target.checked; renderPractice(); });
+  renderPractice();
+
+  /* ---- the large-text switch: a setting of this phone, kept across candidates ---- */
+  function textSize(big) {
+    document.documentElement.className = big ? 'big' : '';
+    $('big-text').setAttribute('aria-pressed', big ? 'true' : 'false');
+  }
+  textSize(load('tkd.text', '') === 'big');
+  $('big-text').addEventListener('click', function () {
+    var big = document.documentElement.className !== 'big';
+    save('tkd.text', big ? 'big' : '');
+    textSize(big);
   });
 
   /* ---- finishing ---- */
@@ -698,6 +930,7 @@
     show('v-finished');
   }
 
+  var resultTimer = 0;
   function finished() {
     exam.status = 'submitted';
     submitting = false;
@@ -719,7 +952,16 @@
     }
     indicator();
     var r = exam.result;
-    if (!r) return;
+    // The result follows the submit by a moment where the exam releases it at once; if it
+    // does not come, the committee announces it later.
+    $('result-wait').hidden = !!r;
+    if (!r) {
+      $('result-wait').textContent = t('result_wait');
+      clearTimeout(resultTimer);
+      resultTimer = setTimeout(function () { $('result-wait').textContent = t('result_later'); }, 15000);
+      return;
+    }
+    clearTimeout(resultTimer);
     var rows = $('result-rows');
     rows.textContent = '';
     r.sections.forEach(function (s) {
@@ -744,8 +986,17 @@
       var li = document.createElement('li'); li.textContent = why; reasons.appendChild(li);
     });
     $('slip-token').value = session.token;
-    $('result-code').textContent = r.verify_code;
-    $('result-code').href = '/verify?code=' + encodeURIComponent(r.verify_code);
+    // The code breaks only between its groups, never inside one.
+    var code = $('result-code');
+    code.textContent = '';
+    String(r.verify_code).split('-').forEach(function (group, i) {
+      if (i) { code.appendChild(document.createTextNode('-')); code.appendChild(document.createElement('wbr')); }
+      var span = document.createElement('span');
+      span.textContent = group;
+      code.appendChild(span);
+    });
+    code.href = $('verify-link').href = '/verify?code=' + encodeURIComponent(r.verify_code);
+    $('verify-link').textContent = location.origin + '/verify';
     $('result').hidden = false;
   }
 
