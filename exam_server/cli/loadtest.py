@@ -84,6 +84,7 @@ class SimulatedCandidate:
         self.options: dict[int, list[str]] = {}
         self.n = 0
         self.durable_seq = 0
+        self.resends: set[asyncio.Future[None]] = set()
         self.first_state = True
         self.asked: dict[int, asyncio.Future[None]] = {}
 
@@ -224,11 +225,14 @@ class SimulatedCandidate:
                 self.durable_seq = max(self.durable_seq, msg["seq"])
             elif kind == "error" and msg.get("code") == "busy" and msg.get("seq") in self.unacked:
                 self.stats.busy_waits += 1
+
+                def resend(text: str = json.dumps(self.unacked[msg["seq"]])) -> None:
+                    task = asyncio.ensure_future(ws.send(text))
+                    self.resends.add(task)  # kept until done, so it is not collected
+                    task.add_done_callback(self.resends.discard)
+
                 asyncio.get_running_loop().call_later(
-                    msg.get("retry_after_ms", 5000) / 1000,
-                    lambda m=self.unacked[msg["seq"]]: asyncio.ensure_future(
-                        ws.send(json.dumps(m))
-                    ),
+                    msg.get("retry_after_ms", 5000) / 1000, resend
                 )
             elif kind == "error":
                 self.stats.error(

@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from exam_server.db.models import Attempt, AttemptOutage
 
@@ -55,7 +55,7 @@ async def record_outage(
         for a in dict.fromkeys(attempt_ids)
     ]
     async with services.sessions() as db, db.begin():
-        await db.execute(AttemptOutage.__table__.insert(), rows)
+        await db.execute(insert(AttemptOutage), rows)
     return len(rows)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 Choice = str | tuple[str, ...] | None
 
@@ -60,7 +60,7 @@ Change = Answer | Doubt | Submit
 MAX_SEQ = 2**31 - 1  # the answer log stores seq as a PostgreSQL integer
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
