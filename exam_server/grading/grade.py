@@ -9,6 +9,7 @@ same outcome for unchanged keys. The scoring rules themselves are pure functions
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -207,10 +208,29 @@ async def grade_attempts(db: AsyncSession, attempt_ids: Sequence[int], now: dt.d
     update = {k: stmt.excluded[k] for k in graded[0].values}
     await db.execute(stmt.on_conflict_do_update(index_elements=["attempt_id"], set_=update))
     await db.execute(delete(ResultItem).where(ResultItem.attempt_id.in_(ids)))
-    all_items = [item for g in graded for item in g.items]
-    for start in range(0, len(all_items), ITEM_ROWS_PER_INSERT):
-        await db.execute(insert(ResultItem), all_items[start : start + ITEM_ROWS_PER_INSERT])
+    await _write_items([item for g in graded for item in g.items], db)
     return len(graded)
+
+
+ITEM_COLUMNS = ("attempt_id", "q", "question_id", "choice", "correct", "points", "changed_at")
+
+
+async def _write_items(items: list[dict[str, Any]], db: AsyncSession) -> None:
+    """result_items by COPY on asyncpg (110 rows per attempt, 1.1 million for 10,000)."""
+    if not items:
+        return
+    conn = await db.connection()
+    raw = (await conn.get_raw_connection()).driver_connection
+    if hasattr(raw, "copy_records_to_table"):
+        records = [
+            (i["attempt_id"], i["q"], i["question_id"], json.dumps(i["choice"]), i["correct"],
+             float(i["points"]), i["changed_at"])
+            for i in items
+        ]  # fmt: skip
+        await raw.copy_records_to_table("result_items", columns=ITEM_COLUMNS, records=records)
+        return
+    for start in range(0, len(items), ITEM_ROWS_PER_INSERT):  # another driver: multi-row INSERTs
+        await db.execute(insert(ResultItem), items[start : start + ITEM_ROWS_PER_INSERT])
 
 
 def new_verify_code() -> str:
