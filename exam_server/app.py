@@ -23,6 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from exam_server.db.models import QuestionImage
 from exam_server.delivery.background import background_tasks, tune_collector
+from exam_server.delivery.backpressure import BUSY_ERRORS, busy_handler
 from exam_server.delivery.checkpoint import CHANGES
 from exam_server.delivery.login import candidate_login
 from exam_server.delivery.services import Services, open_services
@@ -127,7 +128,9 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         Mount("/panitia", routes=[*staff_routes, *proctor_routes, *results_staff_routes]),
         Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # Any route: a pool timeout or lost connection answers 503 `busy`, never a 500 (issue 11).
+    busy = dict.fromkeys(BUSY_ERRORS, busy_handler)
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=busy)  # type: ignore[arg-type]
     app.state.settings = settings
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
     return app

@@ -5,8 +5,9 @@ Creates a throw-away database on the server of ``--database-url`` (default: $DAT
 bulk-loads an SKD exam (TWK 30, TIU 35, TKP 45), N candidates, N submitted attempts and
 their answer logs with COPY, then times:
 
-* grading every attempt with ``exam_server.grading.grade.grade_attempt`` (``--workers``
-  concurrent database sessions, one commit per ``--batch`` attempts);
+* grading every attempt with ``exam_server.grading.grade.grade_attempts`` (``--workers``
+  concurrent database sessions, one batch and commit per ``--batch`` attempts; with
+  ``--one-by-one``, ``grade_attempt`` per attempt as before batching);
 * the ranked XLSX export (xlsxwriter constant_memory, streamed rows) and the CSV export,
   with the Python heap's peak during each export (tracemalloc) and the process's peak RSS.
 
@@ -140,8 +141,8 @@ def load(url: str, attempts: int, seed: int) -> tuple[int, float]:
     return exam_id, time.perf_counter() - started
 
 
-async def grade_all(url: str, exam_id: int, workers: int, batch: int) -> float:
-    from exam_server.grading.grade import grade_attempt
+async def grade_all(url: str, exam_id: int, workers: int, batch: int, one_by_one: bool) -> float:
+    from exam_server.grading.grade import grade_attempt, grade_attempts
 
     engine = make_async_engine(url, pool_size=workers)
     sessions = session_factory(engine)
@@ -160,8 +161,11 @@ async def grade_all(url: str, exam_id: int, workers: int, batch: int) -> float:
         while not queue.empty():
             chunk = queue.get_nowait()
             async with sessions() as db, db.begin():
-                for attempt_id in chunk:
-                    await grade_attempt(db, attempt_id, dt.datetime.now(dt.UTC))
+                if one_by_one:  # the way before batching, for comparison
+                    for attempt_id in chunk:
+                        await grade_attempt(db, attempt_id, dt.datetime.now(dt.UTC))
+                else:
+                    await grade_attempts(db, chunk, dt.datetime.now(dt.UTC))
                 db.expunge_all()
 
     started = time.perf_counter()
@@ -202,6 +206,7 @@ def main() -> int:
         default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
     )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--one-by-one", action="store_true", help="grade_attempt per attempt")
     parser.add_argument("--seed", type=int, default=6)
     args = parser.parse_args()
 
@@ -216,7 +221,10 @@ def main() -> int:
         upgrade(url)
         exam_id, load_s = load(url, args.attempts, args.seed)
         report["load_seconds"] = round(load_s, 1)
-        grade_s = asyncio.run(grade_all(url, exam_id, args.workers, args.batch))
+        cpu0 = time.process_time()
+        grade_s = asyncio.run(grade_all(url, exam_id, args.workers, args.batch, args.one_by_one))
+        report["grade_cpu_seconds"] = round(time.process_time() - cpu0, 1)
+        report["one_by_one"] = args.one_by_one
         report["grade_seconds"] = round(grade_s, 1)
         report["grade_attempts_per_s"] = round(args.attempts / grade_s, 1)
         with psycopg.connect(_conninfo(url)) as conn:

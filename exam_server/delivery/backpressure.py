@@ -57,6 +57,14 @@ def is_exhaustion(exc: BaseException) -> bool:
     return isinstance(exc, ConnectionError | TimeoutError | OSError)
 
 
+# What the app answers as `busy` on any route (the candidate paths check is_exhaustion).
+BUSY_ERRORS: tuple[type[Exception], ...] = (
+    Busy,
+    sqlalchemy.exc.TimeoutError,
+    redis.exceptions.ConnectionError,
+)
+
+
 def retry_after_s(base_s: int) -> int:
     """The base wait plus jitter, so a queue of phones does not come back in one wave."""
     return base_s + random.randint(0, max(1, base_s))

@@ -9,8 +9,10 @@ same outcome for unchanged keys. The scoring rules themselves are pure functions
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -28,6 +30,9 @@ from exam_server.db.models import (
     ResultItem,
 )
 from exam_server.grading.scoring import ScoringModel, SectionRule, score_answer, score_attempt
+
+# SQLAlchemy sends each chunk as multi-row INSERTs (its "insertmanyvalues" pages).
+ITEM_ROWS_PER_INSERT = 20_000
 
 
 def rule_from_section(sec: ExamSection, tiebreak_order: int) -> SectionRule:
@@ -61,29 +66,28 @@ def _chosen(value: Any) -> frozenset[str] | None:
     return frozenset([value] if isinstance(value, str) else value)
 
 
-async def grade_attempt(db: AsyncSession, attempt_id: int, now: dt.datetime) -> Result:
-    """Grade one submitted attempt into ``results``/``result_items`` (idempotent)."""
-    attempt = await db.get(Attempt, attempt_id)
-    assert attempt is not None
-    exam = await db.get(Exam, attempt.exam_id)
-    assert exam is not None
-    sections = list(
-        await db.scalars(
-            select(ExamSection).where(ExamSection.exam_id == exam.id).order_by(ExamSection.position)
-        )
-    )
-    questions = {
-        q.id: q
-        for q in await db.scalars(select(Question).where(Question.id.in_(attempt.question_ids)))
-    }
-    log = (
-        await db.execute(
-            select(
-                AnswerLog.seq, AnswerLog.kind, AnswerLog.q, AnswerLog.value, AnswerLog.saved_at
-            ).where(AnswerLog.attempt_id == attempt_id)
-        )
-    ).all()
-    answers = final_answers([tuple(r) for r in log])
+@dataclass(frozen=True, slots=True)
+class Graded:
+    """One attempt's result row values and its result_items rows (pure output)."""
+
+    attempt_id: int
+    values: dict[str, Any]
+    items: list[dict[str, Any]]
+
+
+def grade_one(
+    attempt: Attempt,
+    exam: Exam,
+    sections: list[ExamSection],
+    items: Mapping[int, Any],
+    log: Sequence[tuple[int, str, int | None, Any, dt.datetime]],
+    now: dt.datetime,
+) -> Graded:
+    """Grade one attempt from what was loaded for its exam (pure: no database here).
+
+    ``items``: question id -> scoring item, made once per exam and shared by every attempt.
+    """
+    answers = final_answers(log)
     # National rule: ties are broken by the last section first (TKP, then TIU, then TWK).
     rules = {sec.code: rule_from_section(sec, len(sections) - i) for i, sec in enumerate(sections)}
     scoring = {sec.code: dict(sec.scoring or {}) for sec in sections}
@@ -93,14 +97,14 @@ async def grade_attempt(db: AsyncSession, attempt_id: int, now: dt.datetime) -> 
         rule = rules[layout["code"]]
         pairs = []
         for q in range(layout["start"], layout["start"] + layout["count"]):
-            item = item_from_question(questions[attempt.question_ids[q]])
+            item = items[attempt.question_ids[q]]
             value, changed_at = answers.get(q, (None, None))
             chosen = _chosen(value)
             pairs.append((item, chosen))
             score = score_answer(item, chosen, rule)
             items_out.append(
                 {
-                    "attempt_id": attempt_id,
+                    "attempt_id": attempt.id,
                     "q": q,
                     "question_id": attempt.question_ids[q],
                     "choice": value,
@@ -128,7 +132,6 @@ async def grade_attempt(db: AsyncSession, attempt_id: int, now: dt.datetime) -> 
         }
         for s in total.sections
     ]
-    existing = await db.get(Result, attempt_id)
     values = {
         "total": total.total,
         "max_total": total.max_total,
@@ -144,18 +147,90 @@ async def grade_attempt(db: AsyncSession, attempt_id: int, now: dt.datetime) -> 
         ],
         "graded_at": now,
     }
-    stmt = insert(Result).values(
-        attempt_id=attempt_id,
-        verify_code=existing.verify_code if existing else new_verify_code(),
-        **values,
-    )
-    await db.execute(stmt.on_conflict_do_update(index_elements=["attempt_id"], set_=values))
-    await db.execute(delete(ResultItem).where(ResultItem.attempt_id == attempt_id))
-    if items_out:
-        await db.execute(insert(ResultItem), items_out)
+    return Graded(attempt.id, values, items_out)
+
+
+async def grade_attempt(db: AsyncSession, attempt_id: int, now: dt.datetime) -> Result:
+    """Grade one submitted attempt into ``results``/``result_items`` (idempotent)."""
+    await grade_attempts(db, [attempt_id], now)
     result = await db.get(Result, attempt_id, populate_existing=True)
     assert result is not None
     return result
+
+
+async def grade_attempts(db: AsyncSession, attempt_ids: Sequence[int], now: dt.datetime) -> int:
+    """Grade many attempts with a handful of statements (idempotent); returns how many.
+
+    Per exam the sections and questions are loaded once; answer logs for the whole batch
+    in one query; results in one multi-row upsert and result_items in one multi-row insert
+    (docs/operations.md, "Grading at scale").
+    """
+    attempts = list(await db.scalars(select(Attempt).where(Attempt.id.in_(attempt_ids))))
+    if not attempts:
+        return 0
+    ids = [a.id for a in attempts]
+    logs: dict[int, list[tuple[int, str, int | None, Any, dt.datetime]]] = {i: [] for i in ids}
+    rows = await db.execute(
+        select(AnswerLog.attempt_id, AnswerLog.seq, AnswerLog.kind, AnswerLog.q, AnswerLog.value,
+               AnswerLog.saved_at).where(AnswerLog.attempt_id.in_(ids))
+    )  # fmt: skip
+    for attempt_id, *rest in rows:
+        logs[attempt_id].append(tuple(rest))  # type: ignore[arg-type]
+    found = await db.execute(
+        select(Result.attempt_id, Result.verify_code).where(Result.attempt_id.in_(ids))
+    )
+    codes = {attempt_id: code for attempt_id, code in found}
+    graded: list[Graded] = []
+    for exam_id in sorted({a.exam_id for a in attempts}):
+        exam = await db.get(Exam, exam_id)
+        assert exam is not None
+        sections = list(
+            await db.scalars(
+                select(ExamSection)
+                .where(ExamSection.exam_id == exam_id)
+                .order_by(ExamSection.position)
+            )
+        )
+        mine = [a for a in attempts if a.exam_id == exam_id]
+        qids = {q for a in mine for q in a.question_ids}
+        items = {
+            q.id: item_from_question(q)
+            for q in await db.scalars(select(Question).where(Question.id.in_(qids)))
+        }
+        graded.extend(grade_one(a, exam, sections, items, logs[a.id], now) for a in mine)
+    stmt = insert(Result).values(
+        [
+            {"attempt_id": g.attempt_id,
+             "verify_code": codes.get(g.attempt_id) or new_verify_code(), **g.values}
+            for g in graded
+        ]
+    )  # fmt: skip
+    update = {k: stmt.excluded[k] for k in graded[0].values}
+    await db.execute(stmt.on_conflict_do_update(index_elements=["attempt_id"], set_=update))
+    await db.execute(delete(ResultItem).where(ResultItem.attempt_id.in_(ids)))
+    await _write_items([item for g in graded for item in g.items], db)
+    return len(graded)
+
+
+ITEM_COLUMNS = ("attempt_id", "q", "question_id", "choice", "correct", "points", "changed_at")
+
+
+async def _write_items(items: list[dict[str, Any]], db: AsyncSession) -> None:
+    """result_items by COPY on asyncpg (110 rows per attempt, 1.1 million for 10,000)."""
+    if not items:
+        return
+    conn = await db.connection()
+    raw = (await conn.get_raw_connection()).driver_connection
+    if hasattr(raw, "copy_records_to_table"):
+        records = [
+            (i["attempt_id"], i["q"], i["question_id"], json.dumps(i["choice"]), i["correct"],
+             float(i["points"]), i["changed_at"])
+            for i in items
+        ]  # fmt: skip
+        await raw.copy_records_to_table("result_items", columns=ITEM_COLUMNS, records=records)
+        return
+    for start in range(0, len(items), ITEM_ROWS_PER_INSERT):  # another driver: multi-row INSERTs
+        await db.execute(insert(ResultItem), items[start : start + ITEM_ROWS_PER_INSERT])
 
 
 def new_verify_code() -> str:
