@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import os
 import random
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from typing import Any
 import pytest
 import redis
 from chaos.phones import Phone, write_until
+from chaos.proxy import Nginx
 from sqlalchemy import text
 
 from exam_server.delivery.checkpoint import attempt_key
@@ -69,10 +71,10 @@ def services_call(world: Any, fn: Callable[[Any], Any]) -> Any:
     return asyncio.run(run())
 
 
-def begin(world: Any, name: str, creds: list[Any]) -> Phase:
+def begin(world: Any, name: str, creds: list[Any], urls: list[str] | None = None) -> Phase:
     phase = Phase(name)
     for i, cred in enumerate(creds):
-        phone = Phone(world.urls, cred, device=f"{name[:12]}-{i}")
+        phone = Phone(urls or world.urls, cred, device=f"{name[:12]}-{i}")
         assert phone.login().status_code == 200
         phone.reconnect()
         phase.phones.append(phone)
@@ -303,6 +305,17 @@ def test_saved_means_saved_under_every_fault(world) -> None:  # type: ignore[no-
 
     during_writes(phase, proctor)
     rows.append(finish(world, phase))
+
+    # 9. Two instances behind nginx; one is killed mid-exam (only where nginx is installed).
+    if shutil.which("nginx"):
+        proxy = Nginx(list(world.urls))
+        try:
+            phase = begin(world, "1 of 2 behind nginx killed", take(3), urls=[proxy.url])
+            during_writes(phase, lambda: world.kill_worker(world.workers[-1]), after_s=4)
+            world.start_worker()
+            rows.append(finish(world, phase))
+        finally:
+            proxy.stop()
 
     print_table(rows)
     assert all(r.lost == 0 for r in rows), rows
