@@ -71,7 +71,8 @@ local key = KEYS[1]
 local pg = {}
 for i = 5, #ARGV, 2 do pg[ARGV[i]] = ARGV[i + 1] end
 local r = 0
-if redis.call('EXISTS', key) == 0 then
+if redis.call('HEXISTS', key, 'starts_ms') == 0 then
+  -- missing, or half a hash (only a holder): everything comes from PostgreSQL
   for f, v in pairs(pg) do redis.call('HSET', key, f, v) end
   r = 1
 else
