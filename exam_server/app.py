@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     ]
     # Any route: a pool timeout or lost connection answers 503 `busy`, never a 500 (issue 11).
     busy = dict.fromkeys(BUSY_ERRORS, busy_handler)
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=busy)  # type: ignore[arg-type]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=busy)
     app.state.settings = settings
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
     return app

@@ -383,7 +383,7 @@ class WriteBehind:
                     log.exception("grading attempt %s failed", attempt_id)
         async with self.s.redis.pipeline(transaction=False) as pipe:
             for attempt_id in graded:
-                pipe.publish(EVENTS, json.dumps({"t": "graded", "a": attempt_id}))
+                pipe.publish(self.s.store.events, json.dumps({"t": "graded", "a": attempt_id}))
             await pipe.execute()
         return len(ids)
 

@@ -175,7 +175,7 @@ async def grade_attempts(db: AsyncSession, attempt_ids: Sequence[int], now: dt.d
                AnswerLog.saved_at).where(AnswerLog.attempt_id.in_(ids))
     )  # fmt: skip
     for attempt_id, *rest in rows:
-        logs[attempt_id].append(tuple(rest))  # type: ignore[arg-type]
+        logs[attempt_id].append(tuple(rest))
     found = await db.execute(
         select(Result.attempt_id, Result.verify_code).where(Result.attempt_id.in_(ids))
     )
@@ -221,7 +221,7 @@ async def _write_items(items: list[dict[str, Any]], db: AsyncSession) -> None:
         return
     conn = await db.connection()
     raw = (await conn.get_raw_connection()).driver_connection
-    if hasattr(raw, "copy_records_to_table"):
+    if raw is not None and hasattr(raw, "copy_records_to_table"):
         records = [
             (i["attempt_id"], i["q"], i["question_id"], json.dumps(i["choice"]), i["correct"],
              float(i["points"]), i["changed_at"])

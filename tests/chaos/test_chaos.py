@@ -29,8 +29,8 @@ from sqlalchemy import text
 
 from exam_server.delivery.checkpoint import attempt_key
 from exam_server.delivery.outages import give_back, outstanding
+from exam_server.delivery.services import open_services
 from exam_server.proctor.interventions import change_clocks
-from exam_server.services import open_services
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 

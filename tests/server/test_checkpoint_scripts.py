@@ -14,7 +14,7 @@ from exam_server.delivery.checkpoint import (
     hash_from_log,
 )
 from exam_server.delivery.seq import Clock
-from exam_server.services import open_services
+from exam_server.delivery.services import open_services
 
 A = 910_001
 
@@ -27,7 +27,7 @@ def base(deadline: int = 1_000_000, paused: int = 0, last_seq: int = 3) -> dict[
 
 async def test_clock_changes_follow_the_pure_rules(settings, redis_client) -> None:  # type: ignore[no-untyped-def]
     clock = Clock(False, 0, 1_000_000)
-    async with open_services(settings, background=False) as services:
+    async with open_services(settings) as services:
         store = services.store
         redis_client.delete(attempt_key(A))
         assert await store.change_clock([A], 10, "pause") == {A: "missing"}
@@ -49,7 +49,7 @@ async def test_clock_changes_follow_the_pure_rules(settings, redis_client) -> No
 async def test_a_rebuild_replaces_only_what_postgresql_holds_newer(settings, redis_client) -> None:  # type: ignore[no-untyped-def]
     log = [LoggedChange(s, "answer", s % 5, "B", 1000 + s) for s in range(1, 6)]
     pg = hash_from_log(Clock(False, 0, 2_000_000), 5, 5, log, clock_v=2)
-    async with open_services(settings, background=False) as services:
+    async with open_services(settings) as services:
         store = services.store
         redis_client.hset(attempt_key(A), mapping={**base(), "a:4": json.dumps("Z")})
         mask = await store.reseed(A, pg)
