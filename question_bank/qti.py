@@ -16,6 +16,7 @@ import zipfile
 from html import escape
 from xml.etree.ElementTree import Element, tostring
 
+from question_bank.archive_limits import ArchiveTooLarge, check_archive
 from question_bank.drafts import Draft, FileProblem, make_image
 from question_bank.items import Image, Item, ItemKind, Option
 from question_bank.moodle_xml import parse_xml
@@ -65,6 +66,12 @@ def read_qti(data: bytes) -> list[Draft]:
 
 
 def _read_package(data: bytes) -> list[Draft]:
+    try:
+        check_archive(data)
+    except ArchiveTooLarge as exc:
+        raise FileProblem(
+            ("archive_too_large", {"declared": exc.declared, "limit": exc.limit})
+        ) from None
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()

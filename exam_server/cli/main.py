@@ -76,7 +76,10 @@ def _migrate(settings: Settings) -> None:
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from exam_server.web.slow_clients import protocol_class
+
     os.environ.setdefault("TKD_SECRET_KEY", settings.secret_key_value)  # workers share one key
+    trusted = list(settings.trusted_proxies)
     uvicorn.run(
         "exam_server.app:create_app",
         factory=True,
@@ -91,6 +94,15 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         ws_ping_interval=30.0,
         ws_ping_timeout=120.0,
         timeout_graceful_shutdown=5,
+        # Slow or idle clients and floods (docs/security.md, "Limits").
+        http=protocol_class(),
+        timeout_keep_alive=settings.keep_alive_s,
+        limit_concurrency=settings.max_connections,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        # X-Forwarded-For and -Proto only from TKD_TRUSTED_PROXIES; the app applies the
+        # same rule itself (exam_server/web/client_address.py).
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         backlog=4096,
         log_level=os.environ.get("TKD_LOG_LEVEL", "info"),
         access_log=False,

@@ -7,7 +7,6 @@ lookup and, on the first login only, the creation of the candidate's paper.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from typing import Any
 
@@ -16,15 +15,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from exam_server.db.models import Candidate, Exam, ExamSection, ExamSession, SessionCandidate
-from exam_server.delivery.credentials import check_password, session_token_valid
+from exam_server.delivery.credentials import (
+    check_password,
+    credential_version,
+    session_token_valid,
+)
+from exam_server.delivery.input_limits import InputRefused, loads_limited, read_body
 from exam_server.delivery.messages import error_body
 from exam_server.delivery.papers import open_attempt
+from exam_server.delivery.throttle import candidate_throttle, may_enter, request_address
 from exam_server.services import Services
 
 log = logging.getLogger(__name__)
 
 STATUS = {
     "bad_request": 400,
+    "too_large": 413,
     "bad_credentials": 401,
     "bad_session_token": 403,
     "not_scheduled_now": 403,
@@ -58,9 +64,10 @@ async def candidate_login(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     settings = services.settings
     try:
-        body = json.loads(await request.body())
-    except ValueError:
-        return _fail("bad_request", request_lang(request))
+        raw = await read_body(request, settings.max_body_bytes)
+        body = loads_limited(raw, settings.max_body_bytes, settings.max_json_depth)
+    except InputRefused as exc:
+        return _fail("too_large" if exc.too_large else "bad_request", request_lang(request))
     if not isinstance(body, dict):
         return _fail("bad_request", request_lang(request))
     lang = request_lang(request, body)
@@ -70,13 +77,13 @@ async def candidate_login(request: Request) -> JSONResponse:
         or not isinstance(password, str)
         or not number
         or len(number) > 64
+        or len(password) > settings.max_field_chars
     ):
         return _fail("bad_request", lang)
     number = number.strip().upper()
-    fail_key = f"tkd:login:fail:{number}"
-    failures = int(await services.redis.get(fail_key) or 0)
-    if failures >= settings.login_failures_allowed:
-        return _fail("too_many_attempts", lang)
+    # Counted per (number, address) and per address: docs/security.md, "Lockouts".
+    throttle, address = candidate_throttle(services.redis, settings), request_address(request)
+    locked = await throttle.locked(number, address)
 
     now = dt.datetime.now(dt.UTC)
     async with services.sessions() as db:
@@ -84,11 +91,8 @@ async def candidate_login(request: Request) -> JSONResponse:
         if candidate is None or not check_password(
             settings.secret_key_value, password.strip(), candidate.password_hash
         ):
-            async with services.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(fail_key)
-                pipe.expire(fail_key, settings.login_lockout_s)
-                await pipe.execute()
-            return _fail("bad_credentials", lang)
+            await throttle.fail(number, address)
+            return _fail("too_many_attempts" if locked else "bad_credentials", lang)
         session = await db.scalar(
             select(ExamSession)
             .join(SessionCandidate, SessionCandidate.session_id == ExamSession.id)
@@ -102,12 +106,16 @@ async def candidate_login(request: Request) -> JSONResponse:
         )
         if session is None:
             return _fail("not_scheduled_now", lang)
+        room_token_ok: bool | None = None
         if session.token_required:
             given = body.get("session_token")
-            if not isinstance(given, str) or not session_token_valid(
-                settings.secret_key_value, session.id, session.token_period_s, given
-            ):
-                return _fail("bad_session_token", lang)
+            room_token_ok = isinstance(given, str) and session_token_valid(
+                settings.secret_key_value, session.id, session.token_period_s, given[:64]
+            )
+        if not may_enter(locked, True, room_token_ok):
+            if room_token_ok is False:  # a guessed room token counts like a guessed password
+                await throttle.fail(number, address)
+            return _fail("too_many_attempts" if locked else "bad_session_token", lang)
         try:
             attempt = await open_attempt(db, candidate.id, session, now)
         except ValueError as exc:  # a pool too small for its blueprint: the committee's to fix
@@ -124,7 +132,7 @@ async def candidate_login(request: Request) -> JSONResponse:
                 .order_by(ExamSection.position)
             )
         )
-    await services.redis.delete(fail_key)
+    await throttle.succeed(number, address)
     # The checkpoint is the live truth: a submit is there before PostgreSQL hears of it.
     snapshot = await services.store.load(attempt.id) or await services.restore_checkpoint(
         attempt.id
@@ -133,7 +141,9 @@ async def candidate_login(request: Request) -> JSONResponse:
         return _fail("already_submitted", lang)
     return JSONResponse(
         {
-            "token": services.tokens.issue(attempt.id, candidate.id, lang),
+            "token": services.tokens.issue(
+                attempt.id, candidate.id, lang, credential_version(candidate.password_hash)
+            ),
             "ws_url": "/ws/v1/exam",
             "lang": lang,
             "candidate": {

@@ -35,7 +35,8 @@ from exam_server.delivery.protocol import (
     dumps,
     parse,
 )
-from exam_server.delivery.seq import Clock, Verdict
+from exam_server.delivery.revocation import token_is_current
+from exam_server.delivery.seq import Clock, Status, Verdict
 from exam_server.grading.grade import result_message
 from exam_server.services import Services
 
@@ -164,16 +165,25 @@ class Connection:
             await self.send(msg)
 
     async def handle(self, text: str) -> None:
-        msg = parse(text, self.services.settings.max_message_bytes)
+        settings = self.services.settings
+        msg = parse(text, settings.max_message_bytes, settings.max_json_depth)
         if isinstance(msg, BadMessage):
             await self.error("bad_message", msg.seq, detail=msg.reason)
         elif isinstance(msg, Ping):
             await self.send({"type": "pong", "t": msg.t})
         elif isinstance(msg, Get):
-            if not 0 <= msg.q < self.paper.n:
+            # The paper is shown only while the clock runs: not in the waiting room, not
+            # during a pause, not after submitting (docs/protocol.md, ``not_running``).
+            status_now = self.clock.status(now_ms())
+            if status_now is not Status.RUNNING:
+                await self.error("not_running", status=status_now.value)
+            elif not 0 <= msg.q < self.paper.n:
                 await self.error("bad_message", detail=f"q {msg.q} is out of range")
             else:
-                await self.send(self.services.papers.question_message(self.paper, msg.q))
+                question = self.services.papers.question_message(self.paper, msg.q)
+                qid = self.paper.question_ids[msg.q]
+                grant = self.services.tokens.media_grant(self.attempt_id, qid)
+                await self.send({**question, "images_base": f"/media/{qid}/{grant}/"})
         elif isinstance(msg, Hello):
             await self.error("bad_message", detail="hello was already received")
         else:
@@ -225,7 +235,7 @@ async def exam_socket(ws: WebSocket) -> None:
         with contextlib.suppress(Exception):
             await ws.close(code=status.WS_1008_POLICY_VIOLATION)
         return
-    hello = parse(first, services.settings.max_message_bytes)
+    hello = parse(first, services.settings.max_message_bytes, services.settings.max_json_depth)
     if not isinstance(hello, Hello):
         await _refuse(ws, "bad_message", "id")
         return
@@ -235,7 +245,7 @@ async def exam_socket(ws: WebSocket) -> None:
         await _refuse(ws, exc.code, "id")
         return
     paper = await services.papers.paper(claims.attempt_id)
-    if paper is None:
+    if paper is None or not await token_is_current(services, claims):
         await _refuse(ws, "bad_token", claims.lang)
         return
     conn = Connection(ws, services, paper, claims.lang, hello.device)

@@ -18,6 +18,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from question_bank.archive_limits import ArchiveTooLarge, check_archive
+
 TEMPLATE_HEADER = ["NIK", "Nama", "Tanggal Lahir", "Unit Kerja/OPD", "Telepon", "Email", "Foto"]
 TEMPLATE_EXAMPLE = [
     ["3201234567890001", "Siti Aminah", "1994-08-17", "Dinas Pendidikan", "081234567890",
@@ -116,6 +118,13 @@ def _cells_from_csv(data: bytes) -> Iterator[tuple[int, list[object]]]:
 def _cells_from_xlsx(data: bytes) -> Iterator[tuple[int, list[object]]]:
     from openpyxl import load_workbook
 
+    try:
+        check_archive(data)  # before openpyxl inflates anything (docs/security.md)
+    except ArchiveTooLarge as exc:
+        raise UnreadableFile(
+            f"Berkas XLSX terlalu besar setelah dibuka ({exc.declared} byte). / "
+            f"The XLSX file is too large once opened ({exc.declared} bytes)."
+        ) from None
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file

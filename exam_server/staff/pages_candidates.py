@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
+from exam_server.delivery.revocation import end_open_sockets
 from exam_server.staff.audit import record
 from exam_server.staff.candidate_import import (
     parse_candidates,
@@ -254,6 +255,7 @@ async def candidate_reissue(request: Request, staff: Staff) -> Response:
             db, staff.actor, services.settings.secret_key_value, [candidate.id], reason
         )
         record(db, staff.actor, "candidate.reissue", "candidate", candidate.id, reason=reason)
+    await end_open_sockets(services, candidate.id)  # an impersonator's socket ends now
     return await render(request, staff, "password_once.html", c=candidate, password=cred.password)
 
 
