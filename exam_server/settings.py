@@ -95,7 +95,7 @@ class Settings:
     login_address_failures: int = 100
     # Failed staff logins: per (username, address) pair and per address.
     staff_pair_failures: int = 5
-    staff_address_failures: int = 20
+    staff_address_failures: int = 50
     # A staff session ends this long after log-in whatever its activity.
     staff_session_max_s: int = 10 * 3600
 
@@ -154,7 +154,7 @@ class Settings:
             login_pair_failures=_int(env, "TKD_LOGIN_PAIR_FAILURES", 10, 3, 1000),
             login_address_failures=_int(env, "TKD_LOGIN_ADDRESS_FAILURES", 100, 3, 100_000),
             staff_pair_failures=_int(env, "TKD_STAFF_PAIR_FAILURES", 5, 3, 1000),
-            staff_address_failures=_int(env, "TKD_STAFF_ADDRESS_FAILURES", 20, 3, 100_000),
+            staff_address_failures=_int(env, "TKD_STAFF_ADDRESS_FAILURES", 50, 3, 100_000),
             staff_session_max_s=_int(env, "TKD_STAFF_SESSION_MAX_S", 10 * 3600, 60, 7 * 86400),
         )
 
