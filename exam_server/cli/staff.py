@@ -170,6 +170,10 @@ def cmd_staff_update(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     """The audit log, newest first: what the admins' page shows."""
+    if args.what == "verify":
+        from exam_server.cli.audit import cmd_verify
+
+        return cmd_verify(args, settings)
     from sqlalchemy import select
 
     from exam_server.staff.models import AuditEntry
@@ -227,7 +231,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_staff_list)
 
-    p = sub.add_parser("audit", help="read the audit log, newest first")
+    p = sub.add_parser("audit", help="read the audit log, newest first; `audit verify` checks it")
+    p.add_argument("what", nargs="?", choices=["verify"], help="verify: is the hash chain whole")
     p.add_argument("--entity", default=None, help="staff, candidate, exam, session, question, ...")
     p.add_argument("--id", default=None, help="the object's id")
     p.add_argument("--action", default=None, help="e.g. candidate.correct")

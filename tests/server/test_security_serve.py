@@ -23,12 +23,13 @@ from starlette.routing import Route
 from tests_support import REPO, free_port
 
 from exam_server.settings import Settings
-from exam_server.web.client_address import TrustedProxies, client_address
 
 # -- finding 17: whom to believe about the client's address ---------------------------------
 
 
 def test_forwarded_for_is_believed_only_from_a_trusted_proxy() -> None:
+    from exam_server.web.client_address import client_address
+
     trusted = ("127.0.0.1", "10.0.0.0/8")
     assert client_address("203.0.113.9", "1.2.3.4", trusted) == "203.0.113.9"
     assert client_address("127.0.0.1", "1.2.3.4", trusted) == "1.2.3.4"
@@ -40,6 +41,8 @@ def test_forwarded_for_is_believed_only_from_a_trusted_proxy() -> None:
 
 
 async def test_the_app_middleware_applies_the_setting() -> None:
+    from exam_server.web.client_address import TrustedProxies
+
     async def who(request: Request) -> PlainTextResponse:
         return PlainTextResponse(request.client.host if request.client else "")
 

@@ -22,9 +22,7 @@ from staff.support import (
 )
 
 from exam_server.db.models import Candidate, QuestionImage
-from exam_server.delivery.throttle import candidate_throttle
 from exam_server.staff.models import AuditEntry, StaffUser
-from exam_server.web.security_headers import HEADERS
 
 LOGIN_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -168,6 +166,8 @@ async def test_a_staff_session_ends_after_its_absolute_lifetime_however_busy(
 async def test_a_proctor_clears_a_lockout_of_their_session_and_it_is_audited(
     panitia, app, services, settings
 ) -> None:  # type: ignore[no-untyped-def]
+    from exam_server.delivery.throttle import candidate_throttle
+
     exam_id = await exam_with_questions(panitia, services)
     session_id = await make_session(panitia, exam_id, "Sesi Kunci", token=False)
     nik = new_nik()
@@ -255,6 +255,8 @@ INLINE_STYLE = re.compile(r"<style\b|\sstyle\s*=", re.I)
 
 
 def assert_protected(resp: httpx.Response, where: str) -> None:
+    from exam_server.web.security_headers import HEADERS
+
     for name, value in HEADERS.items():
         assert resp.headers.get(name) == value, (where, name, resp.headers.get(name))
     csp = resp.headers["content-security-policy"]
