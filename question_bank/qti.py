@@ -13,6 +13,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from html import escape
 from xml.etree.ElementTree import Element, tostring
 
@@ -83,7 +84,13 @@ def _read_package(data: bytes) -> list[Draft]:
 
     def read(name: str) -> bytes | None:
         info = files.get(name)
-        return archive.read(info) if info is not None else None
+        if info is None:
+            return None
+        try:
+            return archive.read(info)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+            # A damaged member is the file's problem, not a reader crash.
+            raise FileProblem(("bad_zip", {"detail": f"{name}: {exc}"})) from None
 
     manifest = read("imsmanifest.xml")
     entries: list[tuple[str, dict[str, str]]] = []
