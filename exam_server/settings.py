@@ -141,6 +141,7 @@ class Settings:
             default_lang=lang,
             max_body_bytes=_int(env, "TKD_MAX_BODY_BYTES", 16 * 1024, 1024, 1024 * 1024),
             max_json_depth=_int(env, "TKD_MAX_JSON_DEPTH", 16, 4, 64),
+            max_field_chars=_int(env, "TKD_MAX_FIELD_CHARS", 256, 64, 4096),
             max_upload_bytes=_int(
                 env, "TKD_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024
             ),

@@ -82,6 +82,7 @@ def test_tkd_serve_hands_the_limits_and_proxies_to_uvicorn(monkeypatch, tmp_path
     _serve(Settings.from_env(env), "127.0.0.1", 8000, 1)
     assert seen["forwarded_allow_ips"] == ["10.0.0.5"] and seen["proxy_headers"] is True
     assert seen["limit_concurrency"] == 500 and seen["timeout_keep_alive"] == 7
+    assert seen["h11_max_incomplete_event_size"] == 16 * 1024
     assert seen["http"] in (TimedH11Protocol, TimedHttpToolsProtocol)
     seen.clear()
     _serve(Settings.from_env({**env, "TKD_TRUSTED_PROXIES": ""}), "127.0.0.1", 8000, 1)

@@ -309,3 +309,34 @@ async def test_every_get_page_sends_the_security_headers_and_no_inline_script(
             resp = await client.get(path)
             assert_protected(resp, f"{who} {path} {resp.status_code}")
     await anonymous.aclose()
+
+
+# -- finding 6: the reissue page closes the impersonator's socket at once ----------------------
+
+
+async def test_reissuing_a_password_closes_the_candidates_open_socket(
+    panitia, live_server, candidate, services
+) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from tests_support import ExamClient
+
+    impostor = ExamClient(live_server.url, candidate.participant_no, candidate.password, "joki")
+    assert impostor.login().status_code == 200
+    await asyncio.to_thread(impostor.connect)
+    async with services.sessions() as db:
+        candidate_id = await db.scalar(
+            select(Candidate.id).where(Candidate.participant_no == candidate.participant_no)
+        )
+    resp = await panitia.post(f"/panitia/kandidat/{candidate_id}/sandi", {"reason": "joki"})
+    assert resp.status_code == 200
+    closed = await asyncio.to_thread(impostor.wait_for, "error", 10, code="replaced")
+    assert closed["code"] == "replaced"
+    impostor.close()
+    # Reconnecting with the old token is refused.
+    from websockets.exceptions import ConnectionClosed
+
+    with pytest.raises((TimeoutError, ConnectionClosed)):
+        await asyncio.to_thread(impostor.connect)
+    assert any(m.get("code") == "bad_token" for m in impostor.received)
+    impostor.close()
