@@ -37,7 +37,6 @@ COOKIE = "tkd_staff"
 LOGIN_CSRF_COOKIE = "tkd_staff_csrf"
 PREFIX = "/panitia"
 IDLE_TTL_S = 2 * 3600
-MAX_FORM_BYTES = 20 * 1024 * 1024
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     "staff.manage": frozenset({"admin"}),
@@ -189,7 +188,7 @@ def csrf_ok(expected: str, given: object) -> bool:
 
 async def read_form(request: Request) -> FormData:
     length = int(request.headers.get("content-length") or 0)
-    if length > MAX_FORM_BYTES:
+    if length > services_of(request).settings.max_upload_bytes:
         raise FormTooLarge
     return await request.form(max_files=1, max_fields=5000)
 
