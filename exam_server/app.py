@@ -13,15 +13,14 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from sqlalchemy import select
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from exam_server.db.models import QuestionImage
 from exam_server.delivery.background import background_tasks, tune_collector
 from exam_server.delivery.backpressure import BUSY_ERRORS, busy_handler
 from exam_server.delivery.checkpoint import CHANGES
@@ -35,6 +34,9 @@ from exam_server.results.routes import staff_routes as results_staff_routes
 from exam_server.settings import Settings
 from exam_server.staff.routes import routes as staff_routes
 from exam_server.web.candidate_pages import routes as candidate_routes
+from exam_server.web.client_address import TrustedProxies
+from exam_server.web.media import public_routes as media_routes
+from exam_server.web.security_headers import SecurityHeaders
 
 ROOT = Path(__file__).resolve().parent
 TEMPLATES = ROOT / "templates"
@@ -87,23 +89,6 @@ async def healthz(request: Request) -> JSONResponse:
     )
 
 
-async def question_image(request: Request) -> Response:
-    """Images travel with their questions and are served from here, never hot-linked."""
-    services: Services = request.app.state.services
-    async with services.sessions() as db:
-        image = await db.scalar(
-            select(QuestionImage).where(
-                QuestionImage.question_id == request.path_params["question_id"],
-                QuestionImage.name == request.path_params["name"],
-            )
-        )
-    if image is None:
-        return Response(status_code=404)
-    return Response(
-        image.data, media_type=image.media_type, headers={"Cache-Control": "private, max-age=86400"}
-    )
-
-
 def create_app(settings: Settings | None = None, *, background: bool = True) -> Starlette:
     settings = settings or Settings.from_env()
 
@@ -122,15 +107,22 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         Route("/api/v1/candidate/login", candidate_login, methods=["POST"]),
         WebSocketRoute("/ws/v1/exam", exam_socket),
         Route("/healthz", healthz),
-        Route("/media/{question_id:int}/{name:str}", question_image),
+        *media_routes,
         *results_public_routes,
         *candidate_routes,
         Mount("/panitia", routes=[*staff_routes, *proctor_routes, *results_staff_routes]),
         Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static"),
     ]
+    middleware = [
+        # Outermost first: the client's address is settled before anything reads it.
+        Middleware(TrustedProxies, trusted=settings.trusted_proxies),
+        Middleware(SecurityHeaders),
+    ]
     # Any route: a pool timeout or lost connection answers 503 `busy`, never a 500 (issue 11).
     busy = dict.fromkeys(BUSY_ERRORS, busy_handler)
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=busy)
+    app = Starlette(
+        routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers=busy
+    )
     app.state.settings = settings
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
     return app

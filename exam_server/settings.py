@@ -7,6 +7,7 @@ surfacing as a strange error at 08:00 with 5,000 candidates logging in.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from starlette.datastructures import Secret
+
+from exam_server.private_files import private_dir, write_private
 
 
 class SettingsError(ValueError):
@@ -102,6 +105,32 @@ class Settings:
     stream_alarm_len: int = 200_000
     # What `hello` answers with when the state cannot be built now (TKD_HELLO_RETRY_MS).
     hello_retry_ms: int = 3000
+    # -- issue 13: limits on every input and whom to trust (docs/security.md) -------------
+    # A login body is a few hundred bytes; anything near this limit is an attack.
+    max_body_bytes: int = 16 * 1024
+    # Nesting deeper than this is refused before a parser recurses into it.
+    max_json_depth: int = 16
+    # Longest participant number, password, room token or staff name a form may carry.
+    max_field_chars: int = 256
+    # Uploads (the committee's forms) and what an XLSX/zip may inflate to.
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_decompressed_bytes: int = 64 * 1024 * 1024
+    # A client must finish its request headers within this time, or it is dropped.
+    header_timeout_s: float = 10.0
+    keep_alive_s: int = 5
+    # Connections and tasks one worker holds before answering 503 (WebSockets included).
+    max_connections: int = 10_000
+    max_header_bytes: int = 16 * 1024
+    # Addresses whose X-Forwarded-For is believed; anyone else's header is ignored.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    # Failed candidate logins: per (number, address) pair, and per address in total.
+    login_pair_failures: int = 10
+    login_address_failures: int = 100
+    # Failed staff logins: per (username, address) pair and per address.
+    staff_pair_failures: int = 5
+    staff_address_failures: int = 50
+    # A staff session ends this long after log-in whatever its activity.
+    staff_session_max_s: int = 10 * 3600
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:
         return replace(self, database_url=database_url, redis_url=redis_url)
@@ -160,7 +189,44 @@ class Settings:
             writebehind_alarm_s=float(_int(env, "TKD_WRITEBEHIND_ALARM_S", 10, 1, 3600)),
             stream_alarm_len=_int(env, "TKD_STREAM_ALARM_LEN", 200_000, 100, 100_000_000),
             hello_retry_ms=_int(env, "TKD_HELLO_RETRY_MS", 3000, 100, 600_000),
+            max_body_bytes=_int(env, "TKD_MAX_BODY_BYTES", 16 * 1024, 1024, 1024 * 1024),
+            max_json_depth=_int(env, "TKD_MAX_JSON_DEPTH", 16, 4, 64),
+            max_field_chars=_int(env, "TKD_MAX_FIELD_CHARS", 256, 64, 4096),
+            max_upload_bytes=_int(
+                env, "TKD_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024
+            ),
+            max_decompressed_bytes=_int(
+                env, "TKD_MAX_DECOMPRESSED_BYTES", 64 * 1024 * 1024, 1024, 4 * 1024**3
+            ),
+            header_timeout_s=float(_int(env, "TKD_HEADER_TIMEOUT_S", 10, 1, 300)),
+            keep_alive_s=_int(env, "TKD_KEEP_ALIVE_S", 5, 1, 300),
+            max_connections=_int(env, "TKD_MAX_CONNECTIONS", 10_000, 10, 1_000_000),
+            trusted_proxies=_addresses(env, "TKD_TRUSTED_PROXIES", ("127.0.0.1", "::1")),
+            login_pair_failures=_int(env, "TKD_LOGIN_PAIR_FAILURES", 10, 3, 1000),
+            login_address_failures=_int(env, "TKD_LOGIN_ADDRESS_FAILURES", 100, 3, 100_000),
+            staff_pair_failures=_int(env, "TKD_STAFF_PAIR_FAILURES", 5, 3, 1000),
+            staff_address_failures=_int(env, "TKD_STAFF_ADDRESS_FAILURES", 50, 3, 100_000),
+            staff_session_max_s=_int(env, "TKD_STAFF_SESSION_MAX_S", 10 * 3600, 60, 7 * 86400),
         )
+
+
+def _addresses(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks; an empty value trusts no proxy at all."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    found: list[str] = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"{name} must list IP addresses or networks separated by commas, got {part!r}"
+            ) from None
+        found.append(part)
+    return tuple(found)
 
 
 def _generated_secret(data_dir: Path) -> str:
@@ -168,11 +234,10 @@ def _generated_secret(data_dir: Path) -> str:
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     key = secrets.token_urlsafe(48)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(key)
-    tmp.chmod(0o600)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    write_private(tmp, key)  # 0600 from creation: never readable by others, even briefly
     with contextlib.suppress(FileExistsError):
         os.link(tmp, path)  # atomic: two workers starting at once agree on one key
     tmp.unlink(missing_ok=True)

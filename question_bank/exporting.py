@@ -14,11 +14,13 @@ import csv
 import dataclasses
 import io
 from collections.abc import Sequence
+from typing import Any
 
 from question_bank.gift_export import export_gift
 from question_bank.items import Item, ItemKind
 from question_bank.qti_export import export_qti
 from question_bank.sanitize import html_to_cell
+from question_bank.spreadsheet_cells import escape_formula
 from question_bank.template import COLUMNS
 
 EXPORT_FORMATS = ("csv", "xlsx", "qti", "gift")
@@ -106,8 +108,17 @@ def export_csv(items: Sequence[Item]) -> bytes:
     writer = csv.DictWriter(out, fieldnames=_columns(items), lineterminator="\r\n")
     writer.writeheader()
     for number, item in enumerate(items, start=1):
-        writer.writerow(item_to_row(number, item))
+        writer.writerow({k: escape_formula(v) for k, v in item_to_row(number, item).items()})
     return out.getvalue().encode("utf-8-sig")
+
+
+def _text_cell(sheet: Any, value: str | None) -> Any:
+    from openpyxl.cell import WriteOnlyCell  # heavy: only the XLSX export needs it
+
+    cell = WriteOnlyCell(sheet, value)
+    if value is not None:
+        cell.data_type = "s"  # openpyxl would make "=..." a formula
+    return cell
 
 
 def export_xlsx(items: Sequence[Item]) -> bytes:
@@ -120,8 +131,9 @@ def export_xlsx(items: Sequence[Item]) -> bytes:
     sheet.append(columns)
     for number, item in enumerate(items, start=1):
         row = item_to_row(number, item)
-        # Every cell as text, so that "007" or "1,5" come back exactly as written.
-        sheet.append([row.get(c, "") or None for c in columns])
+        # Every cell as text, so that "007" or "1,5" come back exactly as written, and
+        # "=..." stays text rather than a live formula (question_bank/spreadsheet_cells.py).
+        sheet.append([_text_cell(sheet, row.get(c, "") or None) for c in columns])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -201,6 +201,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Berkas '{name}' yang dirujuk tidak ada di paket.",
         "The referenced file '{name}' is not in the package.",
     ),
+    "archive_too_large": (
+        "Berkas terkompresi terlalu besar setelah dibuka ({declared} byte; paling banyak {limit}).",
+        "The compressed file is too large once opened ({declared} bytes; at most {limit}).",
+    ),
     "bad_zip": (
         "Paket zip tidak dapat dibuka: {detail_id}.",
         "The zip package cannot be opened: {detail_en}.",

@@ -16,6 +16,7 @@ from html import escape, unescape
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element, tostring
 
+from question_bank.archive_limits import ArchiveTooLarge, check_archive
 from question_bank.containers import open_zip, read_member
 from question_bank.drafts import Draft, FileProblem
 from question_bank.items import Image, Item, ItemKind, Option
@@ -66,6 +67,12 @@ def read_qti(data: bytes) -> list[Draft]:
 
 
 def _read_package(data: bytes) -> list[Draft]:
+    try:
+        check_archive(data)
+    except ArchiveTooLarge as exc:
+        raise FileProblem(
+            ("archive_too_large", {"declared": exc.declared, "limit": exc.limit})
+        ) from None
     archive = open_zip(data)
     files = {i.filename for i in archive.infolist() if not i.is_dir()}
 

@@ -17,10 +17,12 @@ from xml.etree.ElementTree import ParseError
 
 from defusedxml import ElementTree
 
+from question_bank.archive_limits import ArchiveTooLarge, check_archive
 from question_bank.drafts import Draft, FileProblem
 from question_bank.items import Item, ItemKind, Option
 from question_bank.media import lost_media
 from question_bank.sanitize import cell_to_html, looks_like_html
+from question_bank.spreadsheet_cells import unescape_formula
 from question_bank.validation import Finding
 
 KNOWN = {"no", "seksi", "kategori", "tipe", "soal", "kunci", "opsi_tetap", "tingkat_kesulitan",
@@ -222,7 +224,7 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     start = 1
     for cells in reader:
-        yield start, cells
+        yield start, [unescape_formula(c) for c in cells]  # our export's "'=" is text
         start = reader.line_num + 1  # a quoted cell may span lines
 
 
@@ -248,6 +250,12 @@ def _cell(value: object) -> str:
 def read_xlsx(data: bytes) -> list[Draft]:
     from openpyxl import load_workbook  # heavy: only XLSX files need it
 
+    try:
+        check_archive(data)
+    except ArchiveTooLarge as exc:
+        raise FileProblem(
+            ("archive_too_large", {"declared": exc.declared, "limit": exc.limit})
+        ) from None
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook

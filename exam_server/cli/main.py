@@ -30,12 +30,14 @@ from exam_server.delivery.checkpoint import DEADLINES, attempt_key
 from exam_server.delivery.prepare import prepare_exam_sessions
 from exam_server.demo.seed import EXAM_CODE, seed_demo, write_credentials
 from exam_server.settings import Settings, SettingsError
+from exam_server.web.slow_clients import protocol_class
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn  # heavy: only `tkd serve` and `tkd demo` start a server
 
     os.environ.setdefault("TKD_SECRET_KEY", settings.secret_key_value)  # workers share one key
+    trusted = list(settings.trusted_proxies)
     uvicorn.run(
         "exam_server.app:create_app",
         factory=True,
@@ -50,6 +52,15 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         ws_ping_interval=30.0,
         ws_ping_timeout=120.0,
         timeout_graceful_shutdown=5,
+        # Slow or idle clients and floods (docs/security.md, "Limits").
+        http=protocol_class(),
+        timeout_keep_alive=settings.keep_alive_s,
+        limit_concurrency=settings.max_connections,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        # X-Forwarded-For and -Proto only from TKD_TRUSTED_PROXIES; the app applies the
+        # same rule itself (exam_server/web/client_address.py).
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         backlog=4096,
         log_level=os.environ.get("TKD_LOG_LEVEL", "info"),
         access_log=False,

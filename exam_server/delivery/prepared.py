@@ -58,12 +58,12 @@ def mask_nik(nik: str) -> str:
     return nik[:4] + "*" * 8 + nik[-4:] if len(nik) == 16 else "*" * len(nik)
 
 
-# One round trip for a login: failures so far, the candidate's entry, and for each of their
+# One round trip for a login's data: the candidate's entry, and for each of their
 # prepared seats the session's rule and whether the attempt is already submitted. Key names
 # are built inside the script: TKD runs one Redis, not a cluster (docs/operations.md).
 LOOKUP = """
-local out = {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2])}
-local c = out[2]
+local out = {redis.call('HGETALL', KEYS[1])}
+local c = out[1]
 for i = 1, #c, 2 do
   if string.sub(c[i], 1, 2) == 's:' then
     local sid = string.sub(c[i], 3)
@@ -100,7 +100,6 @@ class PreparedLogin:
 
 @dataclass(frozen=True, slots=True)
 class Lookup:
-    failures: int
     login: PreparedLogin | None  # None: not prepared (or stale): ask PostgreSQL
 
 
@@ -125,16 +124,15 @@ def choose_seat(rows: list[list[str]], now_ms: int, early_ms: int) -> PreparedSe
 
 
 def read_lookup(reply: list[Any], now_ms: int, early_ms: int) -> Lookup:
-    failures = int(reply[0] or 0)
-    flat = reply[1] or []
+    flat = reply[0] or []
     fields = dict(zip(flat[::2], flat[1::2], strict=True))
     if "c" not in fields:
-        return Lookup(failures, None)
-    seat = choose_seat([list(r) for r in reply[2:]], now_ms, early_ms)
+        return Lookup(None)
+    seat = choose_seat([list(r) for r in reply[1:]], now_ms, early_ms)
     if seat is None:
-        return Lookup(failures, None)
+        return Lookup(None)
     login = PreparedLogin(int(fields["c"]), fields["h"], json.loads(fields["info"]), seat)
-    return Lookup(failures, login)
+    return Lookup(login)
 
 
 class PreparedStore:
@@ -144,8 +142,8 @@ class PreparedStore:
         self.redis = redis
         self._lookup = redis.register_script(LOOKUP)
 
-    async def lookup(self, fail_key: str, number: str, now_ms: int, early_ms: int) -> Lookup:
-        reply = await self._lookup(keys=[fail_key, cand_key(number)], args=[PREFIX])
+    async def lookup(self, number: str, now_ms: int, early_ms: int) -> Lookup:
+        reply = await self._lookup(keys=[cand_key(number)], args=[PREFIX])
         return read_lookup(reply, now_ms, early_ms)
 
     async def paper(self, attempt_id: int) -> dict[str, str]:

@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from exam_server.delivery.input_limits import InputRefused, loads_limited
+
 Choice = str | tuple[str, ...] | None
 
 
@@ -93,13 +95,13 @@ def _choice(raw: Any, seq: int) -> Choice | BadMessage:
     return BadMessage("choice must be an option id, a list of option ids, or null", seq)
 
 
-def parse(text: str | bytes, max_bytes: int) -> ClientMessage | BadMessage:
+def parse(text: str | bytes, max_bytes: int, max_depth: int = 16) -> ClientMessage | BadMessage:
     if len(text) > max_bytes:
         return BadMessage(f"message longer than {max_bytes} bytes")
     try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
-        return BadMessage("not JSON")
+        data = loads_limited(text, max_bytes, max_depth)
+    except InputRefused as exc:
+        return BadMessage(exc.reason)
     if not isinstance(data, dict):
         return BadMessage("not a JSON object")
     kind = data.get("type")

@@ -25,7 +25,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from exam_server.db.models import Result
 from exam_server.delivery.backpressure import is_exhaustion, retry_after_s
 from exam_server.delivery.checkpoint import Outcome, Snapshot
-from exam_server.delivery.credentials import TokenError
+from exam_server.delivery.credentials import CandidateClaims, TokenError
 from exam_server.delivery.messages import message
 from exam_server.delivery.papers import Paper
 from exam_server.delivery.protocol import (
@@ -38,7 +38,8 @@ from exam_server.delivery.protocol import (
     dumps,
     parse,
 )
-from exam_server.delivery.seq import Clock, Verdict
+from exam_server.delivery.revocation import token_is_current
+from exam_server.delivery.seq import Clock, Status, Verdict
 from exam_server.delivery.services import Services
 from exam_server.delivery.watch import note_takeover
 from exam_server.grading.grade import result_message
@@ -271,16 +272,25 @@ class Connection:
             await self.send(msg)
 
     async def handle(self, text: str) -> None:
-        msg = parse(text, self.services.settings.max_message_bytes)
+        settings = self.services.settings
+        msg = parse(text, settings.max_message_bytes, settings.max_json_depth)
         if isinstance(msg, BadMessage):
             await self.error("bad_message", msg.seq, detail=msg.reason)
         elif isinstance(msg, Ping):
             await self.send({"type": "pong", "t": msg.t})
         elif isinstance(msg, Get):
-            if not 0 <= msg.q < self.paper.n:
+            # The paper is shown only while the clock runs: not in the waiting room, not
+            # during a pause, not after submitting (docs/protocol.md, ``not_running``).
+            status_now = self.clock.status(now_ms())
+            if status_now is not Status.RUNNING:
+                await self.error("not_running", status=status_now.value)
+            elif not 0 <= msg.q < self.paper.n:
                 await self.error("bad_message", detail=f"q {msg.q} is out of range")
             else:
-                await self.send(self.services.papers.question_message(self.paper, msg.q))
+                question = self.services.papers.question_message(self.paper, msg.q)
+                qid = self.paper.question_ids[msg.q]
+                grant = self.services.tokens.media_grant(self.attempt_id, qid)
+                await self.send({**question, "images_base": f"/media/{qid}/{grant}/"})
         elif isinstance(msg, Hello):
             await self.error("bad_message", detail="hello was already received")
         else:
@@ -348,7 +358,7 @@ async def exam_socket(ws: WebSocket) -> None:
         with contextlib.suppress(Exception):
             await ws.close(code=status.WS_1008_POLICY_VIOLATION)
         return
-    hello = parse(first, services.settings.max_message_bytes)
+    hello = parse(first, services.settings.max_message_bytes, services.settings.max_json_depth)
     if not isinstance(hello, Hello):
         await _refuse(ws, "bad_message", "id")
         return
@@ -359,7 +369,7 @@ async def exam_socket(ws: WebSocket) -> None:
         return
     try:
         with services.hello_gate.enter():
-            conn = await _open(ws, services, claims.attempt_id, claims.lang, hello.device)
+            conn = await _open(ws, services, claims, hello.device)
     except Exception as exc:
         if not is_exhaustion(exc) and not isinstance(
             exc, SQLAlchemyError | RedisError | LookupError
@@ -394,14 +404,15 @@ async def exam_socket(ws: WebSocket) -> None:
 
 
 async def _open(
-    ws: WebSocket, services: Services, attempt_id: int, lang: str, device: str
+    ws: WebSocket, services: Services, claims: CandidateClaims, device: str
 ) -> Connection | None:
     """Paper, checkpoint and claim: from Redis for a prepared session (docs/operations.md),
-    compared with PostgreSQL when it answers (docs/protocol.md, "Redis lost or behind")."""
-    paper = await services.papers.paper(attempt_id)
-    if paper is None:
+    compared with PostgreSQL when it answers (docs/protocol.md, "Redis lost or behind").
+    None: no such paper, or a token of a password reissued since (docs/security.md)."""
+    paper = await services.papers.paper(claims.attempt_id)
+    if paper is None or not await token_is_current(services, claims):
         return None
-    conn = Connection(ws, services, paper, lang, device)
+    conn = Connection(ws, services, paper, claims.lang, device)
     conn._reader = asyncio.current_task()
     services.hub.register(conn)
     try:

@@ -23,6 +23,7 @@ from exam_server.db.models import (
 )
 from exam_server.delivery.credentials import generate_password, hash_password
 from exam_server.demo.items import DEMO_ITEMS
+from exam_server.private_files import open_private, private_dir
 
 EXAM_CODE = "DEMO-SKD"
 SESSION_NAME = "Sesi Demo"
@@ -182,9 +183,9 @@ def seed_demo(db: Session, secret_key: str, count: int, *, reset: bool = False) 
 
 
 def write_credentials(path: Path, creds: list[DemoCredential]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
+    with open_private(tmp) as fh:  # passwords: 0600 from the moment the file exists
         writer = csv.writer(fh)
         writer.writerow(["participant_no", "password", "name"])
         writer.writerows([c.participant_no, c.password, c.name] for c in creds)

@@ -26,17 +26,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from exam_server.results.standings import Columns, query_params, ranked_query, tiebreak_codes
+from question_bank.spreadsheet_cells import escape_formula
 
 CHUNK = 1000
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    return "" if value is None else escape_formula(value)
 
 
 def csv_text(rows: Iterable[Sequence[Any]]) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from exam_server.refusal import Refusal
+from question_bank.archive_limits import ArchiveTooLarge, check_archive
 
 TEMPLATE_HEADER = ["NIK", "Nama", "Tanggal Lahir", "Unit Kerja/OPD", "Telepon", "Email", "Foto"]
 TEMPLATE_EXAMPLE = [
@@ -118,6 +119,13 @@ def _cells_from_csv(data: bytes) -> Iterator[tuple[int, list[object]]]:
 def _cells_from_xlsx(data: bytes) -> Iterator[tuple[int, list[object]]]:
     from openpyxl import load_workbook  # heavy: only XLSX uploads need it
 
+    try:
+        check_archive(data)  # before openpyxl inflates anything (docs/security.md)
+    except ArchiveTooLarge as exc:
+        raise UnreadableFile(
+            f"Berkas XLSX terlalu besar setelah dibuka ({exc.declared} byte).",
+            f"The XLSX file is too large once opened ({exc.declared} bytes).",
+        ) from None
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
 from exam_server.web.rendering import local
+from question_bank.spreadsheet_cells import escape_formula
 
 STATES = {
     "waiting": ("Belum masuk", "Not logged in yet"),
@@ -91,9 +92,11 @@ def to_csv(rows: Sequence[Row], lang: str = "id") -> bytes:
          "logged_in_at", "submitted_at"]
     )  # fmt: skip
     for r in rows:
+        # Names, units and rooms are typed by people: never a live formula in Excel.
         writer.writerow(
-            [r.participant_no, r.nik, r.name, r.unit, r.session, r.room, r.state,
-             STATES[r.state][lang == "en"], local(r.logged_in_at, "%Y-%m-%d %H:%M:%S"),
-             local(r.submitted_at, "%Y-%m-%d %H:%M:%S")]
+            [escape_formula(v) for v in (
+                r.participant_no, r.nik, r.name, r.unit, r.session, r.room, r.state,
+                STATES[r.state][lang == "en"], local(r.logged_in_at, "%Y-%m-%d %H:%M:%S"),
+                local(r.submitted_at, "%Y-%m-%d %H:%M:%S"))]
         )  # fmt: skip
     return out.getvalue().encode("utf-8-sig")

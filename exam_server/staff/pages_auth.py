@@ -22,6 +22,7 @@ from exam_server.web.auth import (
     end_session,
     page,
     read_form,
+    restamp_session,
     secure_cookies,
     services_of,
     start_session,
@@ -182,6 +183,8 @@ async def staff_update(request: Request, staff: Staff) -> Response:
             if user is None:
                 return error_page(request, staff, 404, "Akun tidak ada.", "No such account.")
             await update_account(db, staff.actor, user, role, active, new_password)
+        if new_password and user.id == staff.id:
+            await restamp_session(request, staff, user.password_hash)
     except AccountError as exc:
         return await _staff_page(request, staff, exc.text(request_lang(request)))
     await flash(

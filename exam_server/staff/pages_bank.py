@@ -28,6 +28,7 @@ from exam_server.db.models import ExamQuestion, ExamSection, Question, QuestionI
 from exam_server.refusal import Refusal
 from exam_server.web.auth import page, services_of
 from exam_server.web.identity import Staff
+from exam_server.web.media import staff_routes as media_routes
 from exam_server.web.rendering import error_page, flash, redirect, render, request_lang
 from question_bank.exporting import export_bank
 from question_bank.importing import parse_bank
@@ -245,6 +246,7 @@ async def question_correct_key(request: Request, staff: Staff) -> Response:
 
 
 routes = [
+    *media_routes,
     Route("/bank", bank_page, methods=["GET"]),
     Route("/bank/impor", bank_import, methods=["POST"]),
     Route("/bank/ekspor.{fmt:str}", bank_export, methods=["GET"]),

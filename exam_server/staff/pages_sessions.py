@@ -15,6 +15,7 @@ from exam_server.db.models import Attempt, Candidate, Exam, ExamSession, Session
 from exam_server.db.staff_models import ProctorAssignment, StaffUser
 from exam_server.delivery.prepare import preparation, prepare_session, refresh_if_prepared
 from exam_server.staff.exam_forms import FormError
+from exam_server.staff.lockouts import clear_candidate_lockout
 from exam_server.staff.scheduling import SchedulingError, move, seated_candidate, spread
 from exam_server.staff.sessions_store import (
     add_to_session,
@@ -218,6 +219,27 @@ async def session_add(request: Request, staff: Staff) -> Response:
     return redirect(f"/sesi/{request.path_params['session_id']}")
 
 
+@page("sessions.view")
+async def session_unlock(request: Request, staff: Staff) -> Response:
+    """End a candidate's log-in lockout (proctors too, for their own sessions)."""
+    if not await may_see_session(request, staff, request.path_params["session_id"]):
+        return _not_yours(request, staff)
+    services, form = services_of(request), request.state.form
+    number, reason = str(form.get("participant_no", "")), str(form.get("reason", ""))
+    done = await _change_session(
+        request,
+        staff,
+        lambda db, s: clear_candidate_lockout(
+            db, services.redis, services.settings, staff.actor, s, number, reason
+        ),
+    )
+    if isinstance(done, Response):
+        return done
+    await flash(request, staff, f"Kunci masuk {number.strip().upper()} dibuka.",
+                f"Log-in lockout of {number.strip().upper()} cleared.")  # fmt: skip
+    return redirect(f"/sesi/{request.path_params['session_id']}")
+
+
 @page("sessions.edit")
 async def session_remove(request: Request, staff: Staff) -> Response:
     """Take one candidate off this session (they become unscheduled), with a reason."""
@@ -315,6 +337,7 @@ routes = [
     Route("/sesi/{session_id:int}/token", session_token_page, methods=["GET"]),
     Route("/sesi/{session_id:int}/tambah", session_add, methods=["POST"]),
     Route("/sesi/{session_id:int}/keluarkan", session_remove, methods=["POST"]),
+    Route("/sesi/{session_id:int}/buka-kunci", session_unlock, methods=["POST"]),
     Route("/sesi/{session_id:int}/hapus", session_delete, methods=["POST"]),
     Route("/sesi/{session_id:int}/pindah", session_move, methods=["POST"]),
     Route("/sesi/{session_id:int}/pengawas", session_proctor, methods=["POST"]),

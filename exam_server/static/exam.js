@@ -586,6 +586,11 @@
       resendFrom(err.expected);
     } else if (err.code === 'time_over' || err.code === 'submitted') {
       onTime('submitted', 0);
+    } else if (err.code === 'not_running') {
+      // The paper is shown only while the server's clock runs (docs/protocol.md); a local
+      // countdown may reach the start a moment early, so ask again shortly.
+      setTimeout(function () { if (exam.status === 'running') fetchMissing(); },
+        1000 + Math.random() * 1000);
     } else if (err.code === 'paused' || err.code === 'not_started') {
       // Refused, not applied: the change stays queued. The `time` message that says the
       // session runs again resends it; if that crossed this refusal, retry shortly.

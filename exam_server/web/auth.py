@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 
 from itsdangerous import BadSignature, Signer
@@ -26,6 +28,7 @@ from starlette.responses import RedirectResponse, Response
 
 from exam_server.db.staff_models import ProctorAssignment, StaffUser
 from exam_server.delivery.services import Services
+from exam_server.delivery.throttle import is_locked, request_address, staff_throttle
 from exam_server.web import passwords
 from exam_server.web.identity import Staff
 from exam_server.web.rendering import error_page
@@ -33,11 +36,7 @@ from exam_server.web.rendering import error_page
 COOKIE = "tkd_staff"
 LOGIN_CSRF_COOKIE = "tkd_staff_csrf"
 PREFIX = "/panitia"
-SESSION_TTL_S = 10 * 3600  # a working day; idle sessions end sooner
 IDLE_TTL_S = 2 * 3600
-FAILURES_ALLOWED = 5
-LOCKOUT = dt.timedelta(minutes=15)
-MAX_FORM_BYTES = 20 * 1024 * 1024
 
 
 def services_of(request: Request) -> Services:
@@ -56,20 +55,43 @@ def secure_cookies(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
+def password_version(password_hash: str) -> str:
+    """A short fingerprint of the password hash: a new password ends older sessions."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def session_alive(born: float, now: float, max_age_s: int) -> bool:
+    return 0 <= now - born < max_age_s
+
+
 async def start_session(request: Request, response: Response, user: StaffUser) -> None:
     sid = secrets.token_urlsafe(24)
-    redis = services_of(request).redis
-    await redis.hset(_key(sid), mapping={"uid": user.id, "csrf": secrets.token_urlsafe(24)})
-    await redis.expire(_key(sid), IDLE_TTL_S)
+    services = services_of(request)
+    await services.redis.hset(
+        _key(sid),
+        mapping={
+            "uid": user.id,
+            "csrf": secrets.token_urlsafe(24),
+            # The absolute lifetime counts from here, however busy the session is.
+            "born": f"{time.time():.3f}",
+            "pv": password_version(user.password_hash),
+        },
+    )
+    await services.redis.expire(_key(sid), IDLE_TTL_S)
     response.set_cookie(
         COOKIE,
         _signer(request).sign(sid).decode(),
-        max_age=SESSION_TTL_S,
+        max_age=services.settings.staff_session_max_s,
         path=PREFIX,
         httponly=True,
         samesite="lax",
         secure=secure_cookies(request),
     )
+
+
+async def restamp_session(request: Request, staff: Staff, password_hash: str) -> None:
+    """Keep the session that changed its own password; all others of the user end."""
+    await services_of(request).redis.hset(_key(staff.sid), "pv", password_version(password_hash))
 
 
 async def end_session(request: Request, response: Response) -> None:
@@ -97,12 +119,18 @@ async def current_staff(request: Request) -> Staff | None:
     data = await services.redis.hgetall(_key(sid))
     if not data:
         return None
-    async with services.sessions() as db:
-        user = await db.get(StaffUser, int(data["uid"]))
-    if user is None or not user.active:
+    now, max_age = time.time(), services.settings.staff_session_max_s
+    born = float(data.get("born") or 0)
+    if not session_alive(born, now, max_age):
         await services.redis.delete(_key(sid))
         return None
-    await services.redis.expire(_key(sid), IDLE_TTL_S)
+    async with services.sessions() as db:
+        user = await db.get(StaffUser, int(data["uid"]))
+    if user is None or not user.active or data.get("pv") != password_version(user.password_hash):
+        await services.redis.delete(_key(sid))
+        return None
+    # Idle sessions end sooner, but activity never stretches past the absolute lifetime.
+    await services.redis.expire(_key(sid), max(1, min(IDLE_TTL_S, int(born + max_age - now))))
     return Staff(user.id, user.username, user.full_name, user.role, sid, str(data["csrf"]))
 
 
@@ -125,7 +153,7 @@ def csrf_ok(expected: str, given: object) -> bool:
 
 async def read_form(request: Request) -> FormData:
     length = int(request.headers.get("content-length") or 0)
-    if length > MAX_FORM_BYTES:
+    if length > services_of(request).settings.max_upload_bytes:
         raise FormTooLarge
     return await request.form(max_files=1, max_fields=5000)
 
@@ -188,31 +216,29 @@ def page(capability: str | None) -> Callable[[Handler], Callable[[Request], Awai
 
 
 async def check_login(request: Request, username: str, password: str) -> StaffUser | str:
-    """The user on success, otherwise the reason code: ``bad`` or ``locked``."""
+    """The user on success, otherwise the reason code: ``bad`` or ``locked``.
+
+    Failures are counted in Redis per (username, address) and per address, for names that
+    exist and names that do not alike, so "locked" says nothing about whether an account
+    exists and nobody can lock a colleague out from elsewhere (docs/security.md).
+    """
     services = services_of(request)
+    name = username.strip().lower()[: services.settings.max_field_chars]
+    throttle, address = staff_throttle(services.redis, services.settings), request_address(request)
+    if await throttle.locked(name, address):
+        return "locked"
     now = dt.datetime.now(dt.UTC)
     async with services.sessions() as db, db.begin():
-        user = await db.scalar(
-            select(StaffUser).where(StaffUser.username == username.strip().lower())
+        user = await db.scalar(select(StaffUser).where(StaffUser.username == name))
+        # The slow hash runs for unknown names too: the time taken says nothing either.
+        ok = len(password) <= services.settings.max_field_chars and await passwords.verify(
+            user.password_hash if user else None, password[: services.settings.max_field_chars]
         )
-        if user is not None and user.locked_until is not None and user.locked_until > now:
-            return "locked"
-        ok = await passwords.verify(user.password_hash if user else None, password)
-        if user is None or not user.active:
-            return "bad"
-        # The slow hash ran unlocked; the counters are re-read under a row lock, so wrong
-        # passwords tried at the same moment each count (none overwrites another).
-        await db.refresh(user, with_for_update=True)
-        if user.locked_until is not None and user.locked_until > now:
-            return "locked"
-        if not ok:
-            user.failed_logins += 1
-            if user.failed_logins >= FAILURES_ALLOWED:
-                user.failed_logins = 0
-                user.locked_until = now + LOCKOUT
-                return "locked"
-            return "bad"
+        if user is None or not user.active or not ok:
+            counts = await throttle.fail(name, address)
+            return "locked" if is_locked(throttle.budget, counts) else "bad"
         user.failed_logins = 0
         user.locked_until = None
         user.last_login_at = now
-        return user
+    await throttle.succeed(name, address)
+    return user

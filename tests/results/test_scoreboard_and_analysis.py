@@ -54,7 +54,8 @@ async def test_the_scoreboard_is_off_until_the_committee_switches_it_on(
     assert (
         page.status_code == 200
         and f"/papan/{sid}.json" in page.text
-        and "setTimeout(poll, 3000)" in page.text
+        and 'data-poll-ms="3000"' in page.text
+        and '<script src="/static/board.js"' in page.text
     )
 
     assert (await panitia.post(f"/panitia/hasil/sesi/{sid}/papan", {"on": "0"})).status_code == 303
