@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.datastructures import Secret
 
@@ -69,6 +70,8 @@ class Settings:
     # Candidates may log in this long before their session starts and wait in the lobby.
     early_login_s: int = 60 * 60
     default_lang: str = "id"
+    # -- issue 15: the zone new sessions run in, and times without a session are shown in.
+    time_zone: str = "Asia/Jakarta"
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:
         return replace(self, database_url=database_url, redis_url=redis_url)
@@ -101,6 +104,11 @@ class Settings:
         lang = env.get("TKD_DEFAULT_LANG", "id")
         if lang not in ("id", "en"):
             raise SettingsError(f"TKD_DEFAULT_LANG must be 'id' or 'en', got {lang!r}")
+        time_zone = env.get("TKD_TIME_ZONE") or "Asia/Jakarta"
+        if not valid_time_zone(time_zone):
+            raise SettingsError(
+                f"TKD_TIME_ZONE must be an IANA zone such as Asia/Makassar, got {time_zone!r}"
+            )
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -110,7 +118,16 @@ class Settings:
             early_login_s=_int(env, "TKD_EARLY_LOGIN_S", 3600, 0, 24 * 3600),
             time_broadcast_s=float(_int(env, "TKD_TIME_BROADCAST_S", 30, 1, 300)),
             default_lang=lang,
+            time_zone=time_zone,
         )
+
+
+def valid_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _generated_secret(data_dir: Path) -> str:

@@ -17,9 +17,17 @@ if TYPE_CHECKING:
     from exam_server.web.auth import Staff
 
 LANG_COOKIE = "tkd_lang"
-# Sessions are entered and shown in the committee's local time. WIB covers most users;
-# TODO(lead): a TKD_TIMEZONE setting would let WITA/WIT regions choose theirs.
-LOCAL_TZ = ZoneInfo("Asia/Jakarta")
+# The default zone when nothing names one; a session carries its own (``time_zone``) and
+# the deployment's default comes from TKD_TIME_ZONE (docs/operations.md).
+DEFAULT_TIME_ZONE = "Asia/Jakarta"
+LOCAL_TZ = ZoneInfo(DEFAULT_TIME_ZONE)
+# Indonesia's three zones as people read them; any other IANA zone shows its own short name.
+ZONE_LABELS = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
 ROLE_NAMES = {
     "admin": ("Admin", "Admin"),
     "panitia": ("Panitia", "Committee"),
@@ -46,6 +54,38 @@ def local(value: dt.datetime | None, fmt: str = "%d-%m-%Y %H:%M") -> str:
     if value is None:
         return ""
     return value.astimezone(LOCAL_TZ).strftime(fmt)
+
+
+def zone_name(session: object = None, default: str | None = None) -> str:
+    """The IANA zone a session runs in: its ``time_zone``, else ``default``, else WIB."""
+    name = getattr(session, "time_zone", None) or default or DEFAULT_TIME_ZONE
+    return str(name)
+
+
+def zone_label(name: str, moment: dt.datetime | None = None) -> str:
+    if name in ZONE_LABELS:
+        return ZONE_LABELS[name]
+    when = moment or dt.datetime.now(dt.UTC)
+    return when.astimezone(ZoneInfo(name)).tzname() or name
+
+
+def session_time(
+    value: dt.datetime | None,
+    session: object = None,
+    fmt: str = "%d-%m-%Y %H:%M",
+    *,
+    default: str | None = None,
+) -> str:
+    """A moment as a person in the session's zone reads it, labelled: ``08:00 WITA``.
+
+    The one helper for every time shown to a person (pages, cards, slips, exports, PDFs);
+    ``session`` may be anything with a ``time_zone`` attribute, or None for the default.
+    """
+    if value is None:
+        return ""
+    name = zone_name(session, default)
+    zone = ZoneInfo(name)
+    return f"{value.astimezone(zone).strftime(fmt)} {zone_label(name, value)}"
 
 
 def _flash_key(staff: Staff) -> str:
@@ -76,6 +116,8 @@ def _context(request: Request, staff: Staff | None, lang: str) -> dict[str, Any]
         "lang": lang,
         "t": translator(lang),
         "local": local,
+        "session_time": session_time,
+        "default_zone": str(getattr(request.app.state.services.settings, "time_zone", "")),
         "role_name": lambda role: ROLE_NAMES.get(role, (role, role))[lang == "en"],
         "prefix": "/panitia",
     }
