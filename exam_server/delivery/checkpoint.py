@@ -338,8 +338,10 @@ class CheckpointStore:
                     else:
                         pipe.zadd(DEADLINES, {str(attempt_id): new.deadline_ms})
                     clock = {"deadline_ms": new.deadline_ms, "paused_at_ms": new.paused_at_ms}
+                    # The action rides along for the attempt's story (docs/results.md).
+                    story = {**clock, "action": action, "extra_ms": extra_ms}
                     pipe.xadd(
-                        CHANGES, _event(attempt_id, "clock", 0, None, clock, now_ms, "server")
+                        CHANGES, _event(attempt_id, "clock", 0, None, story, now_ms, "server")
                     )
                     pipe.publish(EVENTS, json.dumps({"t": "clock", "a": attempt_id, **clock}))
                     await pipe.execute()

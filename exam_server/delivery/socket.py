@@ -37,6 +37,7 @@ from exam_server.delivery.protocol import (
 )
 from exam_server.delivery.seq import Clock, Verdict
 from exam_server.grading.grade import result_message
+from exam_server.results.attempt_events import note
 from exam_server.services import Services
 
 log = logging.getLogger(__name__)
@@ -244,6 +245,7 @@ async def exam_socket(ws: WebSocket) -> None:
         if await services.store.load(paper.attempt_id) is None:
             await services.restore_checkpoint(paper.attempt_id)
         await services.store.claim(paper.attempt_id, conn.conn_id, hello.device)
+        await note(services.redis, paper.attempt_id, "connect", hello.device, _where(ws))
         await conn.send_state()
         if conn.clock.submitted:
             await conn.send_result()
@@ -260,6 +262,14 @@ async def exam_socket(ws: WebSocket) -> None:
         pass
     finally:
         services.hub.unregister(conn)
+        gone = "replaced" if conn.state is ConnState.REPLACED else "disconnect"
+        await note(services.redis, paper.attempt_id, gone, hello.device)
+
+
+def _where(ws: WebSocket) -> dict[str, str]:
+    # Which machine and browser, for the attempt's story (docs/results.md).
+    host = ws.client.host if ws.client else ""
+    return {"ip": host, "ua": ws.headers.get("user-agent", "")[:200]}
 
 
 async def _refuse(ws: WebSocket, code: str, lang: str) -> None:

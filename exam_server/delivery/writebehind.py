@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from exam_server.db.models import AnswerLog, Attempt, Result
 from exam_server.delivery.checkpoint import CHANGES, attempt_key
 from exam_server.grading.grade import grade_attempt
+from exam_server.results.attempt_events import store_events
 from exam_server.services import Services
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ class WriteBehind:
                     insert(AnswerLog).on_conflict_do_nothing(index_elements=["attempt_id", "seq"]),
                     batch.log_rows,
                 )
+            await store_events(db, entries)  # connections and clock changes (issue 15)
             for attempt_id, seq in batch.durable.items():
                 await db.execute(
                     update(Attempt)

@@ -9,7 +9,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from exam_server.results.slip import fmt
-from exam_server.web.rendering import ROLE_NAMES, local, request_lang, take_flashes, translator
+from exam_server.web.rendering import (
+    ROLE_NAMES,
+    local,
+    request_lang,
+    session_time,
+    take_flashes,
+    translator,
+)
 
 if TYPE_CHECKING:
     from exam_server.web.auth import Staff
@@ -25,6 +32,7 @@ async def render(
         "lang": lang,
         "t": translator(lang),
         "local": local,
+        "session_time": session_time,
         "fmt": fmt,
         "role_name": lambda role: ROLE_NAMES.get(role, (role, role))[lang == "en"],
         "prefix": "/panitia",

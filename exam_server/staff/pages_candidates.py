@@ -3,7 +3,7 @@ password re-issue."""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -146,9 +146,12 @@ async def _candidate_page(
                 .order_by(ExamSession.starts_at)
             )
         )
-        attempted = bool(
-            await db.scalar(select(exists().where(Attempt.candidate_id == candidate.id)))
+        attempts = list(
+            await db.scalars(
+                select(Attempt).where(Attempt.candidate_id == candidate.id).order_by(Attempt.id)
+            )
         )
+        attempted = bool(attempts)
     return await render(
         request,
         staff,
@@ -159,6 +162,7 @@ async def _candidate_page(
         issued=issued,
         sessions=sessions,
         attempted=attempted,
+        attempts=attempts,
         error=error,
     )
 
