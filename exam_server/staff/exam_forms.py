@@ -71,6 +71,8 @@ class ExamValues:
     shuffle_options: bool
     rules_id: str
     rules_en: str
+    # Candidates may see their own answer sheet once results are released (issue 15).
+    show_answer_sheet: bool = False
 
 
 def exam_values(form: Mapping[str, Any]) -> ExamValues:
@@ -99,6 +101,7 @@ def exam_values(form: Mapping[str, Any]) -> ExamValues:
         shuffle_questions=form.get("shuffle_questions") == "1",
         shuffle_options=form.get("shuffle_options") == "1",
         rules_id=_str(form, "rules_id"), rules_en=_str(form, "rules_en"),
+        show_answer_sheet=form.get("show_answer_sheet") == "1",
     )  # fmt: skip
 
 
@@ -203,7 +206,7 @@ def exam_form(exam: Any) -> dict[str, str]:
     """An exam's current values as the exam form's fields: change some, read it back."""
     form = {key: _field(getattr(exam, key)) for key in (
         "code", "title", "shared_minutes", "results_release", "total_pass_mark",
-        "shuffle_questions", "shuffle_options", "rules_id", "rules_en")}  # fmt: skip
+        "shuffle_questions", "shuffle_options", "rules_id", "rules_en", "show_answer_sheet")}  # fmt: skip
     if exam.release_at is not None:
         local = exam.release_at.astimezone(LOCAL_TZ)
         form.update(release_date=f"{local:%Y-%m-%d}", release_time=f"{local:%H:%M}")

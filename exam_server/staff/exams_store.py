@@ -21,7 +21,7 @@ from exam_server.staff.exam_forms import ExamValues, FormError, section_values
 from question_bank.assembly import ItemRef
 
 EXAM_FIELDS = ("code", "title", "shared_minutes", "results_release", "release_at", "total_pass_mark",
-               "shuffle_questions", "shuffle_options", "rules_id", "rules_en")  # fmt: skip
+               "shuffle_questions", "shuffle_options", "rules_id", "rules_en", "show_answer_sheet")  # fmt: skip
 SECTION_FIELDS = ("code", "name", "question_count", "minutes", "scoring", "pass_mark", "draw",
                   "balance_difficulty", "category_quota")  # fmt: skip
 

@@ -83,3 +83,33 @@ def test_weighted_question_shows_every_weight_in_screen_order() -> None:
         ("A", "C", 3), ("B", "E", 1), ("C", "A", 5), ("D", "B", 4), ("E", "D", 2)
     ]  # fmt: skip
     assert row.chosen_shown == ("C",) and row.key_shown == ("C",) and row.weighted
+
+
+async def test_a_candidate_sees_their_own_answer_sheet_only_where_the_exam_allows(
+    db_engine,
+    services,
+    anonymous,  # type: ignore[no-untyped-def]
+) -> None:
+    from results.builders import add_candidate, build_exam, grade_all
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from exam_server.db.models import Attempt, Exam
+
+    built = build_exam(db_engine)
+    pno = add_candidate(db_engine, built, "Rini Sheet", ["B", "A", "A", "A", None, None, "A", "B"])
+    with Session(db_engine) as db, db.begin():
+        # The candidate's screen showed the options in the order E, D, C, B, A.
+        db.execute(update(Attempt).where(Attempt.id == built.attempts[pno])
+                   .values(option_orders=[list("EDCBA")] * 8))  # fmt: skip
+    await grade_all(services, built)
+    token = services.tokens.issue(built.attempts[pno], built.candidates[pno], "id")
+    page = await anonymous.post("/hasil", data={"token": token})
+    assert page.status_code == 200 and "Lembar jawaban Anda" not in page.text
+    with Session(db_engine) as db, db.begin():
+        db.execute(update(Exam).where(Exam.id == built.exam_id).values(show_answer_sheet=True))
+    page = await anonymous.post("/hasil", data={"token": token})
+    assert "Lembar jawaban Anda" in page.text
+    # Question 1: bank B was the 4th option on screen (D); the key, bank A, was E.
+    first = page.text.split("<td>1</td><td>TWK</td>")[1].split("</tr>")[0].replace("\n", "")
+    assert "<td>D</td><td>B</td>" in first and "<td>E</td><td>A</td>" in first
