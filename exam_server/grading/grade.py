@@ -143,6 +143,7 @@ async def grade_attempt(db: AsyncSession, attempt_id: int, now: dt.datetime) -> 
             for id_text, en_text in zip(total.failed_rules, total.failed_rules_en, strict=True)
         ],
         "graded_at": now,
+        "stale_reason": None,  # graded under today's rules: nothing awaits a re-grade
     }
     stmt = insert(Result).values(
         attempt_id=attempt_id,

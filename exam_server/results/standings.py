@@ -98,7 +98,8 @@ WITH graded AS (
 )
 SELECT g.rank, c.participant_no, c.nik, c.name, c.unit, s.name AS session_name,
        seats.attempt_id, seats.status, seats.submitted_at,
-       r.total, r.max_total, r.passed, r.sections, r.failed_rules, r.correct, r.wrong, r.blank
+       r.total, r.max_total, r.passed, r.sections, r.failed_rules, r.correct, r.wrong, r.blank,
+       r.stale_reason
 FROM seats
 JOIN candidates c ON c.id = seats.candidate_id
 JOIN exam_sessions s ON s.id = seats.session_id
