@@ -22,15 +22,13 @@ from exam_server.staff.exams_store import (
     save_section,
     update_exam,
 )
+from exam_server.web.auth import Staff, page, services_of
+from exam_server.web.rendering import error_page, flash, redirect, render, request_lang
 
 
 def _override(request: Request, staff: Staff) -> RuleOverride:
     # A started exam's rules change only by an admin with a reason (docs/scoring.md).
     return RuleOverride(staff.role == "admin", str(request.state.form.get("rule_reason", "")))
-
-
-from exam_server.web.auth import Staff, page, services_of
-from exam_server.web.rendering import error_page, flash, redirect, render, request_lang
 
 
 @page("exams.edit")
