@@ -6,7 +6,8 @@ section points in tie-break order; full ties share a rank, "1, 2, 2, 4"). A test
 that both agree. Filters by session or unit apply after ranking, so a row's rank is
 always its rank in the whole exam.
 
-Every scheduled candidate appears, graded or not: status ``absent`` (no attempt),
+Every scheduled candidate appears, graded or not: status ``waiting`` (no attempt, session
+still open), ``absent`` (no attempt and the session closed, as the dashboard counts it),
 ``running``/``paused`` (still sitting), ``ungraded`` (submitted, not graded yet), or
 ``passed``/``failed``.
 """
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from exam_server.db.models import ExamSection
+from exam_server.staff.dashboard import state_of
 from exam_server.web.rendering import local
 
 STATUS_TEXT: dict[str, tuple[str, str]] = {
@@ -32,6 +34,7 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
     "running": ("sedang ujian", "in progress"),
     "paused": ("dijeda", "paused"),
     "absent": ("tidak hadir", "absent"),
+    "waiting": ("terjadwal, belum mulai", "scheduled, not started"),
 }
 
 
@@ -97,6 +100,7 @@ WITH graded AS (
     SELECT 1 FROM attempts a WHERE a.candidate_id = sc.candidate_id AND a.session_id = sc.session_id)
 )
 SELECT g.rank, c.participant_no, c.nik, c.name, c.unit, s.name AS session_name,
+       s.ends_at AS session_ends_at,
        seats.attempt_id, seats.status, seats.submitted_at,
        r.total, r.max_total, r.passed, r.sections, r.failed_rules, r.correct, r.wrong, r.blank,
        r.stale_reason
@@ -119,9 +123,13 @@ def query_params(exam_id: int, session_id: int | None, unit: str | None) -> dict
     return {"exam_id": exam_id, "session_id": session_id, "unit": unit or None}
 
 
-def row_status(row: Any) -> str:
+def row_status(row: Any, now: dt.datetime | None = None) -> str:
     if row.attempt_id is None:
-        return "absent"
+        # Absent only once the session closed: the dashboard's one definition.
+        ends = getattr(row, "session_ends_at", None)
+        if ends is None:
+            return "absent"
+        return state_of(None, ends, now or dt.datetime.now(dt.UTC))
     if row.total is not None:
         return "passed" if row.passed else "failed"
     if row.status == "submitted":
