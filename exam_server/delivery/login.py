@@ -20,6 +20,7 @@ from exam_server.delivery.credentials import check_password, session_token_valid
 from exam_server.delivery.messages import error_body
 from exam_server.delivery.papers import open_attempt
 from exam_server.services import Services
+from exam_server.web.rendering import session_time
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,10 @@ async def candidate_login(request: Request) -> JSONResponse:
                 "room": session.room,
                 "starts_at": session.starts_at.isoformat(),
                 "ends_at": session.ends_at.isoformat(),
+                # Issue 15: the session's own zone, and its times as people there read them.
+                "time_zone": session.time_zone,
+                "starts_local": session_time(session.starts_at, session, "%d-%m-%Y %H:%M"),
+                "ends_local": session_time(session.ends_at, session, "%H:%M"),
             },
             "exam": {
                 "title": exam.title,

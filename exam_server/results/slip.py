@@ -53,6 +53,8 @@ class Slip:
     # Every rule that failed, as graded (the total's included), in each language.
     failed_id: list[str] = field(default_factory=list)
     failed_en: list[str] = field(default_factory=list)
+    # The session's zone: the slip's times read as the candidate lived them (WIB/WITA/WIT).
+    time_zone: str = "Asia/Jakarta"
 
     @property
     def reasons_id(self) -> list[str]:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from exam_server.db.models import ExamSection
 from exam_server.staff.dashboard import state_of
-from exam_server.web.rendering import local
+from exam_server.web.rendering import session_time
 
 STATUS_TEXT: dict[str, tuple[str, str]] = {
     "passed": ("LULUS", "PASSED"),
@@ -100,7 +100,7 @@ WITH graded AS (
     SELECT 1 FROM attempts a WHERE a.candidate_id = sc.candidate_id AND a.session_id = sc.session_id)
 )
 SELECT g.rank, c.participant_no, c.nik, c.name, c.unit, s.name AS session_name,
-       s.ends_at AS session_ends_at,
+       s.ends_at AS session_ends_at, s.time_zone AS session_time_zone,
        seats.attempt_id, seats.status, seats.submitted_at,
        r.total, r.max_total, r.passed, r.sections, r.failed_rules, r.correct, r.wrong, r.blank,
        r.stale_reason
@@ -194,5 +194,10 @@ class Columns:
             row.blank,
             STATUS_TEXT[status][self.lang == "en"],
             reasons(row.failed_rules, self.lang),
-            local(submitted, "%Y-%m-%d %H:%M:%S"),
+            session_time(
+                submitted,
+                None,
+                "%Y-%m-%d %H:%M:%S",
+                default=getattr(row, "session_time_zone", None),
+            ),
         ]

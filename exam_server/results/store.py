@@ -46,6 +46,7 @@ async def _slip_for(db: AsyncSession, result: Result, attempt: Attempt) -> Slip:
         sections=slip_sections(result.sections, scoring),
         failed_id=[r["id"] for r in result.failed_rules or []],
         failed_en=[r["en"] for r in result.failed_rules or []],
+        time_zone=session.time_zone,
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
-from exam_server.web.rendering import local
+from exam_server.web.rendering import session_time
 
 STATES = {
     "waiting": ("Belum masuk", "Not logged in yet"),
@@ -35,6 +35,7 @@ class Row:
     logged_in_at: dt.datetime | None
     submitted_at: dt.datetime | None
     session_id: int = 0  # names repeat ("Sesi 1" on two days): count by id
+    time_zone: str = "Asia/Jakarta"  # the session's, for the times shown (WIB/WITA/WIT)
 
 
 def state_of(attempt_status: str | None, session_ends_at: dt.datetime, now: dt.datetime) -> str:
@@ -78,6 +79,7 @@ async def rows_for(db: AsyncSession, session_ids: Sequence[int]) -> list[Row]:
             a.created_at if a else None,
             a.submitted_at if a else None,
             s.id,
+            s.time_zone,
         )
         for c, s, a in result
     ]
@@ -93,7 +95,7 @@ def to_csv(rows: Sequence[Row], lang: str = "id") -> bytes:
     for r in rows:
         writer.writerow(
             [r.participant_no, r.nik, r.name, r.unit, r.session, r.room, r.state,
-             STATES[r.state][lang == "en"], local(r.logged_in_at, "%Y-%m-%d %H:%M:%S"),
-             local(r.submitted_at, "%Y-%m-%d %H:%M:%S")]
+             STATES[r.state][lang == "en"], session_time(r.logged_in_at, r, "%Y-%m-%d %H:%M:%S"),
+             session_time(r.submitted_at, r, "%Y-%m-%d %H:%M:%S")]
         )  # fmt: skip
     return out.getvalue().encode("utf-8-sig")

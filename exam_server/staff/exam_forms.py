@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from exam_server.web.rendering import LOCAL_TZ
 
@@ -48,7 +49,9 @@ def _number(
     return value
 
 
-def local_datetime(date_text: str, time_text: str) -> dt.datetime:
+def local_datetime(date_text: str, time_text: str, zone: str | None = None) -> dt.datetime:
+    """A date and time as read in ``zone`` (default WIB), in UTC."""
+    tz = ZoneInfo(zone) if zone else LOCAL_TZ
     try:
         naive = dt.datetime.strptime(f"{date_text} {time_text}", "%Y-%m-%d %H:%M")
     except ValueError:
@@ -56,7 +59,7 @@ def local_datetime(date_text: str, time_text: str) -> dt.datetime:
             "Tanggal/jam tidak valid (TTTT-BB-HH dan JJ:MM).",
             "Invalid date/time (YYYY-MM-DD and HH:MM).",
         ) from None
-    return naive.replace(tzinfo=LOCAL_TZ).astimezone(dt.UTC)
+    return naive.replace(tzinfo=tz).astimezone(dt.UTC)
 
 
 @dataclass(frozen=True)

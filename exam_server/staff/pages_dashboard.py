@@ -79,7 +79,7 @@ async def session_dashboard(request: Request, staff: Staff) -> Response:
             return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
         rows = await rows_for(db, [session_id])
     return await render(request, staff, "dashboard.html", title=session.name, totals=counts(rows),
-                        per_session=None, rows=rows, states=STATES, refresh=30,
+                        per_session=None, rows=rows, states=STATES, refresh=30, session=session,
                         csv_url=f"/panitia/dasbor/sesi/{session_id}.csv" if staff.can("export") else "")  # fmt: skip
 
 

@@ -60,7 +60,7 @@ async def _sessions_page(request: Request, staff: Staff, error: str = "") -> Res
 @page("sessions.edit")
 async def session_create(request: Request, staff: Staff) -> Response:
     try:
-        values = session_values(request.state.form)
+        values = session_values(request.state.form, services_of(request).settings.time_zone)
         async with services_of(request).sessions() as db, db.begin():
             session = await create_session(db, staff.actor, values)
     except FormError as exc:
@@ -169,7 +169,7 @@ async def _change_session(
 async def session_update(request: Request, staff: Staff) -> Response:
     session_id = request.path_params["session_id"]
     try:
-        values = session_values(request.state.form)
+        values = session_values(request.state.form, services_of(request).settings.time_zone)
     except FormError as exc:
         return await _session_page(request, staff, session_id, _text(exc, request))
     done = await _change_session(

@@ -11,12 +11,14 @@ import re
 import time
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_server.db.models import Attempt, Candidate, Exam, ExamSession, SessionCandidate
 from exam_server.delivery.credentials import session_token
+from exam_server.settings import valid_time_zone
 from exam_server.staff.audit import Actor, changed, record, snapshot
 from exam_server.staff.candidates_store import issue_passwords
 from exam_server.staff.cards import Card
@@ -30,23 +32,29 @@ from exam_server.staff.scheduling import (
     seats_taken,
     unscheduled_for_exam,
 )
-from exam_server.web.rendering import LOCAL_TZ
+from exam_server.web.rendering import DEFAULT_TIME_ZONE, ZONE_CHOICES, zone_label, zone_name
 
 SESSION_FIELDS = ("exam_id", "name", "room", "starts_at", "ends_at", "capacity",
-                  "token_required", "token_period_s")  # fmt: skip
+                  "token_required", "token_period_s", "time_zone")  # fmt: skip
+TIME_ZONES = ZONE_CHOICES
 NUMBERS = re.compile(r"[\s,;]+")
 DAYS_ID = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
 DAYS_EN = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
-def session_values(form: Mapping[str, Any]) -> dict[str, Any]:
-    """The session form (date, start, end in local time; token minutes) as column values."""
+def session_values(
+    form: Mapping[str, Any], default_zone: str = DEFAULT_TIME_ZONE
+) -> dict[str, Any]:
+    """The session form (date, start, end in the session's zone; token minutes) as values."""
     name = str(form.get("name", "")).strip()
     if not name or len(name) > 200:
         raise FormError("Nama sesi wajib diisi.", "A session name is required.")
+    zone = str(form.get("time_zone", "") or "").strip() or default_zone
+    if zone not in TIME_ZONES and not valid_time_zone(zone):
+        raise FormError(f"Zona waktu {zone} tidak dikenal.", f"Unknown time zone {zone}.")
     date = str(form.get("date", "")).strip()
-    starts = local_datetime(date, str(form.get("start", "")).strip())
-    ends = local_datetime(date, str(form.get("end", "")).strip())
+    starts = local_datetime(date, str(form.get("start", "")).strip(), zone)
+    ends = local_datetime(date, str(form.get("end", "")).strip(), zone)
     if ends <= starts:
         raise FormError("Jam selesai harus setelah jam mulai.", "The end must be after the start.")
     capacity_raw = str(form.get("capacity", "") or "").strip()
@@ -69,14 +77,17 @@ def session_values(form: Mapping[str, Any]) -> dict[str, Any]:
         "capacity": int(capacity_raw) if capacity_raw else None,
         "token_required": form.get("token_required") == "1",
         "token_period_s": int(period_raw) * 60,
+        "time_zone": zone,
     }
 
 
 def session_form(session: ExamSession) -> dict[str, str]:
     """A session's current values as the session form's fields (local date and times)."""
-    start, end = session.starts_at.astimezone(LOCAL_TZ), session.ends_at.astimezone(LOCAL_TZ)
+    zone = ZoneInfo(zone_name(session))
+    start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
     return {
         "exam_id": str(session.exam_id), "name": session.name, "room": session.room or "",
+        "time_zone": zone_name(session),
         "date": f"{start:%Y-%m-%d}", "start": f"{start:%H:%M}", "end": f"{end:%H:%M}",
         "capacity": "" if session.capacity is None else str(session.capacity),
         "token_required": "1" if session.token_required else "",
@@ -92,9 +103,11 @@ def token_now(secret: str, session: ExamSession, now: float | None = None) -> tu
 
 
 def when_text(session: ExamSession, lang: str) -> str:
-    start, end = session.starts_at.astimezone(LOCAL_TZ), session.ends_at.astimezone(LOCAL_TZ)
+    name = zone_name(session)
+    zone = ZoneInfo(name)
+    start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
     day = (DAYS_EN if lang == "en" else DAYS_ID)[start.weekday()]
-    return f"{day} {start:%d-%m-%Y %H:%M}-{end:%H:%M} WIB"
+    return f"{day} {start:%d-%m-%Y %H:%M}-{end:%H:%M} {zone_label(name, start)}"
 
 
 async def find_session(db: AsyncSession, session_id: int | str, lock: bool = False) -> ExamSession:

@@ -28,6 +28,13 @@ ZONE_LABELS = {
     "Asia/Makassar": "WITA",
     "Asia/Jayapura": "WIT",
 }
+# The zones a session may run in, as the session form offers them (docs/committee.md).
+ZONE_CHOICES = {
+    "Asia/Jakarta": "WIB (Jakarta, Sumatra, Jawa)",
+    "Asia/Pontianak": "WIB (Pontianak)",
+    "Asia/Makassar": "WITA (Makassar, Bali, Kupang)",
+    "Asia/Jayapura": "WIT (Jayapura, Ambon)",
+}
 ROLE_NAMES = {
     "admin": ("Admin", "Admin"),
     "panitia": ("Panitia", "Committee"),
@@ -75,6 +82,7 @@ def session_time(
     fmt: str = "%d-%m-%Y %H:%M",
     *,
     default: str | None = None,
+    label: bool = True,
 ) -> str:
     """A moment as a person in the session's zone reads it, labelled: ``08:00 WITA``.
 
@@ -85,7 +93,8 @@ def session_time(
         return ""
     name = zone_name(session, default)
     zone = ZoneInfo(name)
-    return f"{value.astimezone(zone).strftime(fmt)} {zone_label(name, value)}"
+    text = value.astimezone(zone).strftime(fmt)
+    return f"{text} {zone_label(name, value)}" if label else text
 
 
 def _flash_key(staff: Staff) -> str:
@@ -117,6 +126,8 @@ def _context(request: Request, staff: Staff | None, lang: str) -> dict[str, Any]
         "t": translator(lang),
         "local": local,
         "session_time": session_time,
+        "zone_choices": ZONE_CHOICES,
+        "zone_name": zone_name,
         "default_zone": str(getattr(request.app.state.services.settings, "time_zone", "")),
         "role_name": lambda role: ROLE_NAMES.get(role, (role, role))[lang == "en"],
         "prefix": "/panitia",
