@@ -97,6 +97,38 @@ def session_time(
     return f"{text} {zone_label(name, value)}" if label else text
 
 
+def readable(value: Any, zone: str | None = None) -> list[str]:
+    """An audit value as lines a person reads: ``key: value``, times local and labelled,
+    yes/no rather than true/false; never raw JSON."""
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        return [_plain_value(value, zone)]
+    return [f"{key}: {_plain_value(item, zone)}" for key, item in value.items()]
+
+
+def _plain_value(value: Any, zone: str | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "ya" if value else "tidak"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and "T" in value:
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return session_time(moment, None, "%d-%m-%Y %H:%M", default=zone)
+        return value
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_plain_value(v, zone)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_plain_value(v, zone) for v in value)
+    return str(value)
+
+
 def _flash_key(staff: Staff) -> str:
     return f"tkd:staff:flash:{staff.sid}"
 
@@ -127,6 +159,7 @@ def _context(request: Request, staff: Staff | None, lang: str) -> dict[str, Any]
         "local": local,
         "session_time": session_time,
         "zone_choices": ZONE_CHOICES,
+        "readable": readable,
         "zone_name": zone_name,
         "default_zone": str(getattr(request.app.state.services.settings, "time_zone", "")),
         "role_name": lambda role: ROLE_NAMES.get(role, (role, role))[lang == "en"],
