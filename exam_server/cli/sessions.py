@@ -225,11 +225,17 @@ def cmd_sessions_cards(args: argparse.Namespace, settings: Settings) -> int:
 
     out = writable(args.out)
     lang = args.lang or settings.default_lang
+    if args.all and not args.yes:
+        raise CommandError(
+            "--all replaces every password in the session (those who started are skipped); "
+            "add --yes to confirm"
+        )
 
     async def work(db: Any, actor: Actor, s: Settings) -> bytes:
         session = await find_session(db, args.session)
         which = "all" if args.all else "new"
-        cards = await session_cards(db, actor, s.secret_key_value, session, which, lang)
+        cards = await session_cards(db, actor, s.secret_key_value, session, which, lang,
+                                    login_url=args.login_url)  # fmt: skip
         if not cards:
             raise CommandError(
                 "no candidate in this session needs a card; --all reprints everybody's "
@@ -330,5 +336,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--per-page", type=int, choices=[1, 8], default=8)
     p.add_argument("--all", action="store_true",
                    help="everybody, replacing their passwords (default: those without one)")  # fmt: skip
+    p.add_argument("--yes", action="store_true",
+                   help="confirm --all: the old passwords stop working (started candidates are skipped)")  # fmt: skip
+    p.add_argument("--login-url", default="",
+                   help="the candidates' login address, printed as text and QR on each card")  # fmt: skip
     p.add_argument("--lang", choices=["id", "en"], default=None)
     p.set_defaults(func=cmd_sessions_cards)

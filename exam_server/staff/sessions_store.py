@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_server.db.models import Attempt, Candidate, Exam, ExamSession, SessionCandidate
 from exam_server.delivery.credentials import session_token
+from exam_server.results.slip import mask_nik
 from exam_server.settings import valid_time_zone
 from exam_server.staff.audit import Actor, changed, record, snapshot
 from exam_server.staff.candidates_store import issue_passwords
@@ -239,11 +240,19 @@ async def set_proctor(
 
 
 async def session_cards(
-    db: AsyncSession, actor: Actor, secret_key: str, session: ExamSession, which: str, lang: str
+    db: AsyncSession,
+    actor: Actor,
+    secret_key: str,
+    session: ExamSession,
+    which: str,
+    lang: str,
+    login_url: str = "",
 ) -> list[Card]:
     """Cards with fresh passwords: for everybody (``which`` "all") or those without one yet.
 
-    Issuing replaces the earlier passwords, so the cards are made only when printed.
+    Issuing replaces the earlier passwords, so the cards are made only when printed. A
+    candidate who has started this session keeps their password: a reprint never locks
+    out somebody in the middle of the exam (see ``started_in_session``).
     """
     exam = await db.get(Exam, session.exam_id)
     assert exam is not None
@@ -254,6 +263,9 @@ async def session_cards(
     )
     if which != "all":
         query = query.where(Candidate.id.not_in(select(CredentialIssue.candidate_id)))
+    query = query.where(
+        Candidate.id.not_in(select(Attempt.candidate_id).where(Attempt.session_id == session.id))
+    )
     people = {c.id: c for c in await db.scalars(query)}
     if not people:
         return []
@@ -271,9 +283,24 @@ async def session_cards(
             when=when,
             room=session.room,
             unit=people[i.candidate_id].unit,
+            nik_masked=mask_nik(people[i.candidate_id].nik),
+            birth_date=_birth(people[i.candidate_id]),
+            login_url=login_url,
         )
         for i in issued
     ]
+
+
+def _birth(candidate: Candidate) -> str:
+    born = candidate.birth_date
+    return f"{born:%d-%m-%Y}" if born else ""
+
+
+async def started_in_session(db: AsyncSession, session_id: int) -> int:
+    """How many of the session's candidates have started (a reprint skips them)."""
+    return int(
+        await db.scalar(select(func.count(Attempt.id)).where(Attempt.session_id == session_id)) or 0
+    )
 
 
 async def seat_counts(db: AsyncSession, session_ids: list[int]) -> dict[int, int]:
