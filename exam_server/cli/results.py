@@ -28,6 +28,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from exam_server.cli.main import CommandError, migrated_engine
     from exam_server.results.export import export_file
     from exam_server.results.standings import Columns, exam_heads_sync
+    from exam_server.web.spreadsheet_csv import COMMA, SEMICOLON
 
     out = Path(args.out)
     if not out.parent.is_dir():
@@ -45,7 +46,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
                     )
             columns = Columns(exam_heads_sync(db, exam_id), args.lang)
         with engine.connect() as conn:
-            count = export_file(conn, out, args.format, exam_id, columns, args.session, args.unit)
+            style = COMMA if args.csv_comma else SEMICOLON
+            count = export_file(conn, out, args.format, exam_id, columns, args.session, args.unit,
+                                style)  # fmt: skip
     print(f"{count} baris ditulis ke {out} / {count} rows written to {out}")
     return 0
 
@@ -150,6 +153,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--session", type=int, default=None, help="only this session (id)")
     p.add_argument("--unit", default=None, help="only candidates of this unit")
     p.add_argument("--lang", choices=["id", "en"], default="id", help="column headings")
+    p.add_argument("--csv-comma", action="store_true",
+                   help="CSV with commas and decimal points (default: semicolons and decimal "
+                        "commas, as an Indonesian spreadsheet reads them)")  # fmt: skip
     p.set_defaults(func=cmd_export)
     p = results.add_parser("regrade", help="grade every submitted attempt again (after a key fix)")
     p.add_argument("--exam", required=True, help="exam id or code")

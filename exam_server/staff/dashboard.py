@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
 from exam_server.web.rendering import session_time
+from exam_server.web.spreadsheet_csv import BOM, SEMICOLON, CsvStyle, csv_text
 
 STATES = {
     "waiting": ("Belum masuk", "Not logged in yet"),
@@ -85,17 +84,22 @@ async def rows_for(db: AsyncSession, session_ids: Sequence[int]) -> list[Row]:
     ]
 
 
-def to_csv(rows: Sequence[Row], lang: str = "id") -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["participant_no", "nik", "name", "unit", "session", "room", "status", "status_text",
-         "logged_in_at", "submitted_at"]
-    )  # fmt: skip
+CSV_HEADER = {
+    "id": ["No. peserta", "NIK", "Nama", "Unit kerja", "Sesi", "Ruang", "Kode status", "Status",
+           "Masuk", "Selesai"],
+    "en": ["Participant no.", "NIK", "Name", "Unit", "Session", "Room", "Status code", "Status",
+           "Logged in", "Submitted"],
+}  # fmt: skip
+
+
+def to_csv(rows: Sequence[Row], lang: str = "id", style: CsvStyle = SEMICOLON) -> bytes:
+    """The attendance list for a spreadsheet: headings in the reader's language, semicolons
+    by default (docs/committee.md)."""
+    table: list[list[object]] = [CSV_HEADER["en" if lang == "en" else "id"]]
     for r in rows:
-        writer.writerow(
+        table.append(
             [r.participant_no, r.nik, r.name, r.unit, r.session, r.room, r.state,
              STATES[r.state][lang == "en"], session_time(r.logged_in_at, r, "%Y-%m-%d %H:%M:%S"),
              session_time(r.submitted_at, r, "%Y-%m-%d %H:%M:%S")]
         )  # fmt: skip
-    return out.getvalue().encode("utf-8-sig")
+    return (BOM + csv_text(table, style)).encode("utf-8")

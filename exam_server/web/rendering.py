@@ -97,6 +97,56 @@ def session_time(
     return f"{text} {zone_label(name, value)}" if label else text
 
 
+# Every stored value a committee page shows, as a person reads it (docs/committee.md,
+# "Words on the pages"): never `immediate`, `single` or `moodle_xml` on a page.
+VALUE_LABELS: dict[str, tuple[str, str]] = {
+    # when results are shown
+    "immediate": ("Langsung setelah selesai", "Right after submitting"),
+    "never": ("Hanya panitia", "Committee only"),
+    "after": ("Setelah tanggal pengumuman", "After the release date"),
+    # question kinds
+    "single": ("Pilihan ganda (satu jawaban)", "Multiple choice (one answer)"),
+    "multiple": ("Pilihan ganda (banyak jawaban)", "Multiple choice (several answers)"),
+    "true_false": ("Benar/salah", "True/false"),
+    # attempt states
+    "running": ("Sedang mengerjakan", "Working"),
+    "paused": ("Dijeda", "Paused"),
+    "submitted": ("Selesai", "Submitted"),
+    "waiting": ("Menunggu mulai", "Waiting to start"),
+    "absent": ("Tidak hadir", "Absent"),
+    "not_started": ("Belum mulai", "Not started"),
+    # scoring models
+    "right_wrong": ("Benar/salah (TWK, TIU)", "Right/wrong (TWK, TIU)"),
+    "negative": ("Benar/salah dengan nilai minus", "Right/wrong with negative marks"),
+    "weighted": ("Berbobot per pilihan (TKP: tiap pilihan diberi nilai 1-5 di bank soal)",
+                 "Weighted per option (TKP: each option carries 1-5 points in the bank)"),
+    "map_response": ("Nilai per pilihan, dengan batas (QTI)", "Points per option, with bounds (QTI)"),
+    # import formats
+    "csv": ("CSV (templat panitia)", "CSV (committee template)"),
+    "xlsx": ("Excel XLSX (templat panitia)", "Excel XLSX (committee template)"),
+    "moodle_xml": ("Moodle XML", "Moodle XML"),
+    "gift": ("Moodle GIFT", "Moodle GIFT"),
+    "aiken": ("Aiken (teks)", "Aiken (text)"),
+    "qti": ("QTI 2.1", "QTI 2.1"),
+    "tcexam": ("TCExam", "TCExam"),
+}  # fmt: skip
+
+
+def value_label(value: object, lang: str) -> str:
+    names = VALUE_LABELS.get(str(value))
+    if names is None:
+        return str(value)
+    return names[1] if lang == "en" else names[0]
+
+
+def number(value: float | int | None, lang: str = "id") -> str:
+    """A number as people write it: 75 and 75,5 in Bahasa Indonesia (75.5 in English)."""
+    if value is None:
+        return ""
+    text = f"{float(value):g}" if not isinstance(value, int) else str(value)
+    return text if lang == "en" else text.replace(".", ",")
+
+
 def readable(value: Any, zone: str | None = None) -> list[str]:
     """An audit value as lines a person reads: ``key: value``, times local and labelled,
     yes/no rather than true/false; never raw JSON."""
@@ -160,6 +210,8 @@ def _context(request: Request, staff: Staff | None, lang: str) -> dict[str, Any]
         "session_time": session_time,
         "zone_choices": ZONE_CHOICES,
         "readable": readable,
+        "label": lambda value: value_label(value, lang),
+        "num": lambda value: number(value, lang),
         "zone_name": zone_name,
         "default_zone": str(getattr(request.app.state.services.settings, "time_zone", "")),
         "role_name": lambda role: ROLE_NAMES.get(role, (role, role))[lang == "en"],
