@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from exam_server.db.models import Exam, ExamSession
 from exam_server.settings import Settings
+from exam_server.web.rendering import number
 
 
 def exam_id_of(db: Session, ref: str) -> int | None:
@@ -66,9 +67,13 @@ def cmd_regrade(args: argparse.Namespace, settings: Settings) -> int:
     print(f"dinilai ulang {report.graded}, berubah {len(report.changes)} / "
           f"re-graded {report.graded}, changed {len(report.changes)}")  # fmt: skip
     for c in report.changes:
-        print(f"  {c.participant_no}  {c.name}: {c.old_total} -> {c.new_total}"
-              f"  ({c.old_passed} -> {c.new_passed})")  # fmt: skip
+        print(f"  {c.participant_no}  {c.name}: total {number(c.old_total)} → {number(c.new_total)}"
+              f", {_verdict(c.old_passed)} → {_verdict(c.new_passed)}")  # fmt: skip
     return 0
+
+
+def _verdict(passed: bool | None) -> str:
+    return {True: "lulus/passed", False: "tidak lulus/not passed"}.get(passed, "-")  # type: ignore[arg-type]
 
 
 async def _regrade(url: str, exam_ref: str, actor: str):  # type: ignore[no-untyped-def]

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from exam_server.results.slip import fmt
 from exam_server.web.rendering import (
     ROLE_NAMES,
     local,
+    number,
     request_lang,
     session_time,
     take_flashes,
@@ -33,7 +33,8 @@ async def render(
         "t": translator(lang),
         "local": local,
         "session_time": session_time,
-        "fmt": fmt,
+        # Numbers as people write them in the page's language: 75 and 75,5.
+        "fmt": lambda value: number(value, lang),
         "role_name": lambda role: ROLE_NAMES.get(role, (role, role))[lang == "en"],
         "prefix": "/panitia",
         "flashes": await take_flashes(request, staff, lang),

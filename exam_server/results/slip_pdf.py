@@ -3,9 +3,9 @@ a QR code of the verification address. Pure: slip in, PDF bytes out."""
 
 from __future__ import annotations
 
-from exam_server.results.slip import Slip, fmt
+from exam_server.results.slip import Slip
 from exam_server.staff.cards import _Pdf, _qr
-from exam_server.web.rendering import session_time
+from exam_server.web.rendering import number, session_time
 
 
 def _status(passed: bool | None, en: bool) -> str:
@@ -20,6 +20,10 @@ def render_slip(
     slip: Slip, verify_url: str, lang: str = "id", *, unicode_font: bool = True
 ) -> bytes:
     en = lang == "en"
+
+    def fmt(value: float | None) -> str:
+        return number(value, lang)
+
     pdf = _Pdf(unicode_font)
     pdf.set_title("Result slip" if en else "Slip hasil ujian")
     pdf.set_creator("TKD-CBT")
