@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
@@ -68,6 +68,9 @@ async def session_create(request: Request, staff: Staff) -> Response:
     return redirect(f"/sesi/{session.id}")
 
 
+PEOPLE_PER_PAGE = 100
+
+
 async def _session_page(
     request: Request, staff: Staff, session_id: int, error: str = ""
 ) -> Response:
@@ -77,18 +80,40 @@ async def _session_page(
         if session is None:
             return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
         exam = await db.get(Exam, session.exam_id)
+        # A session of 2,000 candidates pages, 100 at a time, and searches (name, number, NIK).
+        q = request.query_params.get("q", "").strip()[:100]
+        raw_page = request.query_params.get("page", "")
+        page_no = max(1, int(raw_page)) if raw_page.isdigit() else 1
+        listed = (
+            select(Candidate, Attempt.status)
+            .join(SessionCandidate, SessionCandidate.candidate_id == Candidate.id)
+            .outerjoin(
+                Attempt,
+                (Attempt.candidate_id == Candidate.id) & (Attempt.session_id == session.id),
+            )
+            .where(SessionCandidate.session_id == session.id)
+        )
+        if q:
+            like = f"%{q}%"
+            listed = listed.where(
+                Candidate.name.ilike(like) | Candidate.participant_no.ilike(like)
+                | Candidate.nik.ilike(like)
+            )  # fmt: skip
+        matching = await db.scalar(select(func.count()).select_from(listed.subquery())) or 0
+        seated = (
+            await db.scalar(select(func.count()).where(SessionCandidate.session_id == session.id))
+            or 0
+        )
         people = (
             await db.execute(
-                select(Candidate, Attempt.status)
-                .join(SessionCandidate, SessionCandidate.candidate_id == Candidate.id)
-                .outerjoin(
-                    Attempt,
-                    (Attempt.candidate_id == Candidate.id) & (Attempt.session_id == session.id),
-                )
-                .where(SessionCandidate.session_id == session.id)
-                .order_by(Candidate.participant_no)
+                listed.order_by(Candidate.participant_no)
+                .offset((page_no - 1) * PEOPLE_PER_PAGE)
+                .limit(PEOPLE_PER_PAGE)
             )
         ).all()
+        started = bool(
+            await db.scalar(select(Attempt.id).where(Attempt.session_id == session.id).limit(1))
+        )
         others = list(
             await db.scalars(
                 select(ExamSession)
@@ -114,7 +139,8 @@ async def _session_page(
         request, staff, "session.html", status_code=400 if error else 200,
         s=session, exam=exam, people=people, others=others, units=[u for u in units if u],
         proctors=proctors, assigned=assigned, token=token, changes_in=changes_in, error=error,
-        started=any(status is not None for _, status in people),
+        started=started, seated=seated, matching=matching, q=q, page_no=page_no,
+        pages=max(1, -(-matching // PEOPLE_PER_PAGE)),
     )  # fmt: skip
 
 
