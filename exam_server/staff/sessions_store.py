@@ -23,7 +23,7 @@ from exam_server.settings import valid_time_zone
 from exam_server.staff.audit import Actor, changed, record, snapshot
 from exam_server.staff.candidates_store import issue_passwords
 from exam_server.staff.cards import Card
-from exam_server.staff.exam_forms import FormError, local_datetime
+from exam_server.staff.exam_forms import FormError, Problems, local_datetime
 from exam_server.staff.models import CredentialIssue, ProctorAssignment, StaffUser
 from exam_server.staff.scheduling import (
     SchedulingError,
@@ -46,29 +46,33 @@ DAYS_EN = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "
 def session_values(
     form: Mapping[str, Any], default_zone: str = DEFAULT_TIME_ZONE
 ) -> dict[str, Any]:
-    """The session form (date, start, end in the session's zone; token minutes) as values."""
+    """The session form (date, start, end in the session's zone; token minutes) as values;
+    every problem is reported at once."""
+    problems = Problems()
     name = str(form.get("name", "")).strip()
     if not name or len(name) > 200:
-        raise FormError("Nama sesi wajib diisi.", "A session name is required.")
+        problems.add("Nama sesi wajib diisi.", "A session name is required.")
     zone = str(form.get("time_zone", "") or "").strip() or default_zone
     if zone not in TIME_ZONES and not valid_time_zone(zone):
-        raise FormError(f"Zona waktu {zone} tidak dikenal.", f"Unknown time zone {zone}.")
+        problems.add(f"Zona waktu {zone} tidak dikenal.", f"Unknown time zone {zone}.")
+        zone = default_zone
     date = str(form.get("date", "")).strip()
-    starts = local_datetime(date, str(form.get("start", "")).strip(), zone)
-    ends = local_datetime(date, str(form.get("end", "")).strip(), zone)
-    if ends <= starts:
-        raise FormError("Jam selesai harus setelah jam mulai.", "The end must be after the start.")
+    starts = problems.take(lambda: local_datetime(date, str(form.get("start", "")).strip(), zone))
+    ends = problems.take(lambda: local_datetime(date, str(form.get("end", "")).strip(), zone))
+    if starts is not None and ends is not None and ends <= starts:
+        problems.add("Jam selesai harus setelah jam mulai.", "The end must be after the start.")
     capacity_raw = str(form.get("capacity", "") or "").strip()
     if capacity_raw and not (capacity_raw.isdigit() and int(capacity_raw) > 0):
-        raise FormError(
+        problems.add(
             "Kapasitas harus bilangan bulat positif.", "Capacity must be a positive whole number."
         )
     period_raw = str(form.get("token_minutes", "") or "").strip() or "15"
     if not period_raw.isdigit() or not 1 <= int(period_raw) <= 24 * 60:
-        raise FormError("Periode token 1-1440 menit.", "The token period is 1-1440 minutes.")
+        problems.add("Periode token 1-1440 menit.", "The token period is 1-1440 minutes.")
     exam_raw = str(form.get("exam_id", ""))
     if not exam_raw.isdigit():
-        raise FormError("Pilih ujian.", "Choose an exam.")
+        problems.add("Pilih ujian.", "Choose an exam.")
+    problems.done()
     return {
         "exam_id": int(exam_raw),
         "name": name,

@@ -210,6 +210,8 @@ def _context(request: Request, staff: Staff | None, lang: str) -> dict[str, Any]
         "session_time": session_time,
         "zone_choices": ZONE_CHOICES,
         "readable": readable,
+        "keep": keep,
+        "kept_checked": kept_checked,
         "label": lambda value: value_label(value, lang),
         "num": lambda value: number(value, lang),
         "zone_name": zone_name,
@@ -217,6 +219,29 @@ def _context(request: Request, staff: Staff | None, lang: str) -> dict[str, Any]
         "role_name": lambda role: ROLE_NAMES.get(role, (role, role))[lang == "en"],
         "prefix": "/panitia",
     }
+
+
+def _typed(request: Request, status_code: int) -> dict[str, str] | None:
+    """What was typed into a refused form, keyed by the form's address: the page shows it
+    again instead of the stored values, so nobody types a whole form twice."""
+    form = getattr(request.state, "form", None)
+    if status_code != 400 or request.method != "POST" or form is None:
+        return None
+    typed = {str(k): v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    return {**typed, "_key": request.url.path}
+
+
+def keep(typed: dict[str, str] | None, key: str, name: str, default: Any) -> Any:
+    """A field's value: as typed when this form (``key``) was refused, else ``default``."""
+    if typed is not None and typed.get("_key") == key:
+        return typed.get(name, "")
+    return default
+
+
+def kept_checked(typed: dict[str, str] | None, key: str, name: str, default: bool) -> bool:
+    if typed is not None and typed.get("_key") == key:
+        return typed.get(name) == "1"
+    return default
 
 
 def _finish(request: Request, response: Response) -> Response:
@@ -236,6 +261,7 @@ async def render(
     lang = request_lang(request)
     ctx = _context(request, staff, lang)
     ctx["flashes"] = await take_flashes(request, staff, lang)
+    ctx["typed"] = _typed(request, status_code)
     ctx.update(context)
     templates = request.app.state.templates
     response = templates.TemplateResponse(
