@@ -155,3 +155,6 @@ def register(sub: Any) -> None:
     p = questions.add_parser("list", help="count questions by section and category")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
+    from exam_server.cli import question_key  # issue 15: key correction from the terminal
+
+    question_key.register(questions)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from exam_server.bank import editing as bank_editing
 from exam_server.bank import pages as pages_bank
 from exam_server.staff import (
+    exam_preview,
     pages_auth,
     pages_candidates,
     pages_cards,
@@ -18,7 +20,9 @@ routes: list[BaseRoute] = [
     *pages_auth.routes,
     *pages_candidates.routes,
     *pages_bank.routes,
+    *bank_editing.routes,
     *pages_exams.routes,
+    *exam_preview.routes,
     *pages_sessions.routes,
     *pages_cards.routes,
     *pages_dashboard.routes,
