@@ -19,6 +19,7 @@ from starlette.routing import Route
 from exam_server.bank.store import KeyRefused, correct_key, item_from_question, save_items
 from exam_server.db.models import ExamQuestion, ExamSection, Question, QuestionImage
 from exam_server.staff.audit import record
+from exam_server.staff.exams_store import mark_question_results_stale
 from exam_server.web.auth import Staff, page, services_of
 from exam_server.web.rendering import error_page, flash, redirect, render, request_lang
 from question_bank.exporting import export_bank
@@ -223,6 +224,10 @@ async def question_correct_key(request: Request, staff: Staff) -> Response:
                 if change.old != change.new:
                     record(db, staff.actor, "question.key", "question", question_id,
                            old=change.old, new=change.new, reason=reason)  # fmt: skip
+                    # Shown on every affected result until the explicit re-grade.
+                    await mark_question_results_stale(
+                        db, question_id, f"kunci soal #{question_id} ({staff.username}: {reason})"
+                    )
         except KeyRefused as refused:
             problems = [ImportProblem.of(code, **fields) for code, fields in refused.findings]
             texts = [p.message_en if lang == "en" else p.message_id for p in problems]

@@ -47,6 +47,7 @@ def cmd_key(args: argparse.Namespace, settings: Settings) -> int:
         from exam_server.bank.store import KeyRefused, correct_key
         from exam_server.db.models import Exam, ExamQuestion, ExamSection, Question
         from exam_server.staff.audit import record
+        from exam_server.staff.exams_store import mark_question_results_stale
         from question_bank.problems import ImportProblem
 
         question = await db.get(Question, args.question)
@@ -72,6 +73,9 @@ def cmd_key(args: argparse.Namespace, settings: Settings) -> int:
         if change.old != change.new:
             record(db, actor, "question.key", "question", args.question,
                    old=change.old, new=change.new, reason=reason)  # fmt: skip
+            await mark_question_results_stale(
+                db, args.question, f"kunci soal #{args.question} ({actor.username}: {reason})"
+            )
         codes = list(await db.scalars(
             select(Exam.code).join(ExamSection, ExamSection.exam_id == Exam.id)
             .join(ExamQuestion, ExamQuestion.section_id == ExamSection.id)

@@ -96,6 +96,22 @@ async def guard_rules(
     return reason
 
 
+async def mark_question_results_stale(db: AsyncSession, question_id: int, why: str) -> int:
+    """After a key or text correction: every graded result of an exam that uses the question
+    shows that it awaits the explicit re-grade. Returns how many results were marked."""
+    exams = (
+        select(ExamSection.exam_id)
+        .join(ExamQuestion, ExamQuestion.section_id == ExamSection.id)
+        .where(ExamQuestion.question_id == question_id)
+    )
+    done = await db.execute(
+        update(Result)
+        .where(Result.attempt_id.in_(select(Attempt.id).where(Attempt.exam_id.in_(exams))))
+        .values(stale_reason=why)
+    )
+    return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def update_exam(
     db: AsyncSession,
     actor: Actor,

@@ -9,11 +9,11 @@ import io
 import re
 
 import openpyxl
-from results.builders import add_candidate, build_exam
+from results.builders import add_candidate, build_exam, grade_all
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from exam_server.db.models import Exam, ExamQuestion, ExamSection, Question
+from exam_server.db.models import Exam, ExamQuestion, ExamSection, Question, Result
 from exam_server.staff.models import AuditEntry
 from question_bank.assembly import option_order, question_order
 from question_bank.importing import parse_bank
@@ -101,9 +101,15 @@ async def test_the_preview_shows_the_paper_a_candidate_with_that_seed_sees(
 
 
 async def test_tkd_questions_key_corrects_audits_and_names_the_exams(
-    db_engine, cli, capsys
-) -> None:  # type: ignore[no-untyped-def]
+    db_engine,
+    services,
+    cli,
+    capsys,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
     built = build_exam(db_engine)
+    pno = add_candidate(db_engine, built, "Kena Koreksi", ["A"] * 8)
+    await grade_all(services, built)
     qid = _question_ids(db_engine, built.exam_id)[0]
     code = await asyncio.to_thread(
         cli, "questions", "key", str(qid), "--key", "C", "--reason", "kunci salah"
@@ -116,14 +122,23 @@ async def test_tkd_questions_key_corrects_audits_and_names_the_exams(
         assert q is not None and [o["score"] for o in q.options] == [0, 0, 1, 0, 0]
         entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "question.key",
                                                    AuditEntry.entity_id == str(qid)))  # fmt: skip
-        assert (
-            entry is not None
-            and entry.reason == "kunci salah"
-            and entry.username.startswith("cli:")
-        )
+        assert entry is not None and entry.reason == "kunci salah"
+        assert entry.username.startswith("cli:")
+        # Every affected result says it awaits the re-grade, and why.
+        stale = db.get(Result, built.attempts[pno]).stale_reason  # type: ignore[union-attr]
+        assert "kunci salah" in (stale or "")
     assert f"tkd results regrade --exam {exam_code}" in out
-    assert (
-        await asyncio.to_thread(cli, "questions", "key", str(qid), "--key", "Z", "--reason", "x")
-        == 1
+    refused = await asyncio.to_thread(
+        cli, "questions", "key", str(qid), "--key", "Z", "--reason", "x"
     )
+    assert refused == 1
+    # --exam takes the exam's code as well as its id.
     assert await asyncio.to_thread(cli, "results", "regrade", "--exam", exam_code) == 0
+    with Session(db_engine) as db:
+        result = db.get(Result, built.attempts[pno])
+        assert result is not None and result.stale_reason is None and result.total == 35
+    out_file = tmp_path / "hasil.csv"
+    exported = await asyncio.to_thread(
+        cli, "results", "export", "--exam", exam_code, "--format", "csv", "--out", str(out_file)
+    )
+    assert exported == 0 and "Kena Koreksi" in out_file.read_text(encoding="utf-8-sig")
