@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.datastructures import Secret
 
@@ -131,6 +132,8 @@ class Settings:
     staff_address_failures: int = 50
     # A staff session ends this long after log-in whatever its activity.
     staff_session_max_s: int = 10 * 3600
+    # -- issue 15: the zone new sessions run in, and times without a session are shown in.
+    time_zone: str = "Asia/Jakarta"
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:
         return replace(self, database_url=database_url, redis_url=redis_url)
@@ -163,6 +166,11 @@ class Settings:
         lang = env.get("TKD_DEFAULT_LANG", "id")
         if lang not in ("id", "en"):
             raise SettingsError(f"TKD_DEFAULT_LANG must be 'id' or 'en', got {lang!r}")
+        time_zone = env.get("TKD_TIME_ZONE") or "Asia/Jakarta"
+        if not valid_time_zone(time_zone):
+            raise SettingsError(
+                f"TKD_TIME_ZONE must be an IANA zone such as Asia/Makassar, got {time_zone!r}"
+            )
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -207,6 +215,7 @@ class Settings:
             staff_pair_failures=_int(env, "TKD_STAFF_PAIR_FAILURES", 5, 3, 1000),
             staff_address_failures=_int(env, "TKD_STAFF_ADDRESS_FAILURES", 50, 3, 100_000),
             staff_session_max_s=_int(env, "TKD_STAFF_SESSION_MAX_S", 10 * 3600, 60, 7 * 86400),
+            time_zone=time_zone,
         )
 
 
@@ -227,6 +236,14 @@ def _addresses(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> t
             ) from None
         found.append(part)
     return tuple(found)
+
+
+def valid_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _generated_secret(data_dir: Path) -> str:

@@ -6,7 +6,7 @@ Items are keyed by their content hash, so importing the same file twice adds not
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from exam_server.db.models import Question, QuestionImage
 from question_bank.items import Image, Item, ItemKind, Option
+from question_bank.sanitize import cell_to_html, html_to_cell
 from question_bank.validation import Finding, item_findings
 
 
@@ -170,3 +171,56 @@ async def bank_counts(db: AsyncSession) -> list[tuple[str, str, int]]:
         .order_by(Question.section, Question.category)
     )
     return [(str(section), str(category), int(n)) for section, category, n in rows]
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """What a text edit changed: the stem and each option's text, before and after."""
+
+    question_id: int
+    old: dict[str, str]
+    new: dict[str, str]
+
+
+def edit_text(db: Session, question_id: int, stem: str, options: Mapping[str, str]) -> TextEdit:
+    """Give the question a corrected stem and option texts (typo fixes), keeping its id,
+    scores and content hash true; the caller commits and audits.
+
+    Texts are plain text or HTML, cleaned as an import cleans them. Raises ``KeyRefused``
+    (and changes nothing) when the edit breaks a rule or copies another bank question.
+    """
+    question = db.get(Question, question_id, with_for_update=True)
+    if question is None:
+        raise LookupError(f"question {question_id} does not exist")
+    images = list(db.scalars(select(QuestionImage).where(QuestionImage.question_id == question_id)))
+    before = item_from_question(question, images)
+    after = replace(
+        before,
+        stem_html=cell_to_html(stem.strip()),
+        options=tuple(
+            replace(o, html=cell_to_html(options.get(o.id, html_to_cell(o.html)).strip()))
+            for o in before.options
+        ),
+    )
+    findings = item_findings(after)
+    if findings:
+        raise KeyRefused(findings)
+    digest = after.content_hash()
+    other = db.scalar(
+        select(Question.id).where(Question.content_hash == digest, Question.id != question_id)
+    )
+    if other is not None:
+        raise KeyRefused(
+            [("duplicate", {"first_id": f"soal #{other}", "first_en": f"question #{other}"})]
+        )
+    values = row_values(after)
+    question.stem_html = str(values["stem_html"])
+    question.options = values["options"]  # type: ignore[assignment]
+    question.content_hash = digest
+
+    def texts(item: Item) -> dict[str, str]:
+        return {"soal": item.stem_html, **{f"opsi {o.id}": o.html for o in item.options}}
+
+    old, new = texts(before), texts(after)
+    changed = [k for k in new if old.get(k) != new[k]]
+    return TextEdit(question_id, {k: old[k] for k in changed}, {k: new[k] for k in changed})

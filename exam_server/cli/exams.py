@@ -58,7 +58,7 @@ def _exam_options(args: argparse.Namespace) -> dict[str, str]:
     if args.release_at is not None:
         date, _, time = args.release_at.strip().partition(" ")
         form.update(release_date=date, release_time=time)
-    for flag in ("shuffle_questions", "shuffle_options"):
+    for flag in ("shuffle_questions", "shuffle_options", "show_answer_sheet"):
         if getattr(args, flag) is not None:
             form[flag] = "1" if getattr(args, flag) else ""
     return form
@@ -271,6 +271,8 @@ def _exam_arguments(p: argparse.ArgumentParser, creating: bool) -> None:
     p.add_argument("--pass-mark", default=None, help="total pass mark; 'none' for none")
     p.add_argument("--shuffle-questions", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--shuffle-options", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--show-answer-sheet", action=argparse.BooleanOptionalAction, default=None,
+                   help="candidates see their own answer sheet once results are released")  # fmt: skip
     p.add_argument("--rules-id", default=None, help="rules shown before the exam (Indonesian)")
     p.add_argument("--rules-en", default=None, help="rules shown before the exam (English)")
     p.add_argument("--json", action="store_true")

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from exam_server.bank.store import item_from_question, save_items
+from exam_server.cli import question_key
 from exam_server.cli.runner import CommandError, migrated_engine
 from exam_server.db.models import Question, QuestionImage
 from exam_server.settings import Settings
@@ -154,3 +155,5 @@ def register(sub: Any) -> None:
     p = questions.add_parser("list", help="count questions by section and category")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
+
+    question_key.register(questions)

@@ -47,7 +47,7 @@ def _session_options(args: argparse.Namespace) -> dict[str, str]:
     form: dict[str, str] = {}
     for option, field in (("name", "name"), ("room", "room"), ("date", "date"),
                           ("start", "start"), ("end", "end"), ("capacity", "capacity"),
-                          ("token_minutes", "token_minutes")):  # fmt: skip
+                          ("token_minutes", "token_minutes"), ("time_zone", "time_zone")):  # fmt: skip
         value = getattr(args, option)
         if value is not None:
             form[field] = "" if field == "capacity" and value.lower() == "none" else value
@@ -91,7 +91,7 @@ def cmd_sessions_create(args: argparse.Namespace, settings: Settings) -> int:
     async def work(db: Any, actor: Actor, s: Settings) -> dict[str, Any]:
         exam = await find_exam(db, args.exam)
         form = {"token_minutes": "15", **_session_options(args), "exam_id": str(exam.id)}
-        return _session_json(await create_session(db, actor, session_values(form)), 0)
+        return _session_json(await create_session(db, actor, session_values(form, s.time_zone)), 0)
 
     session = run_work(settings, work)
     print(json.dumps(session, ensure_ascii=False) if args.json else
@@ -104,7 +104,9 @@ def cmd_sessions_update(args: argparse.Namespace, settings: Settings) -> int:
     async def work(db: Any, actor: Actor, s: Settings) -> tuple[str, bool]:
         session = await find_session(db, args.session, lock=True)
         form = {**session_form(session), **_session_options(args)}
-        return session.name, await update_session(db, actor, session, session_values(form))
+        return session.name, await update_session(
+            db, actor, session, session_values(form, s.time_zone)
+        )
 
     name, changed = run_work(settings, work)
     print(f"session {name} saved" if changed else f"session {name}: nothing changed")
@@ -216,11 +218,17 @@ def cmd_sessions_cards(args: argparse.Namespace, settings: Settings) -> int:
 
     out = writable(args.out)
     lang = args.lang or settings.default_lang
+    if args.all and not args.yes:
+        raise CommandError(
+            "--all replaces every password in the session (those who started are skipped); "
+            "add --yes to confirm"
+        )
 
     async def work(db: Any, actor: Actor, s: Settings) -> bytes:
         session = await find_session(db, args.session)
         which = "all" if args.all else "new"
-        cards = await session_cards(db, actor, s.secret_key_value, session, which, lang)
+        cards = await session_cards(db, actor, s.secret_key_value, session, which, lang,
+                                    login_url=args.login_url)  # fmt: skip
         if not cards:
             raise CommandError(
                 "no candidate in this session needs a card; --all reprints everybody's "
@@ -264,8 +272,11 @@ def _session_arguments(p: argparse.ArgumentParser, creating: bool) -> None:
     p.add_argument("--name", required=creating, default=None)
     p.add_argument("--room", default=None, help="place or room")
     p.add_argument("--date", required=creating, default=None, help="YYYY-MM-DD")
-    p.add_argument("--start", required=creating, default=None, help="HH:MM (WIB)")
-    p.add_argument("--end", required=creating, default=None, help="HH:MM (WIB)")
+    p.add_argument("--start", required=creating, default=None, help="HH:MM in the session's zone")
+    p.add_argument("--end", required=creating, default=None, help="HH:MM in the session's zone")
+    p.add_argument("--time-zone", default=None,
+                   help="Asia/Jakarta (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT); "
+                        "default TKD_TIME_ZONE")  # fmt: skip
     p.add_argument("--capacity", default=None, help="places; 'none' for no limit")
     p.add_argument(
         "--token", action=argparse.BooleanOptionalAction, default=None,
@@ -345,5 +356,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--per-page", type=int, choices=[1, 8], default=8)
     p.add_argument("--all", action="store_true",
                    help="everybody, replacing their passwords (default: those without one)")  # fmt: skip
+    p.add_argument("--yes", action="store_true",
+                   help="confirm --all: the old passwords stop working (started candidates are skipped)")  # fmt: skip
+    p.add_argument("--login-url", default="",
+                   help="the candidates' login address, printed as text and QR on each card")  # fmt: skip
     p.add_argument("--lang", choices=["id", "en"], default=None)
     p.set_defaults(func=cmd_sessions_cards)

@@ -108,6 +108,8 @@ class Exam(Base):
     total_pass_mark: Mapped[float | None] = mapped_column(Float)
     rules_id: Mapped[str] = mapped_column(Text, default="")
     rules_en: Mapped[str] = mapped_column(Text, default="")
+    # Issue 15: candidates may see their own answer sheet once results are released.
+    show_answer_sheet: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     created_at: Mapped[dt.datetime] = _now()
 
     sections: Mapped[list[ExamSection]] = relationship(
@@ -166,6 +168,10 @@ class ExamSession(Base):
     capacity: Mapped[int | None] = mapped_column(Integer)
     token_required: Mapped[bool] = mapped_column(Boolean, default=False)
     token_period_s: Mapped[int] = mapped_column(Integer, default=15 * 60)
+    # IANA zone the session runs in; every time shown for it carries WIB/WITA/WIT.
+    time_zone: Mapped[str] = mapped_column(
+        String(64), default="Asia/Jakarta", server_default="Asia/Jakarta"
+    )
     created_at: Mapped[dt.datetime] = _now()
 
 
@@ -271,6 +277,8 @@ class Result(Base):
         JsonB, default=list, server_default="[]"
     )
     verify_code: Mapped[str] = mapped_column(String(64), unique=True)
+    # Set when a scoring rule changed after grading: why this result awaits a re-grade.
+    stale_reason: Mapped[str | None] = mapped_column(Text)
     graded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -286,3 +294,23 @@ class ResultItem(Base):
     correct: Mapped[bool | None] = mapped_column(Boolean)
     points: Mapped[float] = mapped_column(Float)
     changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AttemptEvent(Base):
+    """What happened around an attempt besides its answers: connections, devices, clock
+    changes, closing. Written by the write-behind from the change stream (docs/results.md)."""
+
+    __tablename__ = "attempt_events"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "source", name="attempt_events_once"),
+        Index("attempt_events_attempt_at", "attempt_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # connect | disconnect | replaced | pause | resume | extend | close
+    kind: Mapped[str] = mapped_column(String(16))
+    device: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict, server_default="{}")
+    source: Mapped[str] = mapped_column(String(40))

@@ -51,7 +51,10 @@ for i = 3, #KEYS do
       redis.call('HSET', key, 'deadline_ms', sd, 'paused_at_ms', sp)
       if np ~= 0 then redis.call('ZREM', KEYS[1], id) else redis.call('ZADD', KEYS[1], sd, id) end
       local clock = '{"deadline_ms":' .. sd .. ',"paused_at_ms":' .. sp .. ',"v":' .. v .. '}'
-      redis.call('XADD', KEYS[2], '*', 'a', id, 'k', 'clock', 's', '0', 'q', '', 'v', clock,
+      -- The action rides along in the change stream for the attempt's story (docs/results.md).
+      local story = string.sub(clock, 1, -2) .. ',"action":"' .. action .. '","extra_ms":'
+        .. string.format('%.0f', extra) .. '}'
+      redis.call('XADD', KEYS[2], '*', 'a', id, 'k', 'clock', 's', '0', 'q', '', 'v', story,
         't', ARGV[2], 'd', 'server')
       redis.call('PUBLISH', ARGV[4], '{"t":"clock","a":' .. id .. ',"deadline_ms":' .. sd
         .. ',"paused_at_ms":' .. sp .. ',"v":' .. v .. '}')

@@ -26,9 +26,10 @@ from exam_server.delivery.credentials import (
 from exam_server.delivery.input_limits import InputRefused, loads_limited, read_body
 from exam_server.delivery.messages import error_body
 from exam_server.delivery.papers import open_attempt
-from exam_server.delivery.prepared import Lookup, mask_nik
+from exam_server.delivery.prepared import Lookup
 from exam_server.delivery.services import Services
 from exam_server.delivery.throttle import Throttle, candidate_throttle, may_enter, request_address
+from exam_server.display import mask_nik, session_time
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +251,10 @@ async def _database_login(
                 "room": session.room,
                 "starts_at": session.starts_at.isoformat(),
                 "ends_at": session.ends_at.isoformat(),
+                # Issue 15: the session's own zone, and its times as people there read them.
+                "time_zone": session.time_zone,
+                "starts_local": session_time(session.starts_at, session, "%d-%m-%Y %H:%M"),
+                "ends_local": session_time(session.ends_at, session, "%H:%M"),
             },
             "exam": {
                 "title": exam.title,

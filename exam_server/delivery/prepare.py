@@ -38,13 +38,13 @@ from exam_server.db.models import (
 from exam_server.delivery.papers import build_paper, delivered_json, section_pools
 from exam_server.delivery.prepared import (
     cand_key,
-    mask_nik,
     paper_key,
     questions_key,
     seats_key,
     session_key,
 )
 from exam_server.delivery.services import redis_client
+from exam_server.display import mask_nik, session_time
 
 if TYPE_CHECKING:
     from exam_server.delivery.services import Services
@@ -59,7 +59,7 @@ CHUNK = 1000
 FINGERPRINTS = text(
     """
     SELECT s.id, md5(concat_ws('|', s.starts_at, s.ends_at, s.token_required, s.token_period_s,
-        s.name, s.room, e.title, e.rules_id, e.rules_en, e.results_release,
+        s.name, s.room, s.time_zone, e.title, e.rules_id, e.rules_en, e.results_release,
         (SELECT string_agg(concat_ws(':', c.id, c.participant_no, c.password_hash, c.name,
                                      c.unit, c.nik), ',' ORDER BY c.id)
            FROM session_candidates sc JOIN candidates c ON c.id = sc.candidate_id
@@ -95,6 +95,11 @@ def login_info(session: ExamSession, exam: Exam, sections: list[ExamSection]) ->
             "room": session.room,
             "starts_at": session.starts_at.isoformat(),
             "ends_at": session.ends_at.isoformat(),
+            # The session's own zone, and its times as people there read them (as login
+            # from PostgreSQL answers: docs/protocol.md).
+            "time_zone": session.time_zone,
+            "starts_local": session_time(session.starts_at, session, "%d-%m-%Y %H:%M"),
+            "ends_local": session_time(session.ends_at, session, "%H:%M"),
         },
         "exam": {
             "title": exam.title,

@@ -53,11 +53,6 @@ def questions_key(exam_id: int | str) -> str:
     return f"{PREFIX}questions:{exam_id}"
 
 
-def mask_nik(nik: str) -> str:
-    """Show enough to recognise one's own NIK on screen, not enough to copy it."""
-    return nik[:4] + "*" * 8 + nik[-4:] if len(nik) == 16 else "*" * len(nik)
-
-
 # One round trip for a login's data: the candidate's entry, and for each of their
 # prepared seats the session's rule and whether the attempt is already submitted. Key names
 # are built inside the script: TKD runs one Redis, not a cluster (docs/operations.md).

@@ -23,6 +23,7 @@ from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from exam_server.db.models import Result
+from exam_server.delivery.attempt_events import note
 from exam_server.delivery.backpressure import is_exhaustion, retry_after_s
 from exam_server.delivery.checkpoint import Outcome, Snapshot
 from exam_server.delivery.credentials import CandidateClaims, TokenError
@@ -401,6 +402,15 @@ async def exam_socket(ws: WebSocket) -> None:
     finally:
         services.hub.unregister(conn)
         await conn.stop()
+        gone = "replaced" if conn.state is ConnState.REPLACED else "disconnect"
+        with contextlib.suppress(Exception):  # the story may miss a line; the socket must close
+            await note(services.redis, conn.attempt_id, gone, conn.device)
+
+
+def _where(ws: WebSocket) -> dict[str, str]:
+    # Which machine and browser, for the attempt's story (docs/results.md).
+    host = ws.client.host if ws.client else ""
+    return {"ip": host, "ua": ws.headers.get("user-agent", "")[:200]}
 
 
 async def _open(
@@ -417,6 +427,7 @@ async def _open(
     services.hub.register(conn)
     try:
         snap = await _take_over(services, conn)
+        await note(services.redis, conn.attempt_id, "connect", device, _where(ws))
         await conn.send_state(snap)
     except BaseException:
         conn.state = ConnState.REPLACED

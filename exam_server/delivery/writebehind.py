@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from exam_server.db.models import AnswerLog, Attempt, Result, WritebehindFence
+from exam_server.delivery.attempt_events import store_events
 from exam_server.delivery.checkpoint import CHANGES, attempt_key
 from exam_server.delivery.outages import record_outage, running_attempts
 from exam_server.delivery.services import Services
@@ -252,6 +253,7 @@ class WriteBehind:
             batch = await self._known_attempts_only(db, batch)
             if batch.log_rows:
                 conflicts = await self._insert_log(db, batch.log_rows)
+            await store_events(db, entries)  # connections and clock changes (docs/results.md)
             if batch.durable:
                 await db.execute(
                     DURABLE_UPDATE,

@@ -146,6 +146,7 @@ def grade_one(
             for id_text, en_text in zip(total.failed_rules, total.failed_rules_en, strict=True)
         ],
         "graded_at": now,
+        "stale_reason": None,  # graded under today's rules: nothing awaits a re-grade
     }
     return Graded(attempt.id, values, items_out)
 

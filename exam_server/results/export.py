@@ -7,13 +7,12 @@ one starts) into a temporary file that is then streamed and deleted.
 
 Cells that start with ``= + - @`` are written as text (XLSX) or prefixed with ``'``
 (CSV), so a candidate named ``=HYPERLINK(...)`` cannot plant a formula in a committee
-member's spreadsheet.
+member's spreadsheet. CSV is semicolon-separated with decimal commas by default
+(``exam_server.web.spreadsheet_csv``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
@@ -26,21 +25,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from exam_server.results.standings import Columns, query_params, ranked_query, tiebreak_codes
-from question_bank.spreadsheet_cells import escape_formula
+from exam_server.web.spreadsheet_csv import SEMICOLON, CsvStyle, csv_text
 
 CHUNK = 1000
-
-
-def _csv_cell(value: Any) -> Any:
-    return "" if value is None else escape_formula(value)
-
-
-def csv_text(rows: Iterable[Sequence[Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([_csv_cell(v) for v in row])
-    return out.getvalue()
 
 
 class XlsxTable:
@@ -98,11 +85,12 @@ async def csv_stream(
     columns: Columns,
     session_id: int | None = None,
     unit: str | None = None,
+    style: CsvStyle = SEMICOLON,
 ) -> AsyncIterator[bytes]:
     """UTF-8 with a BOM, so spreadsheet programs read names with accents correctly."""
-    yield ("\ufeff" + csv_text([columns.header()])).encode()
+    yield ("\ufeff" + csv_text([columns.header()], style)).encode()
     async for part in _partitions(conn, exam_id, columns, session_id, unit):
-        yield csv_text(part).encode()
+        yield csv_text(part, style).encode()
 
 
 async def write_xlsx(
@@ -159,15 +147,16 @@ def export_file(
     columns: Columns,
     session_id: int | None = None,
     unit: str | None = None,
+    style: CsvStyle = SEMICOLON,
 ) -> int:
     """Write ``csv`` or ``xlsx`` to ``path``; returns the number of rows."""
     count = 0
     parts = _sync_partitions(conn, exam_id, columns, session_id, unit)
     if fmt == "csv":
         with path.open("w", encoding="utf-8-sig", newline="") as f:
-            f.write(csv_text([columns.header()]))
+            f.write(csv_text([columns.header()], style))
             for part in parts:
-                f.write(csv_text(part))
+                f.write(csv_text(part, style))
                 count += len(part)
         return count
     if fmt != "xlsx":

@@ -23,6 +23,8 @@ from exam_server.results.rendering import render
 from exam_server.results.slip import Slip, normalise_code
 from exam_server.results.slip_pdf import render_slip
 from exam_server.results.store import Lookup, slip_for_attempt, slip_for_code
+from exam_server.results.story import SheetRow
+from exam_server.results.story_store import load_story
 from exam_server.web.rendering import request_lang
 
 PROBLEMS: dict[str, tuple[int, str, str]] = {
@@ -117,8 +119,21 @@ async def result_page(request: Request) -> Response:
         return await render(
             request, "problem.html", status_code=status, id_text=id_text, en_text=en_text
         )
-    return await render(request, "result.html", slip=found.slip, token=token,
+    sheet = await _own_sheet(request, token)
+    return await render(request, "result.html", slip=found.slip, token=token, sheet=sheet,
                         verify_url=verify_url(request, found.slip.verify_code))  # fmt: skip
+
+
+async def _own_sheet(request: Request, token: str) -> list[SheetRow] | None:
+    """The candidate's own answer sheet, when their released result's exam allows it."""
+    claims = _claims(_services(request), token)
+    if isinstance(claims, str):
+        return None
+    async with _services(request).sessions() as db:
+        story = await load_story(db, claims.attempt_id)
+    if story is None or not story.exam.show_answer_sheet:
+        return None
+    return story.sheet
 
 
 async def result_pdf(request: Request) -> Response:

@@ -24,7 +24,6 @@ from exam_server.results.analysis import FLAG_TEXT, analyse_exam, export_rows
 from exam_server.results.export import (
     XlsxTable,
     csv_stream,
-    csv_text,
     file_chunks,
     temp_xlsx_path,
     write_xlsx,
@@ -45,6 +44,7 @@ from exam_server.results.standings import (
 from exam_server.web.auth import page, services_of
 from exam_server.web.identity import Staff
 from exam_server.web.rendering import error_page, flash, redirect, request_lang
+from exam_server.web.spreadsheet_csv import csv_style, csv_text
 
 PAGE_ROWS = 100
 
@@ -136,12 +136,14 @@ async def export_csv(request: Request, staff: Staff) -> Response:
     services = services_of(request)
     async with services.sessions() as db:
         columns = Columns(await exam_heads(db, exam.id), request_lang(request))
+    style = csv_style(request.query_params.get("sep"))
     await _log(request, staff, "export.results", exam.id,
-               {"format": "csv", "session": session_id, "unit": unit})  # fmt: skip
+               {"format": "csv", "session": session_id, "unit": unit,
+                "separator": style.delimiter})  # fmt: skip
 
     async def body() -> Any:
         async with services.engine.connect() as conn:
-            async for chunk in csv_stream(conn, exam.id, columns, session_id, unit):
+            async for chunk in csv_stream(conn, exam.id, columns, session_id, unit, style):
                 yield chunk
 
     return StreamingResponse(body(), media_type="text/csv; charset=utf-8",
@@ -203,7 +205,8 @@ async def _analysis_table(request: Request, staff: Staff, fmt: str) -> Response:
     await _log(request, staff, "export.item_analysis", exam.id, {"format": fmt, "rows": len(rows)})
     name = f"analisis-soal-{exam.code}.{fmt}"
     if fmt == "csv":
-        return Response(("\ufeff" + csv_text([header, *rows])).encode(), media_type="text/csv; charset=utf-8",
+        style = csv_style(request.query_params.get("sep"))
+        return Response(("\ufeff" + csv_text([header, *rows], style)).encode(), media_type="text/csv; charset=utf-8",
                         headers=_attachment(name))  # fmt: skip
     path = temp_xlsx_path()
     table = XlsxTable(path, "Analisis soal", header)

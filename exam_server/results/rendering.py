@@ -8,9 +8,16 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from exam_server.results.slip import fmt
+from exam_server.display import session_time
 from exam_server.web.identity import Staff
-from exam_server.web.rendering import ROLE_NAMES, local, request_lang, take_flashes, translator
+from exam_server.web.rendering import (
+    ROLE_NAMES,
+    local,
+    number,
+    request_lang,
+    take_flashes,
+    translator,
+)
 
 
 async def render(
@@ -23,7 +30,9 @@ async def render(
         "lang": lang,
         "t": translator(lang),
         "local": local,
-        "fmt": fmt,
+        "session_time": session_time,
+        # Numbers as people write them in the page's language: 75 and 75,5.
+        "fmt": lambda value: number(value, lang),
         "role_name": lambda role: ROLE_NAMES.get(role, (role, role))[lang == "en"],
         "prefix": "/panitia",
         "flashes": await take_flashes(request, staff, lang),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from exam_server.results import pages_public, pages_staff
+from exam_server.results import pages_public, pages_staff, pages_story
 
 public_routes: list[BaseRoute] = list(pages_public.routes)
-staff_routes: list[BaseRoute] = list(pages_staff.routes)
+staff_routes: list[BaseRoute] = [*pages_staff.routes, *pages_story.routes]

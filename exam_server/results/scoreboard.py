@@ -30,9 +30,11 @@ from exam_server.db.models import (
     SessionCandidate,
 )
 from exam_server.delivery.checkpoint import attempt_key
+from exam_server.display import mask_nik_public as mask_nik
 from exam_server.grading.scoring import RankInput, rank
-from exam_server.results.slip import is_released, mask_nik
+from exam_server.results.slip import is_released
 from exam_server.results.standings import exam_heads, tiebreak_codes
+from exam_server.staff.dashboard import state_of
 
 CACHE_S = 2
 
@@ -64,7 +66,7 @@ class BoardRow:
     name: str
     nik: str
     participant_no: str
-    state: str  # absent | running | paused | submitted | graded
+    state: str  # waiting | absent | running | paused | submitted | graded
     answered: int
     questions: int
     rank: int | None = None
@@ -75,7 +77,8 @@ class BoardRow:
 
 def order_rows(rows: list[BoardRow], graded_ranks: dict[str, int]) -> list[BoardRow]:
     """Graded candidates by rank, then those still working by progress, then the absent."""
-    state_order = {"graded": 0, "submitted": 1, "running": 2, "paused": 2, "absent": 3}
+    state_order = {"graded": 0, "submitted": 1, "running": 2, "paused": 2, "waiting": 3,
+                   "absent": 3}  # fmt: skip
     return sorted(
         rows,
         key=lambda r: (
@@ -128,7 +131,9 @@ async def board(
     for r in rows:
         n = len(r.question_ids or [])
         if r.id is None:
-            out.append(BoardRow(r.name, mask_nik(r.nik), r.participant_no, "absent", 0, 0))
+            # Absent only once the session closed: the dashboard's one definition.
+            state = state_of(None, session.ends_at, now)
+            out.append(BoardRow(r.name, mask_nik(r.nik), r.participant_no, state, 0, 0))
             continue
         if r.status != "submitted":
             out.append(BoardRow(r.name, mask_nik(r.nik), r.participant_no, r.status,

@@ -53,6 +53,8 @@ class Slip:
     # Every rule that failed, as graded (the total's included), in each language.
     failed_id: list[str] = field(default_factory=list)
     failed_en: list[str] = field(default_factory=list)
+    # The session's zone: the slip's times read as the candidate lived them (WIB/WITA/WIT).
+    time_zone: str = "Asia/Jakarta"
 
     @property
     def reasons_id(self) -> list[str]:
@@ -74,17 +76,6 @@ class Slip:
 def fmt(value: float | None) -> str:
     """Points as people write them: 75, 162.5; never 75.0."""
     return "" if value is None else f"{value:g}"
-
-
-def mask_nik(nik: str) -> str:
-    """Keep the region code's first four digits and the last two: ``3201**********07``.
-
-    Enough for a candidate to recognise their own row on a public screen, too little to
-    reconstruct the number (the middle holds the birth date).
-    """
-    if len(nik) < 8:
-        return "*" * len(nik)
-    return nik[:4] + "*" * (len(nik) - 6) + nik[-2:]
 
 
 def normalise_code(raw: str) -> str | None:

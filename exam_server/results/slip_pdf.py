@@ -3,9 +3,10 @@ a QR code of the verification address. Pure: slip in, PDF bytes out."""
 
 from __future__ import annotations
 
-from exam_server.results.slip import Slip, fmt
+from exam_server.display import session_time
+from exam_server.results.slip import Slip
 from exam_server.staff.cards import _Pdf, _qr
-from exam_server.web.rendering import local
+from exam_server.web.rendering import number
 
 
 def _status(passed: bool | None, en: bool) -> str:
@@ -20,6 +21,10 @@ def render_slip(
     slip: Slip, verify_url: str, lang: str = "id", *, unicode_font: bool = True
 ) -> bytes:
     en = lang == "en"
+
+    def fmt(value: float | None) -> str:
+        return number(value, lang)
+
     pdf = _Pdf(unicode_font)
     pdf.set_title("Result slip" if en else "Slip hasil ujian")
     pdf.set_creator("TKD-CBT")
@@ -50,7 +55,7 @@ def render_slip(
     field("Session" if en else "Sesi", slip.session)
     field(
         "Submitted" if en else "Selesai",
-        local(slip.submitted_at) + " WIB" if slip.submitted_at else "-",
+        session_time(slip.submitted_at, slip) if slip.submitted_at else "-",
     )
     _qr(pdf, verify_url, left + width - 38, 40, 38)
     pdf.set_xy(left, pdf.get_y() + 5)
@@ -130,7 +135,7 @@ def render_slip(
     pdf.set_font(family, "", 8.5)
     pdf.multi_cell(width, 4.5, s(
         f"Anyone can check this slip at {verify_url.split('?')[0]} with the code above "
-        f"(or by scanning the QR code). Graded {local(slip.graded_at)} WIB." if en else
+        f"(or by scanning the QR code). Graded {session_time(slip.graded_at, slip)}." if en else
         f"Keaslian slip ini dapat diperiksa siapa saja di {verify_url.split('?')[0]} dengan kode "
-        f"di atas (atau pindai kode QR). Dinilai {local(slip.graded_at)} WIB."))  # fmt: skip
+        f"di atas (atau pindai kode QR). Dinilai {session_time(slip.graded_at, slip)}."))  # fmt: skip
     return bytes(pdf.output())

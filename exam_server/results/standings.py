@@ -6,7 +6,8 @@ section points in tie-break order; full ties share a rank, "1, 2, 2, 4"). A test
 that both agree. Filters by session or unit apply after ranking, so a row's rank is
 always its rank in the whole exam.
 
-Every scheduled candidate appears, graded or not: status ``absent`` (no attempt),
+Every scheduled candidate appears, graded or not: status ``waiting`` (no attempt, session
+still open), ``absent`` (no attempt and the session closed, as the dashboard counts it),
 ``running``/``paused`` (still sitting), ``ungraded`` (submitted, not graded yet), or
 ``passed``/``failed``.
 """
@@ -23,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from exam_server.db.models import ExamSection
-from exam_server.web.rendering import local
+from exam_server.display import session_time
+from exam_server.staff.dashboard import state_of
 
 STATUS_TEXT: dict[str, tuple[str, str]] = {
     "passed": ("LULUS", "PASSED"),
@@ -32,6 +34,7 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
     "running": ("sedang ujian", "in progress"),
     "paused": ("dijeda", "paused"),
     "absent": ("tidak hadir", "absent"),
+    "waiting": ("terjadwal, belum mulai", "scheduled, not started"),
 }
 
 
@@ -97,8 +100,10 @@ WITH graded AS (
     SELECT 1 FROM attempts a WHERE a.candidate_id = sc.candidate_id AND a.session_id = sc.session_id)
 )
 SELECT g.rank, c.participant_no, c.nik, c.name, c.unit, s.name AS session_name,
+       s.ends_at AS session_ends_at, s.time_zone AS session_time_zone,
        seats.attempt_id, seats.status, seats.submitted_at,
-       r.total, r.max_total, r.passed, r.sections, r.failed_rules, r.correct, r.wrong, r.blank
+       r.total, r.max_total, r.passed, r.sections, r.failed_rules, r.correct, r.wrong, r.blank,
+       r.stale_reason
 FROM seats
 JOIN candidates c ON c.id = seats.candidate_id
 JOIN exam_sessions s ON s.id = seats.session_id
@@ -118,9 +123,13 @@ def query_params(exam_id: int, session_id: int | None, unit: str | None) -> dict
     return {"exam_id": exam_id, "session_id": session_id, "unit": unit or None}
 
 
-def row_status(row: Any) -> str:
+def row_status(row: Any, now: dt.datetime | None = None) -> str:
     if row.attempt_id is None:
-        return "absent"
+        # Absent only once the session closed: the dashboard's one definition.
+        ends = getattr(row, "session_ends_at", None)
+        if ends is None:
+            return "absent"
+        return state_of(None, ends, now or dt.datetime.now(dt.UTC))
     if row.total is not None:
         return "passed" if row.passed else "failed"
     if row.status == "submitted":
@@ -185,5 +194,10 @@ class Columns:
             row.blank,
             STATUS_TEXT[status][self.lang == "en"],
             reasons(row.failed_rules, self.lang),
-            local(submitted, "%Y-%m-%d %H:%M:%S"),
+            session_time(
+                submitted,
+                None,
+                "%Y-%m-%d %H:%M:%S",
+                default=getattr(row, "session_time_zone", None),
+            ),
         ]

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_server.db.models import Attempt, Candidate, Exam, ExamSection, ExamSession, Result
-from exam_server.results.slip import Slip, is_released, mask_nik, slip_sections
+from exam_server.display import mask_nik_public as mask_nik
+from exam_server.results.slip import Slip, is_released, slip_sections
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ async def _slip_for(db: AsyncSession, result: Result, attempt: Attempt) -> Slip:
         sections=slip_sections(result.sections, scoring),
         failed_id=[r["id"] for r in result.failed_rules or []],
         failed_en=[r["en"] for r in result.failed_rules or []],
+        time_zone=session.time_zone,
     )
 
 

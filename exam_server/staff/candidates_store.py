@@ -238,12 +238,20 @@ def _twin_keys() -> Select[str]:
     )
 
 
-async def twin_groups(db: AsyncSession) -> list[TwinGroup]:
+async def twin_groups(
+    db: AsyncSession, q: str = "", offset: int = 0, limit: int | None = None
+) -> list[TwinGroup]:
     """Every twin name registered, kept for review after the import that listed it: staff
     tell the people apart (NIK, birth date, unit, session) before cards go out. Nothing
-    is ever merged: two people with one name are two people."""
+    is ever merged: two people with one name are two people.
+
+    ``q`` keeps the names that contain it; ``offset``/``limit`` page by whole groups.
+    """
     key = _name_key_sql()
-    twin_keys = _twin_keys().subquery()
+    wanted = _twin_keys_matching(q).order_by("key").offset(offset)
+    if limit is not None:
+        wanted = wanted.limit(limit)
+    twin_keys = wanted.subquery()
     rows = await db.execute(
         select(key, Candidate)
         .where(key.in_(select(twin_keys.c.key)))
@@ -255,8 +263,16 @@ async def twin_groups(db: AsyncSession) -> list[TwinGroup]:
     return [TwinGroup(members[0].name, tuple(members)) for members in groups.values()]
 
 
-async def twin_group_count(db: AsyncSession) -> int:
-    return await db.scalar(select(func.count()).select_from(_twin_keys().subquery())) or 0
+def _twin_keys_matching(q: str) -> Select[str]:
+    wanted = _twin_keys()
+    if q.strip():
+        # Every member of a group shares its key: filtering rows first keeps groups whole.
+        wanted = wanted.where(_name_key_sql().contains(name_key(q.strip()), autoescape=True))
+    return wanted
+
+
+async def twin_group_count(db: AsyncSession, q: str = "") -> int:
+    return await db.scalar(select(func.count()).select_from(_twin_keys_matching(q).subquery())) or 0
 
 
 async def session_names(db: AsyncSession, candidate_ids: Sequence[int]) -> dict[int, list[str]]:

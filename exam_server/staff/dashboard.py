@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
-from exam_server.web.rendering import local
-from question_bank.spreadsheet_cells import escape_formula
+from exam_server.display import session_time
+from exam_server.web.spreadsheet_csv import BOM, SEMICOLON, CsvStyle, csv_text
 
 STATES = {
     "waiting": ("Belum masuk", "Not logged in yet"),
@@ -36,6 +34,7 @@ class Row:
     logged_in_at: dt.datetime | None
     submitted_at: dt.datetime | None
     session_id: int = 0  # names repeat ("Sesi 1" on two days): count by id
+    time_zone: str = "Asia/Jakarta"  # the session's, for the times shown (WIB/WITA/WIT)
 
 
 def state_of(attempt_status: str | None, session_ends_at: dt.datetime, now: dt.datetime) -> str:
@@ -79,24 +78,28 @@ async def rows_for(db: AsyncSession, session_ids: Sequence[int]) -> list[Row]:
             a.created_at if a else None,
             a.submitted_at if a else None,
             s.id,
+            s.time_zone,
         )
         for c, s, a in result
     ]
 
 
-def to_csv(rows: Sequence[Row], lang: str = "id") -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["participant_no", "nik", "name", "unit", "session", "room", "status", "status_text",
-         "logged_in_at", "submitted_at"]
-    )  # fmt: skip
+CSV_HEADER: dict[str, list[object]] = {
+    "id": ["No. peserta", "NIK", "Nama", "Unit kerja", "Sesi", "Ruang", "Kode status", "Status",
+           "Masuk", "Selesai"],
+    "en": ["Participant no.", "NIK", "Name", "Unit", "Session", "Room", "Status code", "Status",
+           "Logged in", "Submitted"],
+}  # fmt: skip
+
+
+def to_csv(rows: Sequence[Row], lang: str = "id", style: CsvStyle = SEMICOLON) -> bytes:
+    """The attendance list for a spreadsheet: headings in the reader's language, semicolons
+    by default (docs/committee.md)."""
+    table: list[list[object]] = [CSV_HEADER["en" if lang == "en" else "id"]]
     for r in rows:
-        # Names, units and rooms are typed by people: never a live formula in Excel.
-        writer.writerow(
-            [escape_formula(v) for v in (
-                r.participant_no, r.nik, r.name, r.unit, r.session, r.room, r.state,
-                STATES[r.state][lang == "en"], local(r.logged_in_at, "%Y-%m-%d %H:%M:%S"),
-                local(r.submitted_at, "%Y-%m-%d %H:%M:%S"))]
+        table.append(
+            [r.participant_no, r.nik, r.name, r.unit, r.session, r.room, r.state,
+             STATES[r.state][lang == "en"], session_time(r.logged_in_at, r, "%Y-%m-%d %H:%M:%S"),
+             session_time(r.submitted_at, r, "%Y-%m-%d %H:%M:%S")]
         )  # fmt: skip
-    return out.getvalue().encode("utf-8-sig")
+    return (BOM + csv_text(table, style)).encode("utf-8")

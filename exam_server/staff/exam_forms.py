@@ -4,20 +4,55 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
+from exam_server.display import LOCAL_TZ
 from exam_server.refusal import Refusal
-from exam_server.web.rendering import LOCAL_TZ
 
 SCORING_MODELS = ("right_wrong", "negative", "weighted", "map_response")
 RELEASES = ("immediate", "never", "after")
 CODE = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+T = TypeVar("T")
 
 
 class FormError(Refusal):
-    """A form field the exam or section rules refuse."""
+    """What is wrong with a form: one problem, or every problem found (``parts``), so the
+    page lists them all at once rather than one per submit."""
+
+    def __init__(self, id_text: str, en_text: str) -> None:
+        super().__init__(id_text, en_text)
+        self.parts: list[tuple[str, str]] = [(id_text, en_text)]
+
+    @classmethod
+    def joined(cls, errors: Sequence[FormError]) -> FormError:
+        parts = [part for error in errors for part in error.parts]
+        combined = cls("\n".join(p[0] for p in parts), "\n".join(p[1] for p in parts))
+        combined.parts = parts
+        return combined
+
+
+class Problems:
+    """Collects the problems of a form while every field is still read."""
+
+    def __init__(self) -> None:
+        self.found: list[FormError] = []
+
+    def take(self, check: Callable[[], T]) -> T | None:
+        try:
+            return check()
+        except FormError as exc:
+            self.found.append(exc)
+            return None
+
+    def add(self, id_text: str, en_text: str) -> None:
+        self.found.append(FormError(id_text, en_text))
+
+    def done(self) -> None:
+        if self.found:
+            raise FormError.joined(self.found)
 
 
 def _str(form: Mapping[str, Any], key: str) -> str:
@@ -44,7 +79,9 @@ def _number(
     return value
 
 
-def local_datetime(date_text: str, time_text: str) -> dt.datetime:
+def local_datetime(date_text: str, time_text: str, zone: str | None = None) -> dt.datetime:
+    """A date and time as read in ``zone`` (default WIB), in UTC."""
+    tz = ZoneInfo(zone) if zone else LOCAL_TZ
     try:
         naive = dt.datetime.strptime(f"{date_text} {time_text}", "%Y-%m-%d %H:%M")
     except ValueError:
@@ -52,7 +89,7 @@ def local_datetime(date_text: str, time_text: str) -> dt.datetime:
             "Tanggal/jam tidak valid (TTTT-BB-HH dan JJ:MM).",
             "Invalid date/time (YYYY-MM-DD and HH:MM).",
         ) from None
-    return naive.replace(tzinfo=LOCAL_TZ).astimezone(dt.UTC)
+    return naive.replace(tzinfo=tz).astimezone(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -67,34 +104,41 @@ class ExamValues:
     shuffle_options: bool
     rules_id: str
     rules_en: str
+    # Candidates may see their own answer sheet once results are released (issue 15).
+    show_answer_sheet: bool = False
 
 
 def exam_values(form: Mapping[str, Any]) -> ExamValues:
+    problems = Problems()
     code, title = _str(form, "code"), _str(form, "title")
     if not CODE.match(code):
-        raise FormError("Kode ujian 1-40 huruf/angka tanpa spasi.",
-                        "The exam code is 1-40 letters or digits, no spaces.")  # fmt: skip
+        problems.add("Kode ujian 1-40 huruf/angka tanpa spasi.",
+                     "The exam code is 1-40 letters or digits, no spaces.")  # fmt: skip
     if not title or len(title) > 200:
-        raise FormError("Judul wajib diisi (maks. 200).", "A title is required (max. 200).")
-    minutes = _number(
-        form, "shared_minutes", ("Durasi bersama", "Shared duration"), low=1, whole=True
-    )
+        problems.add("Judul wajib diisi (maks. 200).", "A title is required (max. 200).")
+    minutes = problems.take(lambda: _number(
+        form, "shared_minutes", ("Durasi bersama", "Shared duration"), low=1, whole=True))  # fmt: skip
     release = _str(form, "results_release") or "immediate"
     if release not in RELEASES:
-        raise FormError("Pilihan hasil tidak dikenal.", "Unknown results release.")
+        problems.add("Pilihan hasil tidak dikenal.", "Unknown results release.")
     release_at = None
     if release == "after":
         if not _str(form, "release_date") or not _str(form, "release_time"):
-            raise FormError("Isi tanggal dan jam pengumuman hasil.",
-                            "Fill in the date and time results are released.")  # fmt: skip
-        release_at = local_datetime(_str(form, "release_date"), _str(form, "release_time"))
-    pass_mark = _number(form, "total_pass_mark", ("Nilai lulus total", "Total pass mark"), low=0)
+            problems.add("Isi tanggal dan jam pengumuman hasil.",
+                         "Fill in the date and time results are released.")  # fmt: skip
+        else:
+            release_at = problems.take(lambda: local_datetime(
+                _str(form, "release_date"), _str(form, "release_time")))  # fmt: skip
+    pass_mark = problems.take(lambda: _number(
+        form, "total_pass_mark", ("Nilai lulus total", "Total pass mark"), low=0))  # fmt: skip
+    problems.done()
     return ExamValues(
         code=code, title=title, shared_minutes=None if minutes is None else int(minutes),
         results_release=release, release_at=release_at, total_pass_mark=pass_mark,
         shuffle_questions=form.get("shuffle_questions") == "1",
         shuffle_options=form.get("shuffle_options") == "1",
         rules_id=_str(form, "rules_id"), rules_en=_str(form, "rules_en"),
+        show_answer_sheet=form.get("show_answer_sheet") == "1",
     )  # fmt: skip
 
 
@@ -140,23 +184,25 @@ def category_quota(text: str, count: int) -> list[list[Any]]:
 
 
 def section_values(form: Mapping[str, Any], shared_clock: bool) -> SectionValues:
+    problems = Problems()
     code, name = _str(form, "code").upper(), _str(form, "name")
     if not CODE.match(code):
-        raise FormError("Kode bagian 1-40 huruf/angka.", "The section code is 1-40 letters/digits.")
+        problems.add("Kode bagian 1-40 huruf/angka.", "The section code is 1-40 letters/digits.")
     if not name:
-        raise FormError("Nama bagian wajib diisi.", "A section name is required.")
-    count = _number(
-        form, "question_count", ("Jumlah soal", "Question count"), low=1, whole=True, required=True
-    )
-    minutes = _number(form, "minutes", ("Durasi bagian", "Section duration"), low=1, whole=True)
-    if not shared_clock and minutes is None:
-        raise FormError(
+        problems.add("Nama bagian wajib diisi.", "A section name is required.")
+    count = problems.take(lambda: _number(
+        form, "question_count", ("Jumlah soal", "Question count"), low=1, whole=True,
+        required=True))  # fmt: skip
+    minutes = problems.take(lambda: _number(
+        form, "minutes", ("Durasi bagian", "Section duration"), low=1, whole=True))  # fmt: skip
+    if not shared_clock and minutes is None and _str(form, "minutes") == "":
+        problems.add(
             "Ujian tanpa durasi bersama: isi durasi setiap bagian.",
             "The exam has no shared duration: give each section its minutes.",
         )
     model = _str(form, "model") or "right_wrong"
     if model not in SCORING_MODELS:
-        raise FormError("Model penilaian tidak dikenal.", "Unknown scoring model.")
+        problems.add("Model penilaian tidak dikenal.", "Unknown scoring model.")
     scoring: dict[str, Any] = {"model": model}
     if model in ("right_wrong", "negative"):
         for key, label, default in (
@@ -164,21 +210,26 @@ def section_values(form: Mapping[str, Any], shared_clock: bool) -> SectionValues
             ("points_wrong", ("Poin salah", "Points for wrong"), 0.0),
             ("points_blank", ("Poin kosong", "Points for blank"), 0.0),
         ):
-            value = _number(form, key, label)
+            value = problems.take(lambda key=key, label=label: _number(form, key, label))  # type: ignore[misc]
             scoring[key] = default if value is None else value
         if model == "right_wrong" and scoring["points_wrong"] < 0:
-            raise FormError("Poin salah negatif: pilih model 'negative'.",
-                            "Negative points for wrong: choose the 'negative' model.")  # fmt: skip
-    pass_mark = _number(form, "pass_mark", ("Nilai ambang", "Pass mark"), low=0)
+            problems.add("Poin salah negatif: pilih model 'negative'.",
+                         "Negative points for wrong: choose the 'negative' model.")  # fmt: skip
+    pass_mark = problems.take(
+        lambda: _number(form, "pass_mark", ("Nilai ambang", "Pass mark"), low=0)
+    )
     draw = _str(form, "draw") or "pool"
     if draw not in DRAWS:
-        raise FormError("Cara pengambilan soal tidak dikenal.", "Unknown way of drawing questions.")
-    quota = category_quota(_str(form, "category_quota"), int(count or 0))
+        problems.add("Cara pengambilan soal tidak dikenal.", "Unknown way of drawing questions.")
+    quota = (
+        problems.take(lambda: category_quota(_str(form, "category_quota"), int(count or 0))) or []
+    )
     if draw == "pool" and (quota or form.get("balance_difficulty") == "1"):
-        raise FormError(
+        problems.add(
             "Kuota kategori dan sebaran kesulitan berlaku untuk undian acak saja.",
             "Category quotas and difficulty balance apply to a random draw only.",
         )
+    problems.done()
     return SectionValues(
         code, name, int(count or 0), None if minutes is None else int(minutes), scoring, pass_mark,
         draw=draw, balance_difficulty=form.get("balance_difficulty") == "1", category_quota=quota,
@@ -199,7 +250,7 @@ def exam_form(exam: Any) -> dict[str, str]:
     """An exam's current values as the exam form's fields: change some, read it back."""
     form = {key: _field(getattr(exam, key)) for key in (
         "code", "title", "shared_minutes", "results_release", "total_pass_mark",
-        "shuffle_questions", "shuffle_options", "rules_id", "rules_en")}  # fmt: skip
+        "shuffle_questions", "shuffle_options", "rules_id", "rules_en", "show_answer_sheet")}  # fmt: skip
     if exam.release_at is not None:
         local = exam.release_at.astimezone(LOCAL_TZ)
         form.update(release_date=f"{local:%Y-%m-%d}", release_time=f"{local:%H:%M}")

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_server.db.audit import Actor, changed, record, snapshot
-from exam_server.db.models import Attempt, Exam, ExamQuestion, ExamSection, Question
+from exam_server.db.models import Attempt, Exam, ExamQuestion, ExamSection, Question, Result
 from exam_server.delivery.papers import paper_ids
 from exam_server.staff.exam_forms import ExamValues, FormError, section_values
 from question_bank.assembly import ItemRef
 
 EXAM_FIELDS = ("code", "title", "shared_minutes", "results_release", "release_at", "total_pass_mark",
-               "shuffle_questions", "shuffle_options", "rules_id", "rules_en")  # fmt: skip
+               "shuffle_questions", "shuffle_options", "rules_id", "rules_en", "show_answer_sheet")  # fmt: skip
 SECTION_FIELDS = ("code", "name", "question_count", "minutes", "scoring", "pass_mark", "draw",
                   "balance_difficulty", "category_quota")  # fmt: skip
 
@@ -51,16 +51,84 @@ async def create_exam(db: AsyncSession, actor: Actor, values: ExamValues) -> Exa
     return exam
 
 
-async def update_exam(db: AsyncSession, actor: Actor, exam: Exam, values: ExamValues) -> bool:
+# The fields that decide a result: fixed once the first candidate starts (docs/scoring.md).
+RULE_EXAM_FIELDS = ("total_pass_mark",)
+
+
+@dataclass(frozen=True)
+class RuleOverride:
+    """Who asks to change a locked rule, and why: only an admin, only with a reason."""
+
+    admin: bool = False
+    reason: str = ""
+
+
+async def rules_locked(db: AsyncSession, exam_id: int) -> bool:
+    return bool(await db.scalar(select(Attempt.id).where(Attempt.exam_id == exam_id).limit(1)))
+
+
+async def guard_rules(
+    db: AsyncSession, actor: Actor, exam: Exam, fields: list[str], override: RuleOverride | None
+) -> str:
+    """Refuse a rule change on a started exam unless an admin gives a reason; when allowed,
+    mark every graded result of the exam for re-grade. Returns the reason ("" if unlocked)."""
+    if not fields or not await rules_locked(db, exam.id):
+        return ""
+    if override is None or not override.admin:
+        raise FormError(
+            "Aturan penilaian terkunci: peserta sudah mulai. Hanya admin yang dapat mengubahnya, "
+            f"dengan alasan, lalu menilai ulang ({', '.join(fields)}).",
+            "Scoring rules are locked: candidates have started. Only an admin may change them, "
+            f"with a reason, then re-grade ({', '.join(fields)}).",
+        )
+    reason = override.reason.strip()
+    if not reason:
+        raise FormError(
+            "Alasan perubahan aturan wajib diisi.", "A reason for the rule change is required."
+        )
+    mark = f"{', '.join(fields)} ({actor.username}: {reason})"
+    await db.execute(
+        update(Result)
+        .where(Result.attempt_id.in_(select(Attempt.id).where(Attempt.exam_id == exam.id)))
+        .values(stale_reason=mark)
+    )
+    record(db, actor, "exam.rules_changed", "exam", exam.id, new={"fields": fields}, reason=reason)
+    return reason
+
+
+async def mark_question_results_stale(db: AsyncSession, question_id: int, why: str) -> int:
+    """After a key or text correction: every graded result of an exam that uses the question
+    shows that it awaits the explicit re-grade. Returns how many results were marked."""
+    exams = (
+        select(ExamSection.exam_id)
+        .join(ExamQuestion, ExamQuestion.section_id == ExamSection.id)
+        .where(ExamQuestion.question_id == question_id)
+    )
+    done = await db.execute(
+        update(Result)
+        .where(Result.attempt_id.in_(select(Attempt.id).where(Attempt.exam_id.in_(exams))))
+        .values(stale_reason=why)
+    )
+    return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def update_exam(
+    db: AsyncSession,
+    actor: Actor,
+    exam: Exam,
+    values: ExamValues,
+    override: RuleOverride | None = None,
+) -> bool:
     """Whether anything changed; the exam must be locked by the caller."""
     clash = await db.scalar(select(Exam.id).where(Exam.code == values.code, Exam.id != exam.id))
     if clash:
         raise _taken(values.code)
     old, new = changed(snapshot(exam, EXAM_FIELDS), asdict(values))
+    reason = await guard_rules(db, actor, exam, [k for k in new if k in RULE_EXAM_FIELDS], override)
     for key, value in asdict(values).items():
         setattr(exam, key, value)
     if new:
-        record(db, actor, "exam.update", "exam", exam.id, old=old, new=new)
+        record(db, actor, "exam.update", "exam", exam.id, old=old, new=new, reason=reason)
     return bool(new)
 
 
@@ -87,9 +155,12 @@ async def save_section(
     exam: Exam,
     form: Mapping[str, Any],
     section: ExamSection | None = None,
+    override: RuleOverride | None = None,
 ) -> ExamSection:
     """Add a section (``section`` None) or change one, from the section form's fields."""
     values = section_values(form, shared_clock=exam.shared_minutes is not None)
+    if section is None:
+        await guard_rules(db, actor, exam, ["section"], override)
     clash = await db.scalar(
         select(ExamSection.id).where(
             ExamSection.exam_id == exam.id, ExamSection.code == values.code,
@@ -112,11 +183,12 @@ async def save_section(
                new={"section": snapshot(section, SECTION_FIELDS)})  # fmt: skip
         return section
     old, new = changed(snapshot(section, SECTION_FIELDS), asdict(values))
+    reason = await guard_rules(db, actor, exam, [f"{section.code}.{k}" for k in new], override)
     for key, value in asdict(values).items():
         setattr(section, key, value)
     if new:
         record(db, actor, "section.update", "exam", exam.id,
-               old={"section": section.code, **old}, new=new)  # fmt: skip
+               old={"section": section.code, **old}, new=new, reason=reason)  # fmt: skip
     return section
 
 

@@ -197,7 +197,15 @@ async def staff_update(request: Request, staff: Staff) -> Response:
 async def audit_log(request: Request, staff: Staff) -> Response:
     entity = request.query_params.get("entity", "")
     entity_id = request.query_params.get("entity_id", "")
+    q = request.query_params.get("q", "").strip()[:100]
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(201)
+    if q:
+        # Who did it, what, or why: one box searches the three.
+        like = f"%{q}%"
+        query = query.where(
+            AuditEntry.username.ilike(like) | AuditEntry.action.ilike(like)
+            | AuditEntry.reason.ilike(like)
+        )  # fmt: skip
     if entity:
         query = query.where(AuditEntry.entity == entity)
     if entity_id:
@@ -215,6 +223,7 @@ async def audit_log(request: Request, staff: Staff) -> Response:
         more=len(entries) > 200,
         entity=entity,
         entity_id=entity_id,
+        q=q,
     )
 
 

@@ -26,6 +26,7 @@ from exam_server.bank.store import (
 from exam_server.db.audit import record
 from exam_server.db.models import ExamQuestion, ExamSection, Question, QuestionImage
 from exam_server.refusal import Refusal
+from exam_server.staff.exams_store import mark_question_results_stale
 from exam_server.web.auth import page, services_of
 from exam_server.web.identity import Staff
 from exam_server.web.media import staff_routes as media_routes
@@ -230,6 +231,10 @@ async def question_correct_key(request: Request, staff: Staff) -> Response:
                 if change.old != change.new:
                     record(db, staff.actor, "question.key", "question", question_id,
                            old=change.old, new=change.new, reason=reason)  # fmt: skip
+                    # Shown on every affected result until the explicit re-grade.
+                    await mark_question_results_stale(
+                        db, question_id, f"kunci soal #{question_id} ({staff.username}: {reason})"
+                    )
         except KeyRefused as refused:
             problems = [ImportProblem.found(finding) for finding in refused.findings]
             texts = [p.message_en if lang == "en" else p.message_id for p in problems]

@@ -3,7 +3,7 @@ password re-issue."""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -38,22 +38,30 @@ from exam_server.web.rendering import error_page, flash, redirect, render, reque
 PAGE_SIZE = 50
 
 
-async def _twins_page(request: Request, staff: Staff) -> Response:
-    """Every twin group whole, whatever the other filters say: half a pair tells nobody
-    anything."""
+TWIN_GROUPS_PER_PAGE = 25
+
+
+async def _twins_page(request: Request, staff: Staff, q: str, page_no: int) -> Response:
+    """Twin groups, each whole (half a pair tells nobody anything), 25 groups a page and
+    searchable by name: 305 twins must not make one 64,000-pixel page."""
     async with services_of(request).sessions() as db:
-        groups = await twin_groups(db)
+        total = await twin_group_count(db, q)
+        groups = await twin_groups(
+            db, q, offset=(page_no - 1) * TWIN_GROUPS_PER_PAGE, limit=TWIN_GROUPS_PER_PAGE
+        )
         sessions = await session_names(db, [c.id for g in groups for c in g.candidates])
-    return await render(request, staff, "candidates_twins.html", groups=groups, sessions=sessions)
+    return await render(request, staff, "candidates_twins.html", groups=groups, sessions=sessions,
+                        total=total, q=q, page_no=page_no,
+                        pages=max(1, -(-total // TWIN_GROUPS_PER_PAGE)))  # fmt: skip
 
 
 @page("candidates.edit")
 async def candidate_list(request: Request, staff: Staff) -> Response:
     params = request.query_params
     q, unit, status = params.get("q", "").strip(), params.get("unit", ""), params.get("status", "")
-    if status == "twins":
-        return await _twins_page(request, staff)
     page_no = max(1, int(params["page"])) if params.get("page", "").isdigit() else 1
+    if status == "twins":
+        return await _twins_page(request, staff, q, page_no)
     async with services_of(request).sessions() as db:
         total, found = await search_candidates(
             db, q, unit, status, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE
@@ -148,9 +156,12 @@ async def _candidate_page(
                 .order_by(ExamSession.starts_at)
             )
         )
-        attempted = bool(
-            await db.scalar(select(exists().where(Attempt.candidate_id == candidate.id)))
+        attempts = list(
+            await db.scalars(
+                select(Attempt).where(Attempt.candidate_id == candidate.id).order_by(Attempt.id)
+            )
         )
+        attempted = bool(attempts)
     return await render(
         request,
         staff,
@@ -161,6 +172,7 @@ async def _candidate_page(
         issued=issued,
         sessions=sessions,
         attempted=attempted,
+        attempts=attempts,
         error=error,
     )
 

@@ -2,7 +2,8 @@
 
 Only the HMAC of a password is stored, so the PDF is the one place a password exists in
 clear. Printing "new" cards issues passwords only to candidates who have none yet;
-"all" replaces every password in the session (the old cards stop working).
+"all" replaces every password in the session (the old cards stop working): it asks for a
+tick-box confirmation, and skips whoever has already started the session.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from starlette.routing import Route
 
 from exam_server.db.models import ExamSession
 from exam_server.staff.cards import render_cards
-from exam_server.staff.sessions_store import session_cards
+from exam_server.staff.sessions_store import session_cards, started_in_session
 from exam_server.web.auth import page, services_of
 from exam_server.web.identity import Staff
 from exam_server.web.rendering import flash, redirect, request_lang
@@ -28,13 +29,26 @@ async def print_cards(request: Request, staff: Staff) -> Response:
     which = "all" if form.get("which") == "all" else "new"
     per_page = 1 if form.get("layout") == "1" else 8
     lang = request_lang(request)
+    if which == "all" and form.get("confirm") != "1":
+        await flash(request, staff,
+                    "Centang konfirmasi untuk mencetak ulang semua kartu: kata sandi lama tidak "
+                    "berlaku lagi. Tidak ada yang diubah.",
+                    "Tick the confirmation to reprint every card: the old passwords stop "
+                    "working. Nothing was changed.")  # fmt: skip
+        return redirect(f"/sesi/{session_id}")
     async with services.sessions() as db, db.begin():
         session = await db.get(ExamSession, session_id)
         if session is None:
             return redirect("/sesi")
+        started = await started_in_session(db, session.id) if which == "all" else 0
         cards = await session_cards(
-            db, staff.actor, services.settings.secret_key_value, session, which, lang
-        )
+            db, staff.actor, services.settings.secret_key_value, session, which, lang,
+            login_url=str(request.base_url),
+        )  # fmt: skip
+    if started:
+        await flash(request, staff,
+                    f"{started} peserta yang sudah mulai ujian dilewati: kata sandinya tetap.",
+                    f"{started} candidates who have started were skipped: their passwords stay.")  # fmt: skip
     if not cards:
         await flash(request, staff, "Tidak ada peserta yang perlu dicetak kartunya.",
                     "No candidate needs a card.")  # fmt: skip

@@ -14,6 +14,7 @@ from exam_server.staff.dashboard import STATES, counts, rows_for, to_csv
 from exam_server.web.auth import may_see_session, page, services_of
 from exam_server.web.identity import Staff
 from exam_server.web.rendering import error_page, render, request_lang
+from exam_server.web.spreadsheet_csv import csv_style
 
 
 @page("dashboard.view")
@@ -80,7 +81,7 @@ async def session_dashboard(request: Request, staff: Staff) -> Response:
             return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
         rows = await rows_for(db, [session_id])
     return await render(request, staff, "dashboard.html", title=session.name, totals=counts(rows),
-                        per_session=None, rows=rows, states=STATES, refresh=30,
+                        per_session=None, rows=rows, states=STATES, refresh=30, session=session,
                         csv_url=f"/panitia/dasbor/sesi/{session_id}.csv" if staff.can("export") else "")  # fmt: skip
 
 
@@ -95,7 +96,10 @@ async def exam_csv(request: Request, staff: Staff) -> Response:
     if exam is None:
         return error_page(request, staff, 404, "Ujian tidak ada.", "No such exam.")
     await _log_export(request, staff, "exam", exam.id, len(rows))
-    return _csv(to_csv(rows, request_lang(request)), f"kehadiran-{exam.code}.csv")
+    return _csv(
+        to_csv(rows, request_lang(request), csv_style(request.query_params.get("sep"))),
+        f"kehadiran-{exam.code}.csv",
+    )
 
 
 @page("export")
@@ -106,7 +110,10 @@ async def session_csv(request: Request, staff: Staff) -> Response:
             return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
         rows = await rows_for(db, [session_id])
     await _log_export(request, staff, "session", session_id, len(rows))
-    return _csv(to_csv(rows, request_lang(request)), f"kehadiran-sesi-{session_id}.csv")
+    return _csv(
+        to_csv(rows, request_lang(request), csv_style(request.query_params.get("sep"))),
+        f"kehadiran-sesi-{session_id}.csv",
+    )
 
 
 async def _log_export(

@@ -12,17 +12,24 @@ from exam_server.db.models import Exam, ExamSection, ExamSession
 from exam_server.delivery.papers import section_pools
 from exam_server.staff.exam_forms import DRAWS, RELEASES, SCORING_MODELS, FormError, exam_values
 from exam_server.staff.exams_store import (
+    RuleOverride,
     create_exam,
     delete_section,
     draw_problems,
     exam_sections,
     fill_section,
+    rules_locked,
     save_section,
     update_exam,
 )
 from exam_server.web.auth import page, services_of
 from exam_server.web.identity import Staff
 from exam_server.web.rendering import error_page, flash, redirect, render, request_lang
+
+
+def _override(request: Request, staff: Staff) -> RuleOverride:
+    # A started exam's rules change only by an admin with a reason (docs/scoring.md).
+    return RuleOverride(staff.role == "admin", str(request.state.form.get("rule_reason", "")))
 
 
 @page("exams.edit")
@@ -58,6 +65,7 @@ async def _exam_page(request: Request, staff: Staff, exam_id: int, error: str = 
         sections = await exam_sections(db, exam_id)
         pool_refs = await section_pools(db, exam_id)
         bank = await bank_counts(db)
+        locked = await rules_locked(db, exam_id)
         sessions = list(
             await db.scalars(
                 select(ExamSession)
@@ -71,6 +79,7 @@ async def _exam_page(request: Request, staff: Staff, exam_id: int, error: str = 
         exam=exam, sections=sections, pools=pools, draws=DRAWS,
         draw_problems=draw_problems(sections, pool_refs, request_lang(request)), bank=bank,
         sessions=sessions, error=error, releases=RELEASES, models=SCORING_MODELS,
+        e_locked=locked,
     )  # fmt: skip
 
 
@@ -88,7 +97,7 @@ async def exam_update(request: Request, staff: Staff) -> Response:
             exam = await db.get(Exam, exam_id, with_for_update=True)
             if exam is None:
                 return error_page(request, staff, 404, "Ujian tidak ada.", "No such exam.")
-            await update_exam(db, staff.actor, exam, values)
+            await update_exam(db, staff.actor, exam, values, _override(request, staff))
     except FormError as exc:
         return await _exam_page(request, staff, exam_id, exc.text(request_lang(request)))
     await flash(request, staff, "Ujian disimpan.", "Exam saved.")
@@ -110,7 +119,9 @@ async def section_save(request: Request, staff: Staff) -> Response:
                 section = await db.get(ExamSection, section_id)
                 if section is None or section.exam_id != exam_id:
                     return error_page(request, staff, 404, "Bagian tidak ada.", "No such section.")
-            saved = await save_section(db, staff.actor, exam, request.state.form, section)
+            saved = await save_section(
+                db, staff.actor, exam, request.state.form, section, _override(request, staff)
+            )
     except FormError as exc:
         return await _exam_page(request, staff, exam_id, exc.text(request_lang(request)))
     await flash(request, staff, f"Bagian {saved.code} disimpan.", f"Section {saved.code} saved.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
@@ -63,12 +63,15 @@ async def _sessions_page(request: Request, staff: Staff, error: str = "") -> Res
 @page("sessions.edit")
 async def session_create(request: Request, staff: Staff) -> Response:
     try:
-        values = session_values(request.state.form)
+        values = session_values(request.state.form, services_of(request).settings.time_zone)
         async with services_of(request).sessions() as db, db.begin():
             session = await create_session(db, staff.actor, values)
     except FormError as exc:
         return await _sessions_page(request, staff, _text(exc, request))
     return redirect(f"/sesi/{session.id}")
+
+
+PEOPLE_PER_PAGE = 100
 
 
 async def _session_page(
@@ -80,18 +83,40 @@ async def _session_page(
         if session is None:
             return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
         exam = await db.get(Exam, session.exam_id)
+        # A session of 2,000 candidates pages, 100 at a time, and searches (name, number, NIK).
+        q = request.query_params.get("q", "").strip()[:100]
+        raw_page = request.query_params.get("page", "")
+        page_no = max(1, int(raw_page)) if raw_page.isdigit() else 1
+        listed = (
+            select(Candidate, Attempt.status)
+            .join(SessionCandidate, SessionCandidate.candidate_id == Candidate.id)
+            .outerjoin(
+                Attempt,
+                (Attempt.candidate_id == Candidate.id) & (Attempt.session_id == session.id),
+            )
+            .where(SessionCandidate.session_id == session.id)
+        )
+        if q:
+            like = f"%{q}%"
+            listed = listed.where(
+                Candidate.name.ilike(like) | Candidate.participant_no.ilike(like)
+                | Candidate.nik.ilike(like)
+            )  # fmt: skip
+        matching = await db.scalar(select(func.count()).select_from(listed.subquery())) or 0
+        seated = (
+            await db.scalar(select(func.count()).where(SessionCandidate.session_id == session.id))
+            or 0
+        )
         people = (
             await db.execute(
-                select(Candidate, Attempt.status)
-                .join(SessionCandidate, SessionCandidate.candidate_id == Candidate.id)
-                .outerjoin(
-                    Attempt,
-                    (Attempt.candidate_id == Candidate.id) & (Attempt.session_id == session.id),
-                )
-                .where(SessionCandidate.session_id == session.id)
-                .order_by(Candidate.participant_no)
+                listed.order_by(Candidate.participant_no)
+                .offset((page_no - 1) * PEOPLE_PER_PAGE)
+                .limit(PEOPLE_PER_PAGE)
             )
         ).all()
+        started = bool(
+            await db.scalar(select(Attempt.id).where(Attempt.session_id == session.id).limit(1))
+        )
         others = list(
             await db.scalars(
                 select(ExamSession)
@@ -118,7 +143,8 @@ async def _session_page(
         request, staff, "session.html", status_code=400 if error else 200, prep=prep,
         s=session, exam=exam, people=people, others=others, units=[u for u in units if u],
         proctors=proctors, assigned=assigned, token=token, changes_in=changes_in, error=error,
-        started=any(status is not None for _, status in people),
+        started=started, seated=seated, matching=matching, q=q, page_no=page_no,
+        pages=max(1, -(-matching // PEOPLE_PER_PAGE)),
     )  # fmt: skip
 
 
@@ -189,7 +215,7 @@ async def session_prepare(request: Request, staff: Staff) -> Response:
 async def session_update(request: Request, staff: Staff) -> Response:
     session_id = request.path_params["session_id"]
     try:
-        values = session_values(request.state.form)
+        values = session_values(request.state.form, services_of(request).settings.time_zone)
     except FormError as exc:
         return await _session_page(request, staff, session_id, _text(exc, request))
     done = await _change_session(

@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,9 +20,17 @@ from exam_server.db.audit import Actor, changed, record, snapshot
 from exam_server.db.models import Attempt, Candidate, Exam, ExamSession, SessionCandidate
 from exam_server.db.staff_models import CredentialIssue, ProctorAssignment, StaffUser
 from exam_server.delivery.credentials import session_token
+from exam_server.display import (
+    DEFAULT_TIME_ZONE,
+    ZONE_CHOICES,
+    mask_nik_public,
+    zone_label,
+    zone_name,
+)
+from exam_server.settings import valid_time_zone
 from exam_server.staff.candidates_store import issue_passwords
 from exam_server.staff.cards import Card
-from exam_server.staff.exam_forms import FormError, local_datetime
+from exam_server.staff.exam_forms import FormError, Problems, local_datetime
 from exam_server.staff.scheduling import (
     SchedulingError,
     assign,
@@ -30,36 +39,45 @@ from exam_server.staff.scheduling import (
     seats_taken,
     unscheduled_for_exam,
 )
-from exam_server.web.rendering import LOCAL_TZ
 
 SESSION_FIELDS = ("exam_id", "name", "room", "starts_at", "ends_at", "capacity",
-                  "token_required", "token_period_s")  # fmt: skip
+                  "token_required", "token_period_s", "time_zone")  # fmt: skip
+TIME_ZONES = ZONE_CHOICES
 NUMBERS = re.compile(r"[\s,;]+")
 DAYS_ID = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
 DAYS_EN = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
-def session_values(form: Mapping[str, Any]) -> dict[str, Any]:
-    """The session form (date, start, end in local time; token minutes) as column values."""
+def session_values(
+    form: Mapping[str, Any], default_zone: str = DEFAULT_TIME_ZONE
+) -> dict[str, Any]:
+    """The session form (date, start, end in the session's zone; token minutes) as values;
+    every problem is reported at once."""
+    problems = Problems()
     name = str(form.get("name", "")).strip()
     if not name or len(name) > 200:
-        raise FormError("Nama sesi wajib diisi.", "A session name is required.")
+        problems.add("Nama sesi wajib diisi.", "A session name is required.")
+    zone = str(form.get("time_zone", "") or "").strip() or default_zone
+    if zone not in TIME_ZONES and not valid_time_zone(zone):
+        problems.add(f"Zona waktu {zone} tidak dikenal.", f"Unknown time zone {zone}.")
+        zone = default_zone
     date = str(form.get("date", "")).strip()
-    starts = local_datetime(date, str(form.get("start", "")).strip())
-    ends = local_datetime(date, str(form.get("end", "")).strip())
-    if ends <= starts:
-        raise FormError("Jam selesai harus setelah jam mulai.", "The end must be after the start.")
+    starts = problems.take(lambda: local_datetime(date, str(form.get("start", "")).strip(), zone))
+    ends = problems.take(lambda: local_datetime(date, str(form.get("end", "")).strip(), zone))
+    if starts is not None and ends is not None and ends <= starts:
+        problems.add("Jam selesai harus setelah jam mulai.", "The end must be after the start.")
     capacity_raw = str(form.get("capacity", "") or "").strip()
     if capacity_raw and not (capacity_raw.isdigit() and int(capacity_raw) > 0):
-        raise FormError(
+        problems.add(
             "Kapasitas harus bilangan bulat positif.", "Capacity must be a positive whole number."
         )
     period_raw = str(form.get("token_minutes", "") or "").strip() or "15"
     if not period_raw.isdigit() or not 1 <= int(period_raw) <= 24 * 60:
-        raise FormError("Periode token 1-1440 menit.", "The token period is 1-1440 minutes.")
+        problems.add("Periode token 1-1440 menit.", "The token period is 1-1440 minutes.")
     exam_raw = str(form.get("exam_id", ""))
     if not exam_raw.isdigit():
-        raise FormError("Pilih ujian.", "Choose an exam.")
+        problems.add("Pilih ujian.", "Choose an exam.")
+    problems.done()
     return {
         "exam_id": int(exam_raw),
         "name": name,
@@ -69,14 +87,17 @@ def session_values(form: Mapping[str, Any]) -> dict[str, Any]:
         "capacity": int(capacity_raw) if capacity_raw else None,
         "token_required": form.get("token_required") == "1",
         "token_period_s": int(period_raw) * 60,
+        "time_zone": zone,
     }
 
 
 def session_form(session: ExamSession) -> dict[str, str]:
     """A session's current values as the session form's fields (local date and times)."""
-    start, end = session.starts_at.astimezone(LOCAL_TZ), session.ends_at.astimezone(LOCAL_TZ)
+    zone = ZoneInfo(zone_name(session))
+    start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
     return {
         "exam_id": str(session.exam_id), "name": session.name, "room": session.room or "",
+        "time_zone": zone_name(session),
         "date": f"{start:%Y-%m-%d}", "start": f"{start:%H:%M}", "end": f"{end:%H:%M}",
         "capacity": "" if session.capacity is None else str(session.capacity),
         "token_required": "1" if session.token_required else "",
@@ -92,9 +113,11 @@ def token_now(secret: str, session: ExamSession, now: float | None = None) -> tu
 
 
 def when_text(session: ExamSession, lang: str) -> str:
-    start, end = session.starts_at.astimezone(LOCAL_TZ), session.ends_at.astimezone(LOCAL_TZ)
+    name = zone_name(session)
+    zone = ZoneInfo(name)
+    start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
     day = (DAYS_EN if lang == "en" else DAYS_ID)[start.weekday()]
-    return f"{day} {start:%d-%m-%Y %H:%M}-{end:%H:%M} WIB"
+    return f"{day} {start:%d-%m-%Y %H:%M}-{end:%H:%M} {zone_label(name, start)}"
 
 
 async def find_session(db: AsyncSession, session_id: int | str, lock: bool = False) -> ExamSession:
@@ -226,11 +249,19 @@ async def set_proctor(
 
 
 async def session_cards(
-    db: AsyncSession, actor: Actor, secret_key: str, session: ExamSession, which: str, lang: str
+    db: AsyncSession,
+    actor: Actor,
+    secret_key: str,
+    session: ExamSession,
+    which: str,
+    lang: str,
+    login_url: str = "",
 ) -> list[Card]:
     """Cards with fresh passwords: for everybody (``which`` "all") or those without one yet.
 
-    Issuing replaces the earlier passwords, so the cards are made only when printed.
+    Issuing replaces the earlier passwords, so the cards are made only when printed. A
+    candidate who has started this session keeps their password: a reprint never locks
+    out somebody in the middle of the exam (see ``started_in_session``).
     """
     exam = await db.get(Exam, session.exam_id)
     assert exam is not None
@@ -241,6 +272,9 @@ async def session_cards(
     )
     if which != "all":
         query = query.where(Candidate.id.not_in(select(CredentialIssue.candidate_id)))
+    query = query.where(
+        Candidate.id.not_in(select(Attempt.candidate_id).where(Attempt.session_id == session.id))
+    )
     people = {c.id: c for c in await db.scalars(query)}
     if not people:
         return []
@@ -258,9 +292,24 @@ async def session_cards(
             when=when,
             room=session.room,
             unit=people[i.candidate_id].unit,
+            nik_masked=mask_nik_public(people[i.candidate_id].nik),
+            birth_date=_birth(people[i.candidate_id]),
+            login_url=login_url,
         )
         for i in issued
     ]
+
+
+def _birth(candidate: Candidate) -> str:
+    born = candidate.birth_date
+    return f"{born:%d-%m-%Y}" if born else ""
+
+
+async def started_in_session(db: AsyncSession, session_id: int) -> int:
+    """How many of the session's candidates have started (a reprint skips them)."""
+    return int(
+        await db.scalar(select(func.count(Attempt.id)).where(Attempt.session_id == session_id)) or 0
+    )
 
 
 async def seat_counts(db: AsyncSession, session_ids: list[int]) -> dict[int, int]:

@@ -5,7 +5,7 @@ var en = root.getAttribute("data-lang") === "en";
 function t(id, e) { return en ? e : id; }
 var url = root.getAttribute("data-url");
 var pollMs = parseInt(root.getAttribute("data-poll-ms"), 10) || 5000;
-var states = {absent: t("tidak hadir", "absent"), running: t("mengerjakan", "working"),
+var states = {absent: t("tidak hadir", "absent"), waiting: t("belum mulai", "not started"), running: t("mengerjakan", "working"),
   paused: t("dijeda", "paused"), submitted: t("selesai", "finished"), graded: t("selesai", "finished")};
 function cell(row, text, cls) { var td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; row.appendChild(td); return td; }
 function draw(data) {

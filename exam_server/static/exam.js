@@ -305,9 +305,16 @@
   // The newest hello holds the attempt on the server: continuing here hands it back.
   $('continue-here').addEventListener('click', function () { if (session) start(); });
 
-  // Session times as the participant card prints them: in WIB, whatever zone or clock the
-  // phone has (docs/client.md, "Identity").
+  // Session times as the participant card prints them: in the session's own zone (WIB, WITA
+  // or WIT; Indonesia keeps no summer time), whatever zone or clock the phone has
+  // (docs/client.md, "Identity").
+  var ZONES = {'Asia/Jakarta': ['WIB', 420], 'Asia/Pontianak': ['WIB', 420],
+    'Asia/Makassar': ['WITA', 480], 'Asia/Jayapura': ['WIT', 540]};
   var ZONE = {name: 'WIB', offsetMin: 7 * 60};
+  function useZone(name) {
+    var z = ZONES[name] || ZONES['Asia/Jakarta'];
+    ZONE = {name: z[0], offsetMin: z[1]};
+  }
   function inZone(iso) {
     var d = new Date(iso);
     return isNaN(d) ? null : new Date(d.getTime() + ZONE.offsetMin * 60000);
@@ -326,6 +333,7 @@
   function showIdentity() {
     var info = session.info, dl = $('identity');
     dl.textContent = '';
+    useZone(info.session.time_zone);
     [['name', info.candidate.name], ['participant_no', info.candidate.participant_no],
      ['nik', info.candidate.nik_masked], ['unit', info.candidate.unit],
      ['session', info.session.name + ', ' + day(info.session.starts_at) + ', ' +

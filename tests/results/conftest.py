@@ -3,6 +3,6 @@ results routes under /panitia and at the root) and their logged-in staff persona
 
 from __future__ import annotations
 
-from staff.conftest import admin, anonymous, app, panitia, proctor, services, viewer
+from staff.conftest import admin, anonymous, app, cli, panitia, proctor, services, viewer
 
-__all__ = ["admin", "anonymous", "app", "panitia", "proctor", "services", "viewer"]
+__all__ = ["admin", "anonymous", "app", "cli", "panitia", "proctor", "services", "viewer"]

@@ -44,7 +44,7 @@ async def test_it_exports_an_exam_to_xlsx_and_csv_files(
     out_csv = tmp_path / "hasil.csv"
     assert _run(settings, "export", "--exam", str(built.exam_id), "--format", "csv", "--out", str(out_csv),
                 "--lang", "en") == 0  # fmt: skip
-    rows = list(csv.DictReader(out_csv.read_text(encoding="utf-8-sig").splitlines()))
+    rows = list(csv.DictReader(out_csv.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
     assert [(r["Name"], r["Rank"], r["Status"]) for r in rows] == [
         ("Lestari", "1", "PASSED"),
         ("Made", "2", "NOT PASSED"),
@@ -67,6 +67,7 @@ async def test_it_regrades_and_names_an_unknown_exam(
         )
         == 0
     )
-    assert "Nur: 35.0 -> 40.0  (False -> True)" in capsys.readouterr().out
+    # Read by a person: no "35.0 -> 40.0 (False -> True)".
+    assert "Nur: total 35 → 40, tidak lulus/not passed → lulus/passed" in capsys.readouterr().out
     with pytest.raises(CommandError, match="exam 99999999 does not exist"):
         await asyncio.to_thread(_run, settings, "regrade", "--exam", "99999999")

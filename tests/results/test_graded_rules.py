@@ -116,7 +116,7 @@ async def test_exports_stream_in_partitions_and_keep_the_order_across_them(
                             params={"unit": "Dinas Genap"})  # fmt: skip
     assert resp.status_code == 200
     if fmt == "csv":
-        table = list(csv.DictReader(io.StringIO(resp.content.decode("utf-8-sig"))))
+        table = list(csv.DictReader(io.StringIO(resp.content.decode("utf-8-sig")), delimiter=";"))
         names, ranks = [r["Nama"] for r in table], [int(r["Peringkat"]) for r in table]
     else:
         rows = list(
@@ -128,4 +128,7 @@ async def test_exports_stream_in_partitions_and_keep_the_order_across_them(
     assert names == ["Urut 0", "Urut 2", "Urut 4", "Urut 6"]
     assert ranks == [1, 3, 5, 7]  # ranks in the whole exam, not in the filtered rows
     everyone = await viewer.get(f"/panitia/hasil/ujian/{built.exam_id}/hasil.csv")
-    assert len(list(csv.DictReader(io.StringIO(everyone.content.decode("utf-8-sig"))))) == 7
+    assert (
+        len(list(csv.DictReader(io.StringIO(everyone.content.decode("utf-8-sig")), delimiter=";")))
+        == 7
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from exam_server.display import mask_nik_public as mask_nik
 from exam_server.grading.grade import new_verify_code
-from exam_server.results.slip import describe_rule, is_released, mask_nik, normalise_code
+from exam_server.results.slip import describe_rule, is_released, normalise_code
 
 
 def test_it_masks_the_middle_of_a_nik_keeping_region_and_last_two_digits() -> None:

@@ -116,7 +116,7 @@ async def make_session(
     """A session running all of today (WIB), so candidates can log in now."""
     import datetime as dt
 
-    from exam_server.web.rendering import LOCAL_TZ
+    from exam_server.display import LOCAL_TZ
 
     today = dt.datetime.now(LOCAL_TZ).date().isoformat()
     form = {"exam_id": str(exam_id), "name": name, "room": "Aula", "date": today,

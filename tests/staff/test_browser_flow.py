@@ -26,7 +26,7 @@ from tests_support import free_port
 
 from exam_server.db.models import SessionCandidate
 from exam_server.db.staff_models import AuditEntry
-from exam_server.web.rendering import LOCAL_TZ
+from exam_server.display import LOCAL_TZ
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"

@@ -136,3 +136,80 @@ async def test_viewers_and_proctors_cannot_print_cards(
         assert (
             await client.post(f"/panitia/sesi/{session_id}/kartu", {"which": "all"})
         ).status_code == 403
+
+
+def test_a_card_never_lets_text_run_under_the_qr_code() -> None:
+    """Long names and a labelled WITA time shrink to their box; the login address, NIK
+    and birth date are on the card (docs/committee.md, "Participant cards")."""
+    from exam_server.staff.cards import card_boxes
+
+    long_card = Card(
+        "Ni Luh Ayu Putu Sri Wahyuningsih Kusumawardani", "2600042", "abcdefghjk",
+        "Seleksi Calon Pegawai Pemerintah Kabupaten Kupang", "Sesi 1 Gelombang Pagi Ruang Utama",
+        "Senin 01-12-2026 08:00-09:40 WITA", "Aula Kantor Bupati Lantai 3 Sayap Timur",
+        nik_masked="5301********0001", birth_date="01-02-1990",
+        login_url="https://cbt.kupangkab.go.id/",
+    )  # fmt: skip
+    for per_page in (8, 1):
+        (ox, oy, ow, oh), drawn = card_boxes(long_card, per_page)
+        [(_, qr)] = [(t, b) for t, b in drawn if t == "QR"]
+        texts = [(t, b) for t, b in drawn if t != "QR"]
+        for text, (x, y, w, h) in texts:
+            assert ox <= x and x + w <= ox + ow + 0.01 and oy <= y and y + h <= oy + oh, text
+            overlaps = x < qr[0] + qr[2] and qr[0] < x + w and y < qr[1] + qr[3] and qr[1] < y + h
+            assert not overlaps, (text, (x, y, w, h), qr)
+        shown = " ".join(t for t, _ in texts)
+        for value in ("WITA", "5301********0001", "01-02-1990", "https://cbt.kupangkab.go.id/"):
+            assert value in shown, value
+    [text] = page_texts(render_cards([long_card], 8, unicode_font=False))
+    assert "(https://cbt.kupangkab.go.id/)" in text
+
+
+async def test_reprinting_all_asks_for_confirmation_and_skips_who_started(
+    panitia: StaffClient,
+    services,
+    db_engine,  # type: ignore[no-untyped-def]
+) -> None:
+    import datetime as dt
+
+    from sqlalchemy.orm import Session
+
+    from exam_server.db.models import Attempt
+
+    exam_id = await make_exam(panitia)
+    session_id = await make_session(panitia, exam_id, "Cetak Ulang")
+    niks = [new_nik() for _ in range(3)]
+    await import_candidates(panitia, [(n, f"Ulang {i}", "Dinas Ulang") for i, n in enumerate(niks)])
+    await panitia.post(f"/panitia/sesi/{session_id}/tambah", {"numbers": " ".join(niks)})
+    first = await panitia.post(f"/panitia/sesi/{session_id}/kartu", {"which": "new"})
+    assert first.headers["content-type"] == "application/pdf"
+    with Session(db_engine) as db, db.begin():
+        people = list(db.scalars(select(Candidate).where(Candidate.nik.in_(niks))))
+        started = people[0]
+        now = dt.datetime.now(dt.UTC)
+        db.add(Attempt(candidate_id=started.id, session_id=session_id, exam_id=exam_id, seed="0",
+                       question_ids=[], option_orders=[], sections=[], status="running",
+                       starts_at=now, deadline_at=now + dt.timedelta(hours=1)))  # fmt: skip
+        hashes = {c.id: c.password_hash for c in people}
+        started_id, started_no = started.id, started.participant_no
+
+    unconfirmed = await panitia.post(f"/panitia/sesi/{session_id}/kartu", {"which": "all"})
+    assert unconfirmed.status_code == 303
+    page = await panitia.get(f"/panitia/sesi/{session_id}")
+    assert "Centang konfirmasi untuk mencetak ulang semua kartu" in page.text
+    with Session(db_engine) as db:
+        assert {c.id: c.password_hash for c in db.scalars(
+            select(Candidate).where(Candidate.nik.in_(niks)))} == hashes  # fmt: skip
+
+    confirmed = await panitia.post(f"/panitia/sesi/{session_id}/kartu",
+                                   {"which": "all", "confirm": "1"})  # fmt: skip
+    assert confirmed.headers["content-type"] == "application/pdf"
+    [text] = page_texts(confirmed.content)[:1]
+    assert started_no not in text  # skipped: their card still works
+    with Session(db_engine) as db:
+        now_hashes = {c.id: c.password_hash for c in db.scalars(
+            select(Candidate).where(Candidate.nik.in_(niks)))}  # fmt: skip
+    assert now_hashes[started_id] == hashes[started_id]
+    assert all(now_hashes[c] != hashes[c] for c in hashes if c != started_id)
+    page = await panitia.get(f"/panitia/sesi/{session_id}")
+    assert "1 peserta yang sudah mulai ujian dilewati" in page.text

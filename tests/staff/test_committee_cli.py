@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from exam_server.app import create_app
 from exam_server.db.models import Candidate, ExamSession
 from exam_server.db.staff_models import AuditEntry
+from exam_server.display import LOCAL_TZ
 from exam_server.settings import Settings
-from exam_server.web.rendering import LOCAL_TZ
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "question_bank" / "templates" / "template-soal.csv"

@@ -81,8 +81,9 @@ async def test_the_session_dashboard_counts_each_state_and_exports_csv(
     assert exam_page.status_code == 200 and '<b id="n-absent">1</b>' in exam_page.text
     export = await viewer.get(f"/panitia/dasbor/ujian/{exam_id}.csv")
     assert export.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(export.text.lstrip("\ufeff"))))
-    states = {r["nik"]: r["status"] for r in rows}
+    # Opens in an Indonesian spreadsheet: semicolons, headings in Bahasa Indonesia.
+    rows = list(csv.DictReader(io.StringIO(export.text.lstrip("\ufeff")), delimiter=";"))
+    states = {r["NIK"]: r["Kode status"] for r in rows}
     assert states == {
         niks[0]: "in_progress",
         niks[1]: "submitted",
