@@ -82,6 +82,7 @@ async def open_services(settings: Settings, *, background: bool = True) -> Async
     )
     if background:
         from exam_server.delivery.writebehind import WriteBehind
+        from exam_server.proctor.presence import heartbeat_loop
 
         wb = WriteBehind(services)
         services.tasks = [
@@ -91,6 +92,7 @@ async def open_services(settings: Settings, *, background: bool = True) -> Async
             ),
             asyncio.create_task(wb.run(), name="write-behind"),
             asyncio.create_task(wb.run_grading(), name="grading"),
+            asyncio.create_task(heartbeat_loop(services), name="presence"),
         ]
     # Start-up objects live for the whole process: move them out of the collector's way
     # and collect less often (cyclic GC pauses were the p99 tail; PERFORMANCE-NOTES).

@@ -69,6 +69,10 @@ class Settings:
     # Candidates may log in this long before their session starts and wait in the lobby.
     early_login_s: int = 60 * 60
     default_lang: str = "id"
+    # -- issue 14: the proctor's room ---------------------------------------------------
+    # This many candidates (and at least a fifth of those working) dropping within 20 s
+    # raise the room's mass-disconnect alarm (TKD_PROCTOR_MASS_DISCONNECT).
+    proctor_mass_disconnect: int = 5
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:
         return replace(self, database_url=database_url, redis_url=redis_url)
@@ -110,6 +114,7 @@ class Settings:
             early_login_s=_int(env, "TKD_EARLY_LOGIN_S", 3600, 0, 24 * 3600),
             time_broadcast_s=float(_int(env, "TKD_TIME_BROADCAST_S", 30, 1, 300)),
             default_lang=lang,
+            proctor_mass_disconnect=_int(env, "TKD_PROCTOR_MASS_DISCONNECT", 5, 1, 10_000),
         )
 
 

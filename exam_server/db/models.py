@@ -176,6 +176,8 @@ class SessionCandidate(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("exam_sessions.id", ondelete="CASCADE"))
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    # Given by a trigger (migration 0014) when the row is inserted: the next free number.
+    seat: Mapped[int | None] = mapped_column(Integer)
 
 
 class Attempt(Base):
@@ -203,6 +205,10 @@ class Attempt(Base):
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     submit_reason: Mapped[str | None] = mapped_column(String(16))  # "candidate" | "deadline"
     durable_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # A proctor's disqualification (issue 14), shown on the result.
+    disqualified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    disqualified_reason: Mapped[str | None] = mapped_column(Text)
+    disqualified_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = _now()
 
 

@@ -28,6 +28,7 @@ from exam_server.delivery.papers import Paper
 from exam_server.delivery.protocol import (
     BadMessage,
     Change,
+    Focus,
     Get,
     Hello,
     Ping,
@@ -37,6 +38,7 @@ from exam_server.delivery.protocol import (
 )
 from exam_server.delivery.seq import Clock, Verdict
 from exam_server.grading.grade import result_message
+from exam_server.proctor import presence
 from exam_server.services import Services
 
 log = logging.getLogger(__name__)
@@ -176,6 +178,11 @@ class Connection:
                 await self.send(self.services.papers.question_message(self.paper, msg.q))
         elif isinstance(msg, Hello):
             await self.error("bad_message", detail="hello was already received")
+        elif isinstance(msg, Focus):  # news for the proctor's room view (issue 14)
+            await presence.safely(
+                presence.focus(self.services.redis, self.paper.session_id, self.attempt_id,
+                               msg.hidden, now_ms())
+            )  # fmt: skip
         else:
             await self.change(msg)
 
@@ -244,6 +251,8 @@ async def exam_socket(ws: WebSocket) -> None:
         if await services.store.load(paper.attempt_id) is None:
             await services.restore_checkpoint(paper.attempt_id)
         await services.store.claim(paper.attempt_id, conn.conn_id, hello.device)
+        await presence.safely(presence.hello(services.redis, paper.session_id, paper.attempt_id,
+                                             conn.conn_id, hello.device, now_ms()))  # fmt: skip
         await conn.send_state()
         if conn.clock.submitted:
             await conn.send_result()
@@ -260,6 +269,8 @@ async def exam_socket(ws: WebSocket) -> None:
         pass
     finally:
         services.hub.unregister(conn)
+        await presence.safely(presence.bye(services.redis, paper.session_id, paper.attempt_id,
+                                           conn.conn_id, now_ms()))  # fmt: skip
 
 
 async def _refuse(ws: WebSocket, code: str, lang: str) -> None:
