@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from exam_server.db.models import Attempt, Candidate, Exam, ExamSession, SessionCandidate
 from exam_server.delivery.login import mask_nik
 from exam_server.proctor.actions import ACTIONS
+from exam_server.proctor.monitor import live_rows, roster
 from exam_server.proctor.papers_pdf import (
     AttendanceLine,
     Incident,
@@ -112,12 +113,15 @@ async def report_data(services: Services, session: ExamSession) -> Report:
             )
         )
     present = sum(by_status.values())
+    # Finished as the server knows it now: a submit is in Redis before PostgreSQL hears of it.
+    live = await live_rows(services, await roster(services, session.id))
+    finished = max(by_status.get("submitted", 0), sum(1 for r in live if r.st == "submitted"))
     given: dict[str, int] = {}
     for entry in entries:
         for number, ms in ((entry.new or {}).get("given_back_ms") or {}).items():
             given[number] = given.get(number, 0) + int(ms)
     counts = ReportCounts(int(scheduled or 0), present, int(scheduled or 0) - present,
-                          by_status.get("submitted", 0), int(disqualified or 0))  # fmt: skip
+                          finished, int(disqualified or 0))  # fmt: skip
     return Report(header, counts, [incident_of(session, e) for e in entries],
                   sorted((n, round(ms / 60000)) for n, ms in given.items()),
                   session_time(session, dt.datetime.now(dt.UTC)))  # fmt: skip

@@ -30,6 +30,7 @@ class Card:
     when: str  # e.g. "Senin 01-12-2026 08:00-09:40 WIB"
     room: str
     unit: str = ""
+    seat: int | None = None  # issue 14: given when seated
 
 
 class _Pdf(FPDF):
@@ -106,7 +107,8 @@ def _card(pdf: _Pdf, card: Card, x: float, y: float, w: float, h: float, lang: s
     line("Participant number" if en else "Nomor peserta", card.participant_no, 12, bold=True)
     line("Password" if en else "Kata sandi", card.password, 12, bold=True)
     line("Session" if en else "Sesi", f"{card.session} · {card.when}", 7.5)
-    line("Room" if en else "Ruang", card.room or "-", 7.5)
+    seat = "" if card.seat is None else f" · {'Seat' if en else 'Kursi'} {card.seat}"
+    line("Room" if en else "Ruang", (card.room or "-") + seat, 7.5)
     _qr(pdf, card.participant_no, x + w - pad - qr_size, y + pad + 9 * scale, qr_size)
     pdf.set_font(family, "", 5.5 * scale)
     pdf.set_text_color(90, 90, 90)

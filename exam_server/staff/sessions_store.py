@@ -242,6 +242,12 @@ async def session_cards(
     if which != "all":
         query = query.where(Candidate.id.not_in(select(CredentialIssue.candidate_id)))
     people = {c.id: c for c in await db.scalars(query)}
+    seats = dict(
+        (await db.execute(
+            select(SessionCandidate.candidate_id, SessionCandidate.seat)
+            .where(SessionCandidate.session_id == session.id)
+        )).all()
+    )  # fmt: skip
     if not people:
         return []
     issued = await issue_passwords(
@@ -258,6 +264,7 @@ async def session_cards(
             when=when,
             room=session.room,
             unit=people[i.candidate_id].unit,
+            seat=seats.get(i.candidate_id),
         )
         for i in issued
     ]
