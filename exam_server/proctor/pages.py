@@ -32,6 +32,7 @@ from exam_server.web.rendering import error_page, flash, redirect, render, reque
 
 REFRESH_S = 2.0  # answer counts and clocks are re-read at least this often
 ROSTER_S = 30.0
+ABSENT_ROSTER_S = 5.0
 
 
 async def _session_or_error(request: Request, staff: Staff) -> ExamSession | Response:
@@ -107,7 +108,10 @@ async def live(request: Request, staff: Staff) -> Response:
                     sent = {r["id"]: r for r in snap.row_json}  # type: ignore[misc]
                 news = await _wait(queue, REFRESH_S)
                 known = {s.attempt_id for s in seats}
-                if time.monotonic() - seats_at > ROSTER_S or any(
+                # A first login's news may be missed (a resubscribe): while anyone is still
+                # absent, the roster is re-read often, else seldom.
+                every = ABSENT_ROSTER_S if None in known else ROSTER_S
+                if time.monotonic() - seats_at > every or any(
                     e.get("k") == "action" or e.get("a") not in known for e in news
                 ):
                     seats, seats_at = await roster(services, session_id), time.monotonic()

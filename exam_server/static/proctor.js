@@ -191,7 +191,7 @@
       ev.preventDefault();
       var out = $('result');
       var body = new URLSearchParams(new FormData(form));
-      fetch(form.action, {
+      fetch(form.getAttribute('action'), {  // not form.action: a field is named "action"
         method: 'POST', body: body, credentials: 'same-origin',
         headers: { 'Accept': 'application/json' }
       }).then(function (r) { return r.json(); }).then(function (d) {
