@@ -7,7 +7,7 @@ import secrets
 import time
 
 import pytest
-from browser.conftest import browser, phone  # noqa: F401  (fixtures)
+from browser.conftest import browser, phone  # noqa: F401  (fixtures used by name)
 from proctor.conftest import make_room
 from sqlalchemy.orm import Session
 from staff.support import PASSWORD
@@ -34,9 +34,9 @@ def no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
 
 def test_the_room_updates_in_place_on_a_phone_and_keeps_a_half_typed_notice(
     server_factory,
-    phone,
+    phone,  # noqa: F811
     db_engine,
-    candidate_pool,  # noqa: F811
+    candidate_pool,
 ) -> None:  # type: ignore[no-untyped-def]
     worker_a, worker_b = server_factory(), server_factory()
     room = make_room(db_engine, [next(candidate_pool) for _ in range(3)],
