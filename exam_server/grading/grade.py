@@ -144,6 +144,16 @@ async def grade_attempt(db: AsyncSession, attempt_id: int, now: dt.datetime) -> 
         ],
         "graded_at": now,
     }
+    if attempt.disqualified_at is not None:
+        # A proctor's disqualification (issue 14) fails the result and says why, wherever
+        # the result is shown (the page, the slip, the exports).
+        reason = attempt.disqualified_reason or ""
+        values["passed"] = False
+        values["failed_rules"] = [
+            {"id": f"Didiskualifikasi oleh pengawas: {reason}",
+             "en": f"Disqualified by the proctor: {reason}"},
+            *values["failed_rules"],  # type: ignore[misc]
+        ]  # fmt: skip
     stmt = insert(Result).values(
         attempt_id=attempt_id,
         verify_code=existing.verify_code if existing else new_verify_code(),

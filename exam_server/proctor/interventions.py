@@ -208,7 +208,11 @@ async def disqualify(services: Services, attempt_id: int, reason: str, by: str) 
         attempt.disqualified_at = dt.datetime.now(dt.UTC)
         attempt.disqualified_reason = reason
         attempt.disqualified_by = by
-    await force_submit(services, [attempt_id], "disqualified")
+    if not await force_submit(services, [attempt_id], "disqualified"):
+        # Submitted already (perhaps graded): grade again, so the result says it.
+        from exam_server.delivery.writebehind import TO_GRADE
+
+        await services.redis.sadd(TO_GRADE, str(attempt_id))
     return True
 
 
