@@ -71,7 +71,9 @@ async def test_an_action_needs_a_reason_and_a_confirmation_and_changes_nothing_w
     assert old_route.status_code == 400  # "Jeda semua" too is confirmed now
     with Session(db_engine) as db:
         logged = db.scalars(
-            select(AuditEntry.action).where(AuditEntry.entity_id == str(room.session_id))
+            select(AuditEntry.action).where(
+                AuditEntry.entity == "session", AuditEntry.entity_id == str(room.session_id)
+            )
         ).all()
     assert logged == []
 
