@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
 from exam_server.delivery.checkpoint import attempt_key
@@ -16,6 +16,7 @@ from exam_server.proctor import lockouts
 from exam_server.proctor.presence import STALE_MS, live_key
 from exam_server.proctor.room import Row, Seat, counts, make_row, mass_disconnect
 from exam_server.services import Services
+from exam_server.staff.models import ProctorAssignment
 
 
 def now_ms() -> int:
@@ -99,10 +100,6 @@ async def sessions_today(
 
     ``staff_id`` None: every session (admin, panitia); otherwise a proctor's own.
     """
-    from sqlalchemy import func
-
-    from exam_server.staff.models import ProctorAssignment
-
     start = dt.datetime.combine(today, dt.time(0, 0), zone)
     end = start + dt.timedelta(days=1)
     query = select(ExamSession).where(ExamSession.starts_at < end, ExamSession.ends_at > start)

@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -161,13 +161,17 @@ async def _act(request: Request, staff: Staff, preset: str | None = None) -> Res
     services = services_of(request)
     form = request.state.form
     fields = dict(form)
+    ids = form.getlist("ids")
+    seats = await roster(services, session.id)
     if preset:  # the older one-purpose addresses: same checks, same audit
         fields["action"] = preset
-        fields.setdefault("scope", "all")
+        number = str(form.get("participant_no", "")).strip().upper()
+        if number:  # one candidate by number, as the old "add time" form allowed
+            ids = [str(s.candidate_id) for s in seats if s.participant_no == number] or ["0"]
+        fields.setdefault("scope", "selected" if number else "all")
     try:
-        action = read_action(fields, form.getlist("ids"), staff.role)
-        done = await perform(services, staff.actor, session, action,
-                             await roster(services, session.id))  # fmt: skip
+        action = read_action(fields, ids, staff.role)
+        done = await perform(services, staff.actor, session, action, seats)
     except ActionError as exc:
         return await _answer(request, staff, session.id, exc.status, exc.id_text, exc.en_text)
     await services.redis.publish(room_channel(session.id), json.dumps({"a": 0, "k": "action"}))
@@ -179,7 +183,7 @@ async def act(request: Request, staff: Staff) -> Response:
     return await _act(request, staff)
 
 
-def _preset(kind: str):  # type: ignore[no-untyped-def]
+def _preset(kind: str) -> Callable[[Request], Awaitable[Response]]:
     @page("sessions.view")
     async def endpoint(request: Request, staff: Staff) -> Response:
         return await _act(request, staff, kind)

@@ -116,3 +116,31 @@ async def test_seats_are_given_in_order_when_seated_and_shown_on_the_attendance_
             .all()
         )
     assert seats == [1, 2, 3]
+
+
+async def test_the_older_add_time_form_still_adds_to_the_one_number_given(
+    admin, room, services
+) -> None:  # type: ignore[no-untyped-def]
+    from exam_server.delivery.checkpoint import attempt_key
+
+    deadlines = {}
+    for cred in room.creds[:2]:
+        resp = await admin.http.post("/api/v1/candidate/login",
+                                     json={"participant_no": cred.participant_no, "password": cred.password})  # fmt: skip
+        assert resp.status_code == 200
+    data = (await admin.get(f"/panitia/pengawas/{room.session_id}/data")).json()
+    attempts = {r["no"]: r["a"] for r in data["rows"] if r["a"]}
+    for number, attempt_id in attempts.items():
+        await services.restore_checkpoint(attempt_id)
+        deadlines[number] = int(await services.redis.hget(attempt_key(attempt_id), "deadline_ms"))
+    target, other = room.creds[0].participant_no, room.creds[1].participant_no
+    resp = await admin.post(f"/panitia/pengawas/{room.session_id}/tambah-waktu",
+                            {"participant_no": target.lower(), "minutes": "5", "reason": "HP mati",
+                             "confirm": "1"})  # fmt: skip
+    assert resp.status_code == 303
+    after = {
+        n: int(await services.redis.hget(attempt_key(a), "deadline_ms"))
+        for n, a in attempts.items()
+    }
+    assert after[target] - deadlines[target] == 5 * 60_000
+    assert after[other] == deadlines[other]
