@@ -77,7 +77,7 @@
     return '<li class="row st-' + r.st + (r.flags.length ? ' problem' : '') + '" data-id="' + r.id + '">' +
       '<label class="pick"><input type="checkbox" data-id="' + r.id + '"' + (picked[r.id] ? ' checked' : '') +
       ' aria-label="' + esc(r.name) + '"></label>' +
-      '<div class="who"><b>' + esc(r.name) + '</b> <span class="no">' + esc(r.no) + '</span>' +
+      '<div class="person"><b>' + esc(r.name) + '</b> <span class="no">' + esc(r.no) + '</span>' +
       (r.seat ? ' <span class="seat">' + L.seat + ' ' + r.seat + '</span>' : '') +
       (r.unit ? ' <span class="unit">' + esc(r.unit) + '</span>' : '') + '</div>' +
       '<div class="state"><span class="badge st-' + r.st + '">' + esc(statusText(r)) + '</span> ' +
@@ -115,6 +115,7 @@
   function drawPicked() {
     var ids = Object.keys(picked);
     $('picked').textContent = ids.length;
+    $('picked-bar').textContent = ids.length;
     $('ids').value = ids.join(',');
   }
 
