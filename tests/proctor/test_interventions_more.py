@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from exam_server.db.models import Attempt, Candidate, ExamSession, Result
 from exam_server.delivery.checkpoint import attempt_key
 from exam_server.delivery.writebehind import WriteBehind
+from exam_server.grading.grade import result_message
 from exam_server.proctor import presence
 from exam_server.staff.models import AuditEntry
 
@@ -66,6 +67,12 @@ async def test_a_disqualification_is_recorded_submits_and_shows_on_the_result(
         result = db.get(Result, attempt.id)
         assert result is not None and result.passed is False
         assert "Membawa catatan" in result.failed_rules[0]["id"]
+        shown = result_message(result)  # what the candidate's result page and slip read
+        assert shown["passed"] is False
+        assert (
+            shown["reasons_id"][0]
+            == "Didiskualifikasi oleh pengawas: Membawa catatan ke ruang ujian"
+        )
     data = (await admin.get(f"/panitia/pengawas/{room.session_id}/data")).json()
     row = next(r for r in data["rows"] if r["no"] == cred.participant_no)
     assert row["st"] == "submitted" and "disqualified" in row["flags"]
