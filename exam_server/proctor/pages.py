@@ -27,7 +27,7 @@ from exam_server.proctor.papers import attendance_pdf, report_pdf
 from exam_server.proctor.presence import room_channel
 from exam_server.proctor.room import STATUSES, changed_rows
 from exam_server.proctor.zone import session_time, session_zone, zone_label
-from exam_server.web.auth import Staff, may_see_session, page, services_of
+from exam_server.web.auth import Staff, current_staff, may_see_session, page, services_of
 from exam_server.web.rendering import error_page, flash, redirect, render, request_lang
 
 REFRESH_S = 2.0  # answer counts and clocks are re-read at least this often
@@ -114,6 +114,9 @@ async def live(request: Request, staff: Staff) -> Response:
                 if time.monotonic() - seats_at > every or any(
                     e.get("k") == "action" or e.get("a") not in known for e in news
                 ):
+                    # A proctor who logged out (or was disabled) stops getting the room.
+                    if await current_staff(request) is None:
+                        return
                     seats, seats_at = await roster(services, session_id), time.monotonic()
         finally:
             feed.leave(session_id, queue)

@@ -240,3 +240,30 @@ def test_focus_messages_are_part_of_the_protocol() -> None:
 
 
 _ = redis  # the redis_client fixture is a redis.Redis
+
+
+async def test_the_live_feed_ends_when_the_proctor_logs_out(
+    server_factory, services, db_engine, candidate_pool
+) -> None:  # type: ignore[no-untyped-def]
+    worker = server_factory()
+    room = make_room(db_engine, [next(candidate_pool)])  # absent: the roster is re-read often
+    http, csrf = await log_in_live(worker.url, await make_staff(services, "admin"))
+    events: list[dict[str, Any]] = []
+    reader = asyncio.create_task(
+        read_events(http, f"/panitia/pengawas/{room.session_id}/live", events)
+    )
+    try:
+        for _ in range(50):
+            if events:
+                break
+            await asyncio.sleep(0.1)
+        assert events
+        other = httpx.AsyncClient(base_url=worker.url, cookies=http.cookies, timeout=10)
+        assert (await other.post("/panitia/keluar", data={"csrf": csrf})).status_code == 303
+        await other.aclose()
+        await asyncio.wait_for(reader, 15)  # the server closed the stream
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await reader
+        await http.aclose()
