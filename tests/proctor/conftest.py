@@ -4,7 +4,8 @@ and a session of the demo exam holding a few demo candidates of its own."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -14,7 +15,8 @@ from staff.support import StaffClient, log_in, make_staff, staff_app
 from starlette.applications import Starlette
 
 from exam_server.db.models import Candidate, Exam, ExamSession, SessionCandidate
-from exam_server.demo.seed import EXAM_CODE
+from exam_server.delivery.credentials import generate_password, hash_password
+from exam_server.demo.seed import EXAM_CODE, DemoCredential
 from exam_server.services import Services, open_services
 from exam_server.settings import Settings
 from exam_server.staff.models import ProctorAssignment, StaffUser
@@ -61,9 +63,29 @@ class Room:
 
 
 @pytest.fixture()
-def room(db_engine, candidate_pool) -> Iterator[Room]:  # type: ignore[no-untyped-def]
-    """A session running now with three demo candidates of its own."""
-    yield make_room(db_engine, [next(candidate_pool) for _ in range(3)])
+def fresh(db_engine, settings: Settings, demo) -> Callable[[int], list[DemoCredential]]:  # type: ignore[no-untyped-def]
+    """Make candidates of the test's own (the demo's sixty are shared by the whole suite)."""
+
+    def make(count: int) -> list[DemoCredential]:
+        tag = secrets.token_hex(3).upper()
+        creds = []
+        with Session(db_engine) as db, db.begin():
+            for i in range(count):
+                password = generate_password()
+                cred = DemoCredential(f"RU-{tag}-{i + 1:02d}", password, f"Peserta {tag} {i + 1}")
+                db.add(Candidate(nik=f"88{secrets.randbelow(10**14):014d}", name=cred.name,
+                                 unit="Dinas Uji", participant_no=cred.participant_no,
+                                 password_hash=hash_password(settings.secret_key_value, password)))  # fmt: skip
+                creds.append(cred)
+        return creds
+
+    return make
+
+
+@pytest.fixture()
+def room(db_engine, fresh) -> Iterator[Room]:  # type: ignore[no-untyped-def]
+    """A session running now with three candidates of its own."""
+    yield make_room(db_engine, fresh(3))
 
 
 def make_room(db_engine, creds, name: str = "Ruang uji") -> Room:  # type: ignore[no-untyped-def]

@@ -72,10 +72,10 @@ async def connected(creds, url: str) -> list[ExamClient]:  # type: ignore[no-unt
 
 
 async def test_an_action_on_one_worker_reaches_a_candidate_on_another_within_a_second(
-    server_factory, services, db_engine, candidate_pool, redis_client
+    server_factory, services, db_engine, fresh, redis_client
 ) -> None:  # type: ignore[no-untyped-def]
     worker_a, worker_b = server_factory(), server_factory()
-    room = make_room(db_engine, [next(candidate_pool) for _ in range(2)])
+    room = make_room(db_engine, fresh(2))
     ids = ids_of(db_engine, room.creds)
     http, csrf = await log_in_live(worker_a.url, await make_staff(services, "admin"))
     first, second = await connected(room.creds, worker_b.url)
@@ -172,10 +172,10 @@ async def read_events(http: httpx.AsyncClient, path: str, out: list[dict[str, An
 
 
 async def test_a_dead_worker_shows_its_candidates_disconnected_raises_the_alarm_and_back(
-    server_factory, services, db_engine, candidate_pool
+    server_factory, services, db_engine, fresh
 ) -> None:  # type: ignore[no-untyped-def]
     worker_a, worker_b = server_factory(), server_factory()
-    room = make_room(db_engine, [next(candidate_pool) for _ in range(5)])
+    room = make_room(db_engine, fresh(5))
     http, _csrf = await log_in_live(worker_a.url, await make_staff(services, "admin"))
     clients = await connected(room.creds, worker_b.url)
     events: list[dict[str, Any]] = []
@@ -243,10 +243,10 @@ _ = redis  # the redis_client fixture is a redis.Redis
 
 
 async def test_the_live_feed_ends_when_the_proctor_logs_out(
-    server_factory, services, db_engine, candidate_pool
+    server_factory, services, db_engine, fresh
 ) -> None:  # type: ignore[no-untyped-def]
     worker = server_factory()
-    room = make_room(db_engine, [next(candidate_pool)])  # absent: the roster is re-read often
+    room = make_room(db_engine, fresh(1))  # absent: the roster is re-read often
     http, csrf = await log_in_live(worker.url, await make_staff(services, "admin"))
     events: list[dict[str, Any]] = []
     reader = asyncio.create_task(

@@ -21,9 +21,9 @@ def _candidate_id(db_engine, number: str) -> int:  # type: ignore[no-untyped-def
 
 
 async def test_the_menu_leads_a_proctor_to_their_rooms_today_and_no_other(
-    proctor, admin, room, db_engine, candidate_pool
+    proctor, admin, room, db_engine, fresh
 ) -> None:  # type: ignore[no-untyped-def]
-    other = make_room(db_engine, [next(candidate_pool)], name="Ruang lain")
+    other = make_room(db_engine, fresh(1), name="Ruang lain")
     assign(db_engine, proctor.username, room.session_id)
     home = await proctor.get("/panitia/")
     assert 'href="/panitia/pengawas"' in home.text and "Pengawasan" in home.text

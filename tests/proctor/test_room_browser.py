@@ -36,10 +36,10 @@ def test_the_room_updates_in_place_on_a_phone_and_keeps_a_half_typed_notice(
     server_factory,
     phone,  # noqa: F811
     db_engine,
-    candidate_pool,
+    fresh,
 ) -> None:  # type: ignore[no-untyped-def]
     worker_a, worker_b = server_factory(), server_factory()
-    room = make_room(db_engine, [next(candidate_pool) for _ in range(3)],
+    room = make_room(db_engine, fresh(3),
                      name="Sesi dengan nama yang cukup panjang untuk layar ponsel kecil")  # fmt: skip
     username = make_admin(db_engine)
     page = phone.new_page()
