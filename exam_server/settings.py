@@ -134,6 +134,10 @@ class Settings:
     staff_session_max_s: int = 10 * 3600
     # -- issue 15: the zone new sessions run in, and times without a session are shown in.
     time_zone: str = "Asia/Jakarta"
+    # -- issue 14: the proctor's room ---------------------------------------------------
+    # This many candidates (and at least a fifth of those working) dropping within 20 s
+    # raise the room's mass-disconnect alarm (TKD_PROCTOR_MASS_DISCONNECT).
+    proctor_mass_disconnect: int = 5
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:
         return replace(self, database_url=database_url, redis_url=redis_url)
@@ -216,6 +220,7 @@ class Settings:
             staff_address_failures=_int(env, "TKD_STAFF_ADDRESS_FAILURES", 50, 3, 100_000),
             staff_session_max_s=_int(env, "TKD_STAFF_SESSION_MAX_S", 10 * 3600, 60, 7 * 86400),
             time_zone=time_zone,
+            proctor_mass_disconnect=_int(env, "TKD_PROCTOR_MASS_DISCONNECT", 5, 1, 10_000),
         )
 
 

@@ -182,6 +182,8 @@ class SessionCandidate(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("exam_sessions.id", ondelete="CASCADE"))
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    # Given by a trigger (migration 0014) when the row is inserted: the next free number.
+    seat: Mapped[int | None] = mapped_column(Integer)
 
 
 class Attempt(Base):
@@ -211,6 +213,10 @@ class Attempt(Base):
     durable_seq: Mapped[int] = mapped_column(Integer, default=0)
     # Raised by every pause, resume and extension; PostgreSQL keeps only a newer clock.
     clock_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # A proctor's disqualification (issue 14), shown on the result.
+    disqualified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    disqualified_reason: Mapped[str | None] = mapped_column(Text)
+    disqualified_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = _now()
 
 

@@ -1,7 +1,8 @@
 """The worker's background tasks, started by the app's lifespan once the services are open:
 event forwarding, the checkpoint watch (the periodic ``time`` message and the check that
-Redis is not behind PostgreSQL), the write-behind, grading and the
-preparation of sessions about to start (docs/operations.md).
+Redis is not behind PostgreSQL), the write-behind, grading, the
+preparation of sessions about to start (docs/operations.md) and the presence heartbeat the
+proctor's room reads (docs/proctor.md).
 
 Kept apart from :mod:`exam_server.delivery.services` so that opening resources (which tests and
 commands do) never starts work behind their back.
@@ -14,6 +15,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 
+from exam_server.delivery import presence
 from exam_server.delivery.prepare import run_preparer
 from exam_server.delivery.services import Services
 from exam_server.delivery.watch import watch
@@ -43,6 +45,7 @@ async def background_tasks(services: Services) -> AsyncIterator[list[asyncio.Tas
         asyncio.create_task(wb.run(), name="write-behind"),
         asyncio.create_task(wb.run_grading(), name="grading"),
         asyncio.create_task(run_preparer(services), name="prepare"),
+        asyncio.create_task(presence.heartbeat_loop(services), name="presence"),
     ]
     try:
         yield tasks

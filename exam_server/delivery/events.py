@@ -40,6 +40,9 @@ class Connection(Protocol):
     clock: Any
     clock_v: int
 
+    @property
+    def state(self) -> str: ...  # ``ConnState`` of delivery.socket, a StrEnum
+
     async def on_event(self, event: dict[str, Any]) -> None: ...
 
     async def send_time(self) -> None: ...

@@ -51,12 +51,19 @@ class Ping:
 
 
 @dataclass(frozen=True, slots=True)
+class Focus:
+    """The page was hidden or shown again (the candidate left the exam tab or came back)."""
+
+    hidden: bool
+
+
+@dataclass(frozen=True, slots=True)
 class BadMessage:
     reason: str
     seq: int | None = None
 
 
-ClientMessage = Hello | Get | Answer | Doubt | Submit | Ping
+ClientMessage = Hello | Get | Answer | Doubt | Submit | Ping | Focus
 Change = Answer | Doubt | Submit
 
 MAX_SEQ = 2**31 - 1  # the answer log stores seq as a PostgreSQL integer
@@ -114,6 +121,11 @@ def parse(text: str | bytes, max_bytes: int, max_depth: int = 16) -> ClientMessa
         return Hello(token, device)
     if kind == "ping":
         return Ping(data.get("t"))
+    if kind == "focus":
+        state = data.get("state")
+        if state not in ("hidden", "visible"):
+            return BadMessage("focus state must be 'hidden' or 'visible'")
+        return Focus(state == "hidden")
     if kind == "get":
         q = _q(data)
         return q if isinstance(q, BadMessage) else Get(q)

@@ -23,6 +23,7 @@ from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from exam_server.db.models import Result
+from exam_server.delivery import presence
 from exam_server.delivery.attempt_events import note
 from exam_server.delivery.backpressure import is_exhaustion, retry_after_s
 from exam_server.delivery.checkpoint import Outcome, Snapshot
@@ -32,6 +33,7 @@ from exam_server.delivery.papers import Paper
 from exam_server.delivery.protocol import (
     BadMessage,
     Change,
+    Focus,
     Get,
     Hello,
     Ping,
@@ -294,6 +296,11 @@ class Connection:
                 await self.send({**question, "images_base": f"/media/{qid}/{grant}/"})
         elif isinstance(msg, Hello):
             await self.error("bad_message", detail="hello was already received")
+        elif isinstance(msg, Focus):  # news for the proctor's room view (issue 14)
+            await presence.safely(
+                presence.focus(self.services.redis, self.paper.session_id, self.attempt_id,
+                               msg.hidden, now_ms())
+            )  # fmt: skip
         else:
             try:
                 await self.change(msg)
@@ -405,6 +412,11 @@ async def exam_socket(ws: WebSocket) -> None:
         gone = "replaced" if conn.state is ConnState.REPLACED else "disconnect"
         with contextlib.suppress(Exception):  # the story may miss a line; the socket must close
             await note(services.redis, conn.attempt_id, gone, conn.device)
+        await presence.safely(
+            presence.bye(
+                services.redis, conn.paper.session_id, conn.attempt_id, conn.conn_id, now_ms()
+            )
+        )
 
 
 def _where(ws: WebSocket) -> dict[str, str]:
@@ -428,6 +440,11 @@ async def _open(
     try:
         snap = await _take_over(services, conn)
         await note(services.redis, conn.attempt_id, "connect", device, _where(ws))
+        await presence.safely(
+            presence.hello(
+                services.redis, paper.session_id, conn.attempt_id, conn.conn_id, device, now_ms()
+            )
+        )
         await conn.send_state(snap)
     except BaseException:
         conn.state = ConnState.REPLACED

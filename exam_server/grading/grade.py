@@ -148,6 +148,16 @@ def grade_one(
         "graded_at": now,
         "stale_reason": None,  # graded under today's rules: nothing awaits a re-grade
     }
+    if attempt.disqualified_at is not None:
+        # A proctor's disqualification (issue 14) fails the result and says why, wherever
+        # the result is shown (the page, the slip, the exports).
+        reason = attempt.disqualified_reason or ""
+        values["passed"] = False
+        values["failed_rules"] = [
+            {"id": f"Didiskualifikasi oleh pengawas: {reason}",
+             "en": f"Disqualified by the proctor: {reason}"},
+            *values["failed_rules"],  # type: ignore[misc]
+        ]  # fmt: skip
     return Graded(attempt.id, values, items_out)
 
 

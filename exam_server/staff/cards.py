@@ -35,6 +35,7 @@ class Card:
     nik_masked: str = ""
     birth_date: str = ""  # dd-mm-yyyy, or "" when unknown
     login_url: str = ""
+    seat: int | None = None  # issue 14: given when seated
 
 
 class _Pdf(FPDF):
@@ -145,8 +146,9 @@ def _card(
     _qr(pdf, qr_data, qr_x, qr_y, qr_size)
     drawn.append(("QR", (qr_x, qr_y, qr_size, qr_size)))
     pdf.set_y(max(pdf.get_y(), qr_y + qr_size) + 0.8 * scale)
+    seat = "" if card.seat is None else f" · {'Seat' if en else 'Kursi'} {card.seat}"
     line("Session · room" if en else "Sesi · ruang",
-         f"{card.session} · {card.when} · {card.room or '-'}", 7.5, full_w)  # fmt: skip
+         f"{card.session} · {card.when} · {card.room or '-'}{seat}", 7.5, full_w)  # fmt: skip
     if card.login_url:
         line("Log in at (or scan the QR code)" if en else "Alamat masuk ujian (atau pindai QR)",
              card.login_url, 7.5, full_w)  # fmt: skip

@@ -276,6 +276,12 @@ async def session_cards(
         Candidate.id.not_in(select(Attempt.candidate_id).where(Attempt.session_id == session.id))
     )
     people = {c.id: c for c in await db.scalars(query)}
+    seats = dict(
+        (await db.execute(
+            select(SessionCandidate.candidate_id, SessionCandidate.seat)
+            .where(SessionCandidate.session_id == session.id)
+        )).all()
+    )  # fmt: skip
     if not people:
         return []
     issued = await issue_passwords(
@@ -295,6 +301,7 @@ async def session_cards(
             nik_masked=mask_nik_public(people[i.candidate_id].nik),
             birth_date=_birth(people[i.candidate_id]),
             login_url=login_url,
+            seat=seats.get(i.candidate_id),
         )
         for i in issued
     ]

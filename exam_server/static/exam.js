@@ -107,7 +107,10 @@
   // A page being put away or reloaded writes what the burst has not written yet.
   window.addEventListener('pagehide', saveQuestions);
   document.addEventListener('visibilitychange', function () {
-    if (document.visibilityState === 'hidden') saveQuestions();
+    var hidden = document.visibilityState === 'hidden';
+    if (hidden) saveQuestions();
+    // The proctor's room counts page leaves (docs/protocol.md, "focus"); offline: not sent.
+    send({type: 'focus', state: hidden ? 'hidden' : 'visible'});
   });
   var imgSize = {}; // picture address -> [width, height], learned by the prefetch
   function prefetchImages(msg) {

@@ -86,8 +86,14 @@ async def test_only_the_assigned_proctor_may_intervene_and_it_is_audited(
         no_csrf = await admin.post(f"/panitia/pengawas/{session_id}/lanjut", csrf=False)
         assert no_csrf.status_code == 403
         page = await admin.get(f"/panitia/pengawas/{session_id}")
-        assert page.status_code == 200 and candidate.participant_no in page.text
-        done = await admin.post(f"/panitia/pengawas/{session_id}/lanjut")
+        assert page.status_code == 200 and "/static/proctor.js" in page.text
+        data = await admin.get(f"/panitia/pengawas/{session_id}/data")  # the rows come as JSON
+        assert candidate.participant_no in [r["no"] for r in data.json()["rows"]]
+        unconfirmed = await admin.post(f"/panitia/pengawas/{session_id}/lanjut")
+        assert unconfirmed.status_code == 400  # a reason and a confirmation are required
+        done = await admin.post(
+            f"/panitia/pengawas/{session_id}/lanjut", {"reason": "uji", "confirm": "1"}
+        )
         assert done.status_code == 303
         audit = await admin.get("/panitia/audit")
         assert "proctor.resume" in audit.text
