@@ -273,7 +273,18 @@ class AttemptFacts:
     total: float | None = None
     passed: bool | None = None
     stale_reason: str | None = None
-    outage_ms: int | None = None  # issue 12's outage minutes, where recorded
+    # Minutes the server recorded as lost to its own failure (docs/operations.md).
+    outages: Sequence[OutageRow] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OutageRow:
+    started_at: dt.datetime
+    ended_at: dt.datetime
+    cause: str  # "redis" | "postgres" | "worker"
+    lost_ms: int
+    given_back_at: dt.datetime | None
+    given_back_by: str | None
 
 
 def _section_of(sections: Sequence[Mapping[str, Any]], q: int | None) -> str:
@@ -316,11 +327,20 @@ def timeline(
             who = facts.submit_reason or "?"
             lines.append(Line(facts.submitted_at, "submit", f"Dikumpulkan ({who})",
                               f"Submitted ({who})"))  # fmt: skip
-    if facts.outage_ms:
-        minutes = round(facts.outage_ms / 60000, 1)
-        lines.append(Line(facts.submitted_at or facts.deadline_at, "outage",
-                          f"Gangguan server tercatat: {minutes} menit",
-                          f"Server outage recorded: {minutes} minutes"))  # fmt: skip
+    for outage in facts.outages:
+        minutes = round(outage.lost_ms / 60000, 1)
+        given_id = given_en = ""
+        if outage.given_back_at is not None:
+            given_id = f"; dikembalikan oleh {outage.given_back_by or '?'}"
+            given_en = f"; given back by {outage.given_back_by or '?'}"
+        lines.append(
+            Line(
+                outage.started_at,
+                "outage",
+                f"Gangguan server ({outage.cause}) tercatat: {minutes} menit{given_id}",
+                f"Server outage ({outage.cause}) recorded: {minutes} minutes{given_en}",
+            )
+        )
     for entry in audit:
         noted = _audit_line(entry)
         if noted is not None:

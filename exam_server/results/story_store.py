@@ -13,6 +13,7 @@ from exam_server.db.models import (
     AnswerLog,
     Attempt,
     AttemptEvent,
+    AttemptOutage,
     Candidate,
     Exam,
     ExamSession,
@@ -27,6 +28,7 @@ from exam_server.results.story import (
     EventRow,
     Line,
     LogRow,
+    OutageRow,
     SheetRow,
     answer_sheet,
     timeline,
@@ -131,8 +133,16 @@ async def load_story(db: AsyncSession, attempt_id: int) -> Story | None:
         total=result.total if result else None,
         passed=result.passed if result else None,
         stale_reason=result.stale_reason if result else None,
-        # Outage minutes exist once issue 12's records do; without them there is nothing.
-        outage_ms=getattr(attempt, "outage_ms", None),
+        outages=[
+            OutageRow(
+                o.started_at, o.ended_at, o.cause, o.lost_ms, o.given_back_at, o.given_back_by
+            )
+            for o in await db.scalars(
+                select(AttemptOutage)
+                .where(AttemptOutage.attempt_id == attempt_id)
+                .order_by(AttemptOutage.started_at)
+            )
+        ],
     )
     sheet = answer_sheet(
         attempt.question_ids,
