@@ -241,6 +241,11 @@ class SimulatedCandidate:
         self.stats.answers_sent += 1
         await ws.send(json.dumps(msg))
 
+    async def _resend(self, ws: Any, from_seq: int) -> None:
+        with contextlib.suppress(websockets.WebSocketException, OSError):
+            for seq in sorted(q for q in self.unacked if q >= from_seq):
+                await ws.send(json.dumps(self.unacked[seq]))
+
     async def _read(self, ws: Any) -> None:
         with_ack = ("ack",)
         async for raw in ws:
@@ -262,13 +267,14 @@ class SimulatedCandidate:
             elif kind == "durable":
                 self.durable_seq = max(self.durable_seq, msg["seq"])
             elif kind == "error" and msg.get("code") == "busy" and msg.get("seq") in self.unacked:
+                # Not applied: after the wait, resend in order from that seq, as the page does.
                 self.stats.busy_waits += 1
                 asyncio.get_running_loop().call_later(
-                    msg.get("retry_after_ms", 5000) / 1000,
-                    lambda m=self.unacked[msg["seq"]]: asyncio.ensure_future(
-                        ws.send(json.dumps(m))
-                    ),
+                    msg.get("retry_after_ms", 5000) / 1000 * random.uniform(1, 1.3),
+                    lambda seq=msg["seq"]: asyncio.ensure_future(self._resend(ws, seq)),
                 )
+            elif kind == "error" and msg.get("code") == "out_of_order":
+                await self._resend(ws, int(msg.get("expected", 0)))
             elif kind == "error":
                 self.stats.error(
                     f"server_{msg.get('code')}",
