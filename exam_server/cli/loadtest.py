@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import websockets
 
 
@@ -75,6 +75,45 @@ def percentiles(values: Sequence[float]) -> dict[str, float | None]:
     return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": round(ordered[-1], 2)}
 
 
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status_code: int
+    headers: dict[str, str]
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+async def post_json(url: str, body: dict[str, Any], timeout_s: float = 60) -> Reply:
+    """One HTTP/1.1 POST on its own connection, as a phone makes it.
+
+    A few lines of asyncio instead of an HTTP client library: thousands of them must cost
+    the load generator little, or it measures its own queue instead of the server.
+    """
+    parts = urlsplit(url)
+    payload = json.dumps(body).encode()
+    reader, writer = await asyncio.wait_for(
+        asyncio.open_connection(parts.hostname, parts.port or 80), timeout_s
+    )
+    try:
+        writer.write(
+            f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+            "Connection: close\r\n\r\n".encode()
+            + payload
+        )
+        raw = await asyncio.wait_for(reader.read(), timeout_s)  # until the server closes
+    finally:
+        writer.close()
+    head, _, text = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    if not lines[0].startswith("HTTP/"):
+        raise ValueError(f"not an HTTP answer: {lines[0][:60]!r}")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:])}
+    return Reply(int(lines[0].split()[1]), headers, text.decode())
+
+
 class SimulatedCandidate:
     def __init__(self, cfg: LoadtestConfig, stats: Stats, number: str, password: str) -> None:
         self.cfg, self.stats, self.number, self.password = cfg, stats, number, password
@@ -88,15 +127,15 @@ class SimulatedCandidate:
         self.first_state = True
         self.asked: dict[int, asyncio.Future[None]] = {}
 
-    async def run(self, http: httpx.AsyncClient, stop_at: float) -> None:
+    async def run(self, stop_at: float) -> None:
         t0 = time.perf_counter()
         while True:
             try:
-                resp = await http.post(
+                resp = await post_json(
                     f"{self.cfg.url}/api/v1/candidate/login",
-                    json={"participant_no": self.number, "password": self.password},
+                    {"participant_no": self.number, "password": self.password},
                 )
-            except httpx.HTTPError as exc:
+            except (OSError, TimeoutError, ValueError) as exc:
                 self.stats.error(f"login_{type(exc).__name__}", f"login {self.number}: {exc!r}")
                 return
             if resp.status_code != 503 or time.monotonic() >= stop_at:
@@ -104,7 +143,7 @@ class SimulatedCandidate:
             # `busy`: wait as the candidate page does (docs/protocol.md), then try again.
             self.stats.busy_waits += 1
             await asyncio.sleep(
-                float(resp.headers.get("Retry-After", "5")) * random.uniform(1, 1.3)
+                float(resp.headers.get("retry-after", "5")) * random.uniform(1, 1.3)
             )
         self.stats.login_ms.append((time.perf_counter() - t0) * 1000)
         if resp.status_code != 200:
@@ -203,6 +242,11 @@ class SimulatedCandidate:
         self.stats.answers_sent += 1
         await ws.send(json.dumps(msg))
 
+    async def _resend(self, ws: Any, from_seq: int) -> None:
+        with contextlib.suppress(websockets.WebSocketException, OSError):
+            for seq in sorted(q for q in self.unacked if q >= from_seq):
+                await ws.send(json.dumps(self.unacked[seq]))
+
     async def _read(self, ws: Any) -> None:
         with_ack = ("ack",)
         async for raw in ws:
@@ -224,16 +268,18 @@ class SimulatedCandidate:
             elif kind == "durable":
                 self.durable_seq = max(self.durable_seq, msg["seq"])
             elif kind == "error" and msg.get("code") == "busy" and msg.get("seq") in self.unacked:
+                # Not applied: after the wait, resend in order from that seq, as the page does.
                 self.stats.busy_waits += 1
 
-                def resend(text: str = json.dumps(self.unacked[msg["seq"]])) -> None:
-                    task = asyncio.ensure_future(ws.send(text))
+                def resend(seq: int = int(msg["seq"])) -> None:
+                    task = asyncio.ensure_future(self._resend(ws, seq))
                     self.resends.add(task)  # kept until done, so it is not collected
                     task.add_done_callback(self.resends.discard)
 
-                asyncio.get_running_loop().call_later(
-                    msg.get("retry_after_ms", 5000) / 1000, resend
-                )
+                wait_s = msg.get("retry_after_ms", 5000) / 1000 * random.uniform(1, 1.3)
+                asyncio.get_running_loop().call_later(wait_s, resend)
+            elif kind == "error" and msg.get("code") == "out_of_order":
+                await self._resend(ws, int(msg.get("expected", 0)))
             elif kind == "error":
                 self.stats.error(
                     f"server_{msg.get('code')}",
@@ -243,21 +289,18 @@ class SimulatedCandidate:
 
 async def _run(cfg: LoadtestConfig, creds: Sequence[tuple[str, str]]) -> Stats:
     stats = Stats()
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as http:
-        start = time.monotonic()
-        stop_at = start + cfg.duration_s
-        tasks = []
-        for i, (number, password) in enumerate(creds):
-            delay = cfg.ramp_s * i / max(1, len(creds))
-            sim = SimulatedCandidate(cfg, stats, number, password)
+    stop_at = time.monotonic() + cfg.duration_s
+    tasks = []
+    for i, (number, password) in enumerate(creds):
+        delay = cfg.ramp_s * i / max(1, len(creds))
+        sim = SimulatedCandidate(cfg, stats, number, password)
 
-            async def go(sim: SimulatedCandidate = sim, delay: float = delay) -> None:
-                await asyncio.sleep(delay)
-                await sim.run(http, stop_at)
+        async def go(sim: SimulatedCandidate = sim, delay: float = delay) -> None:
+            await asyncio.sleep(delay)
+            await sim.run(stop_at)
 
-            tasks.append(asyncio.create_task(go()))
-        await asyncio.gather(*tasks)
+        tasks.append(asyncio.create_task(go()))
+    await asyncio.gather(*tasks)
     return stats
 
 

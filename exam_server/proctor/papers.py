@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from exam_server.db.models import Attempt, Candidate, Exam, ExamSession, SessionCandidate
 from exam_server.db.staff_models import AuditEntry, ProctorAssignment, StaffUser
 from exam_server.delivery.services import Services
-from exam_server.display import mask_nik_public, session_time
+from exam_server.display import mask_nik, session_time
 from exam_server.proctor.actions import ACTIONS
 from exam_server.proctor.monitor import live_rows, roster
 from exam_server.proctor.papers_pdf import (
@@ -57,7 +57,7 @@ async def attendance_pdf(services: Services, session: ExamSession) -> Callable[[
             )
         ).all()
     lines = [
-        AttendanceLine(i, c.participant_no, c.name, mask_nik_public(c.nik), c.unit, seat)
+        AttendanceLine(i, c.participant_no, c.name, mask_nik(c.nik), c.unit, seat)
         for i, (c, seat) in enumerate(people, start=1)
     ]
     return lambda: render_attendance(header, lines)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from exam_server.db.models import Attempt, Candidate
 from exam_server.db.staff_models import AuditEntry
 from exam_server.delivery.checkpoint import attempt_key
-from exam_server.delivery.login import mask_nik
+from exam_server.display import mask_nik
 
 
 def pdf_text(body: bytes) -> str:
