@@ -44,6 +44,7 @@ class EventHub:
         self.subscribed = False
         self.last_event_ms = 0
         self.resubscribes = 0
+        self._beats = 0
 
     def register(self, conn: Connection) -> None:
         self.local[conn.attempt_id].append(conn)
@@ -115,6 +116,12 @@ class EventHub:
         now = int(time.time() * 1000)
         if services is not None:
             await self.redis.hset(WORKERS, services.worker_id, now)
+            self._beats += 1
+            if self._beats % 500 == 1:  # forget workers gone for a day
+                beats = await self.redis.hgetall(WORKERS)
+                old = [w for w, ms in beats.items() if now - int(ms) > 86_400_000]
+                if old:
+                    await self.redis.hdel(WORKERS, *old)
         conns = self.connections()
         ids = sorted({c.attempt_id for c in conns})
         if not ids or services is None:
