@@ -183,3 +183,20 @@ async def test_a_lagging_write_behind_logs_an_alarm(
         with caplog.at_level("ERROR"):
             await WriteBehind(services).flush_once()
     assert any("ALARM: write-behind" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_unreachable_service_is_recorded_for_every_running_attempt(
+    settings, redis_client, db_engine, candidate
+) -> None:  # type: ignore[no-untyped-def]
+    async with open_services(settings, background=False) as services:
+        attempt = await new_attempt(services, candidate.participant_no)
+        wb = WriteBehind(services)
+        wb._down_since["postgres"] = int(time.time() * 1000) - 30_000  # as run() notes it
+        await wb._outages_over()
+        assert wb._down_since == {}
+    row = pg(
+        db_engine,
+        "SELECT cause, lost_ms FROM attempt_outages WHERE attempt_id = :a AND cause = 'postgres'",
+        a=attempt,
+    )
+    assert row is not None and row.lost_ms >= 30_000
