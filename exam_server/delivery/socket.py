@@ -20,7 +20,7 @@ from typing import Any
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette import status
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from exam_server.db.models import Result
 from exam_server.delivery import presence
@@ -29,6 +29,7 @@ from exam_server.delivery.backpressure import is_exhaustion, retry_after_s
 from exam_server.delivery.checkpoint import Outcome, Snapshot
 from exam_server.delivery.credentials import CandidateClaims, TokenError
 from exam_server.delivery.messages import message
+from exam_server.delivery.outbound import Outbound
 from exam_server.delivery.papers import Paper
 from exam_server.delivery.protocol import (
     BadMessage,
@@ -61,15 +62,11 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-_CLOSE = object()  # tells a connection's writer to close the socket after what is queued
-
-
 class Connection:
     """One candidate's socket; everything it is sent goes through its own queue and writer.
 
-    Nobody ever awaits this socket but its writer task: a phone that stops reading fills
-    only its own queue, and is closed when the queue is full or one send takes longer than
-    ``send_timeout_s`` (it reconnects and resends; docs/protocol.md).
+    Nobody ever awaits this socket but its writer task (``Outbound``): a phone that stops
+    reading fills only its own queue and is closed; it reconnects and resends.
     """
 
     def __init__(
@@ -90,8 +87,15 @@ class Connection:
         # Which claim made this connection the writer; None until the claim returns.
         self.claim_g: int | None = None
         self._later_claim = 0  # a claim by another connection seen before ours returned
-        self._queue: asyncio.Queue[Any] = asyncio.Queue(services.settings.outbound_queue)
-        self._writer = asyncio.create_task(self._write(), name=f"ws-writer-{self.conn_id}")
+        settings = services.settings
+        self.out = Outbound(
+            ws,
+            settings.outbound_queue,
+            settings.send_timeout_s,
+            self.abandon,
+            f"attempt {self.attempt_id}",
+        )
+        self._reader: asyncio.Task[Any] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         # News that arrives before the first ``state`` waits, so ``state`` is always first.
         self._held: list[dict[str, Any]] | None = []
@@ -101,59 +105,20 @@ class Connection:
         if self._held is not None and msg.get("type") != "state":
             self._held.append(msg)
             return
-        self._put(dumps(msg))
-
-    def _put(self, item: Any) -> None:
-        try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
-            log.warning("attempt %s: socket not reading, closing it", self.attempt_id)
-            self.abandon()
-
-    def close(self, code: int) -> None:
-        self._put((_CLOSE, code))
+        self.out.put(dumps(msg))
 
     def abandon(self) -> None:
         """Stop serving a socket that does not keep up; its phone reconnects and resends."""
         if self.state is ConnState.ACTIVE:
             self.state = ConnState.CLOSED
         self.services.hub.unregister(self)
-        self._writer.cancel()
         if self._reader is not None:
             self._reader.cancel()
 
-    _reader: asyncio.Task[Any] | None = None
-
-    async def _write(self) -> None:
-        timeout = self.services.settings.send_timeout_s
-        while True:
-            item = await self._queue.get()
-            try:
-                if isinstance(item, tuple) and item[0] is _CLOSE:
-                    await asyncio.wait_for(self.ws.close(code=item[1]), timeout)
-                    return
-                if self.ws.application_state != WebSocketState.CONNECTED:
-                    return
-                await asyncio.wait_for(self.ws.send_text(item), timeout)
-            except TimeoutError:
-                log.warning("attempt %s: a send took over %s s, closing", self.attempt_id, timeout)
-                self.abandon()
-                return
-            except (WebSocketDisconnect, RuntimeError, OSError):
-                return
-
     async def stop(self) -> None:
-        """Let the writer finish what is queued (briefly), then stop it."""
         for task in self._tasks:
             task.cancel()
-        if not self._writer.done():
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
-                await asyncio.wait_for(asyncio.shield(self._drain()), 1.0)
-            self._writer.cancel()
-
-    async def _drain(self) -> None:
-        while not self._queue.empty() and not self._writer.done():
-            await asyncio.sleep(0.01)
+        await self.out.stop()
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -188,10 +153,10 @@ class Connection:
             return
         self.state = ConnState.REPLACED
         self._held = None
-        self._put(
+        self.out.put(
             dumps({"type": "error", "code": "replaced", "message": message("replaced", self.lang)})
         )
-        self.close(status.WS_1008_POLICY_VIOLATION)
+        self.out.close(status.WS_1008_POLICY_VIOLATION)
 
     # -- news from other workers -------------------------------------------------------
     async def on_event(self, event: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 async def watch(services: Services, every_s: float, time_every_s: float) -> None:
     """Compare each connected attempt with Redis; send ``time`` every ``time_every_s``."""
     last_time = time.monotonic()
+    passes = 0
     while True:
         await asyncio.sleep(every_s)
         send_time = time.monotonic() - last_time >= time_every_s
@@ -31,10 +32,23 @@ async def watch(services: Services, every_s: float, time_every_s: float) -> None
             last_time = time.monotonic()
         try:
             await check_once(services, send_time)
+            if passes % 500 == 0:
+                await forget_gone_workers(services)
+            passes += 1
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.warning("checkpoint check failed (%s)", exc)
+
+
+async def forget_gone_workers(services: Services, after_ms: int = 86_400_000) -> list[str]:
+    """Drop the heartbeats of workers gone for a day, so the table does not grow forever."""
+    now = int(time.time() * 1000)
+    beats = await services.redis.hgetall(WORKERS)
+    old = [w for w, ms in beats.items() if now - int(ms) > after_ms]
+    if old:
+        await services.redis.hdel(WORKERS, *old)
+    return old
 
 
 async def check_once(services: Services, send_time: bool = True) -> list[int]:

@@ -173,3 +173,23 @@ def test_healthz_reports_lag_stream_and_subscription(live_server) -> None:  # ty
     )
     assert body["writebehind_lag_ms"] >= 0 and body["stream_length"] >= 0
     assert body["alarms"] == []
+
+
+async def test_heartbeats_of_workers_gone_for_a_day_are_forgotten(settings) -> None:  # type: ignore[no-untyped-def]
+    import time
+    from types import SimpleNamespace
+
+    from exam_server.delivery.events import WORKERS
+    from exam_server.delivery.services import redis_client
+    from exam_server.delivery.watch import forget_gone_workers
+
+    redis = redis_client(str(settings.redis_url))
+    try:
+        now = int(time.time() * 1000)
+        await redis.hset(WORKERS, mapping={"gone:1": now - 2 * 86_400_000, "alive:2": now})
+        gone = await forget_gone_workers(SimpleNamespace(redis=redis))  # type: ignore[arg-type]
+        assert gone == ["gone:1"]
+        assert await redis.hkeys(WORKERS) == ["alive:2"]
+    finally:
+        await redis.delete(WORKERS)
+        await redis.aclose()

@@ -170,3 +170,33 @@ def test_a_gone_worker_leaves_its_candidates_minutes_on_record(
     )
     assert row.cause == "worker" and row.lost_ms >= 6_000
     client.close()
+
+
+async def test_a_lagging_write_behind_logs_an_alarm(
+    settings, redis_client, candidate, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    flush_redis_keeping_claim(redis_client)
+    async with open_services(settings) as services:
+        attempt = await new_attempt(services, candidate.participant_no)
+        old_ms = int(time.time() * 1000) - 60_000  # waiting for a minute: PostgreSQL was away
+        redis_client.xadd(CHANGES, entry(attempt, "answer", 1, 0, "A"), id=f"{old_ms}-0")
+        with caplog.at_level("ERROR"):
+            await WriteBehind(services).flush_once()
+    assert any("ALARM: write-behind" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_unreachable_service_is_recorded_for_every_running_attempt(
+    settings, redis_client, db_engine, candidate
+) -> None:  # type: ignore[no-untyped-def]
+    async with open_services(settings) as services:
+        attempt = await new_attempt(services, candidate.participant_no)
+        wb = WriteBehind(services)
+        wb._down_since["postgres"] = int(time.time() * 1000) - 30_000  # as run() notes it
+        await wb._outages_over()
+        assert wb._down_since == {}
+    row = pg(
+        db_engine,
+        "SELECT cause, lost_ms FROM attempt_outages WHERE attempt_id = :a AND cause = 'postgres'",
+        a=attempt,
+    )
+    assert row is not None and row.lost_ms >= 30_000
