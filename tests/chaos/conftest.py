@@ -78,8 +78,8 @@ def world(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
         with Session(engine) as db, db.begin():
             credentials = seed_demo(db, settings.secret_key_value, 40).credentials
-        redis_db = int(redis_url.rsplit("/", 1)[1].split("?")[0])
         client = redis.Redis.from_url(redis_url)
+        redis_db = int(client.connection_pool.connection_kwargs.get("db", 0))
         flush_redis_keeping_claim(client)  # nothing of earlier tests' attempts
         client.close()
         w = World(settings, engine, pgdata, pg_root, root, [], [], list(credentials), redis_db)
