@@ -23,7 +23,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from exam_server.db.models import AnswerLog, Attempt, Result
+from exam_server.db.models import AnswerLog, Attempt, Candidate, ExamSession, Result
 from exam_server.delivery.checkpoint import CHANGES, EVENTS, attempt_key
 from exam_server.grading.grade import grade_attempt, grade_attempts
 from exam_server.services import Services
@@ -176,9 +176,7 @@ class WriteBehind:
         batch = sort_batch(entries)
         async with self.s.sessions() as db, db.begin():
             if batch.starts:
-                await db.execute(
-                    insert(Attempt).on_conflict_do_nothing(), list(batch.starts.values())
-                )
+                await self._insert_starts(db, list(batch.starts.values()))
             batch = await self._known_attempts_only(db, batch)
             if batch.log_rows:
                 await db.execute(
@@ -219,6 +217,18 @@ class WriteBehind:
         await redis.set(CURSOR, batch.last_id)
         await redis.xtrim(CHANGES, minid=batch.last_id)
         return len(entries)
+
+    @staticmethod
+    async def _insert_starts(db: Any, rows: list[dict[str, Any]]) -> None:
+        """Attempt rows of prepared papers, unless their seat is gone (a deleted session or
+        candidate): like a change of a deleted attempt, it must not block the stream."""
+        sessions = {r["session_id"] for r in rows}
+        candidates = {r["candidate_id"] for r in rows}
+        known_s = set(await db.scalars(select(ExamSession.id).where(ExamSession.id.in_(sessions))))
+        known_c = set(await db.scalars(select(Candidate.id).where(Candidate.id.in_(candidates))))
+        rows = [r for r in rows if r["session_id"] in known_s and r["candidate_id"] in known_c]
+        if rows:
+            await db.execute(insert(Attempt).on_conflict_do_nothing(), rows)
 
     @staticmethod
     async def _known_attempts_only(db: Any, batch: Batch) -> Batch:
