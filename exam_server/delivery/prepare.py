@@ -37,6 +37,7 @@ from exam_server.db.models import (
 )
 from exam_server.delivery.papers import build_paper, delivered_json, section_pools
 from exam_server.delivery.prepared import (
+    PREFIX,
     cand_key,
     paper_key,
     questions_key,
@@ -126,7 +127,16 @@ async def fingerprints(db: AsyncSession, session_ids: list[int]) -> dict[int, st
 
 
 async def prepare_session(db: AsyncSession, redis: Redis, session_id: int) -> Prepared:
-    """Build and store everything login and ``hello`` need for this session's seats."""
+    """Build and store everything login and ``hello`` need for this session's seats.
+
+    One preparation of a session at a time (a Redis lock): two at once could hand one seat
+    two different attempt ids.
+    """
+    async with redis.lock(f"{PREFIX}building:{session_id}", timeout=600, blocking_timeout=300):
+        return await _prepare_session(db, redis, session_id)
+
+
+async def _prepare_session(db: AsyncSession, redis: Redis, session_id: int) -> Prepared:
     session = await db.get(ExamSession, session_id)
     if session is None:
         raise LookupError(f"no session {session_id}")

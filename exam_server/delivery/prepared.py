@@ -13,6 +13,7 @@ all under ``tkd:prep:``:
   ``opts``, ``secs``, ``minutes``, ``rr``).
 * ``seats:{sid}`` hash: candidate id -> ``aid|participant_no``.
 * ``questions:{eid}`` hash: question id -> the delivered question (JSON).
+* ``sessions`` set: the ids of the prepared sessions, which the preparer keeps up to date.
 
 Attempt ids are taken from PostgreSQL's sequence when preparing; the attempt row itself is
 written by the write-behind from the ``start`` entry that the first ``hello`` adds to the

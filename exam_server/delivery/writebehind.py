@@ -27,7 +27,14 @@ from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from exam_server.db.models import AnswerLog, Attempt, Result, WritebehindFence
+from exam_server.db.models import (
+    AnswerLog,
+    Attempt,
+    Candidate,
+    ExamSession,
+    Result,
+    WritebehindFence,
+)
 from exam_server.delivery.attempt_events import store_events
 from exam_server.delivery.checkpoint import CHANGES, attempt_key
 from exam_server.delivery.outages import record_outage, running_attempts
@@ -247,9 +254,7 @@ class WriteBehind:
         async with self.s.sessions() as db, db.begin():
             await self._fence(db)
             if batch.starts:
-                await db.execute(
-                    insert(Attempt).on_conflict_do_nothing(), list(batch.starts.values())
-                )
+                await self._insert_starts(db, list(batch.starts.values()))
             batch = await self._known_attempts_only(db, batch)
             if batch.log_rows:
                 conflicts = await self._insert_log(db, batch.log_rows)
@@ -335,6 +340,18 @@ class WriteBehind:
         if bad:
             log.error("ALARM: changes of attempts %s conflict with PostgreSQL", sorted(bad)[:20])
         return bad
+
+    @staticmethod
+    async def _insert_starts(db: Any, rows: list[dict[str, Any]]) -> None:
+        """Attempt rows of prepared papers, unless their seat is gone (a deleted session or
+        candidate): like a change of a deleted attempt, it must not block the stream."""
+        sessions = {r["session_id"] for r in rows}
+        candidates = {r["candidate_id"] for r in rows}
+        known_s = set(await db.scalars(select(ExamSession.id).where(ExamSession.id.in_(sessions))))
+        known_c = set(await db.scalars(select(Candidate.id).where(Candidate.id.in_(candidates))))
+        rows = [r for r in rows if r["session_id"] in known_s and r["candidate_id"] in known_c]
+        if rows:
+            await db.execute(insert(Attempt).on_conflict_do_nothing(), rows)
 
     @staticmethod
     async def _known_attempts_only(db: Any, batch: Batch) -> Batch:
