@@ -150,8 +150,9 @@ def draw_questions(pool: Sequence[ItemRef], blueprint: Blueprint, seed: str) -> 
             candidates = [r for r in available if r.category == category]
             if len(candidates) < count:
                 raise _shortfall(section, category, count, len(candidates))
-            chosen += _pick(candidates, count, draw_seed, f"draw:{index}:{category}",
-                            section.balance_difficulty)  # fmt: skip
+            chosen += _pick(
+                candidates, count, draw_seed, f"draw:{index}:{category}", section.balance_difficulty
+            )
         taken = {r.id for r in chosen}
         rest = [r for r in available if r.id not in taken]
         if len(rest) < section.count - named:

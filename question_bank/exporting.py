@@ -59,8 +59,10 @@ def item_to_row(number: int, item: Item) -> dict[str, str]:
         "tag": ", ".join(item.tags),
         "tingkat_kesulitan": "" if item.difficulty is None else _number(item.difficulty),
         "id_eksternal": item.external_id or "",
-        "opsi_tetap": ", ".join(o.id for o in item.options if o.fixed and item.kind is not ItemKind.TRUE_FALSE),
-    }  # fmt: skip
+        "opsi_tetap": ", ".join(
+            o.id for o in item.options if o.fixed and item.kind is not ItemKind.TRUE_FALSE
+        ),
+    }
     for option in item.options:
         row[f"opsi_{option.id.lower()}"] = html_to_cell(option.html)
     if item.kind is ItemKind.TRUE_FALSE:

@@ -20,8 +20,16 @@ from question_bank.validation import Finding
 # inside the text, "\:", "\#", "\=", "\~", "\{", "\}" the character itself; any other
 # backslash stays as written. Each becomes a private-use placeholder while we parse, so an
 # escaped "\n" never splits the file's real lines (line numbers stay the file's own).
-_ESCAPES = {"\\": "\ue000", ":": "\ue001", "=": "\ue002", "~": "\ue003", "#": "\ue004",
-            "{": "\ue005", "}": "\ue006", "n": "\ue007"}  # fmt: skip
+_ESCAPES = {
+    "\\": "\ue000",
+    ":": "\ue001",
+    "=": "\ue002",
+    "~": "\ue003",
+    "#": "\ue004",
+    "{": "\ue005",
+    "}": "\ue006",
+    "n": "\ue007",
+}
 _RESTORE = {v: k for k, v in _ESCAPES.items()} | {"\ue007": "\n"}
 _ESCAPE = re.compile(r"\\([\\:=~#{}n])")
 _TITLE = re.compile(r"^\s*::(.*?)::", re.S)

@@ -18,8 +18,17 @@ from collections.abc import Sequence
 from question_bank.gift import TRUE_FALSE_LABELS
 from question_bank.items import Item, ItemKind
 
-_RESERVED = (("\\", "\\\\"), ("#", "\\#"), ("=", "\\="), ("~", "\\~"), ("{", "\\{"),
-             ("}", "\\}"), (":", "\\:"), ("\n", "\\n"), ("\r", ""))  # fmt: skip
+_RESERVED = (
+    ("\\", "\\\\"),
+    ("#", "\\#"),
+    ("=", "\\="),
+    ("~", "\\~"),
+    ("{", "\\{"),
+    ("}", "\\}"),
+    (":", "\\:"),
+    ("\n", "\\n"),
+    ("\r", ""),
+)
 
 
 def escape(text: str) -> str:

@@ -86,15 +86,23 @@ def item_xml(item: Item, identifier: str) -> bytes:
     multiple = item.kind is ItemKind.MULTIPLE
     root = Element(
         "assessmentItem",
-        {"xmlns": QTI_NS, "identifier": identifier, "title": html_to_text(item.stem_html)[:80],
-         "adaptive": "false", "timeDependent": "false"},
-    )  # fmt: skip
+        {
+            "xmlns": QTI_NS,
+            "identifier": identifier,
+            "title": html_to_text(item.stem_html)[:80],
+            "adaptive": "false",
+            "timeDependent": "false",
+        },
+    )
     declaration = SubElement(
         root,
         "responseDeclaration",
-        {"identifier": "RESPONSE", "cardinality": "multiple" if multiple else "single",
-         "baseType": "identifier"},
-    )  # fmt: skip
+        {
+            "identifier": "RESPONSE",
+            "cardinality": "multiple" if multiple else "single",
+            "baseType": "identifier",
+        },
+    )
     keys = item.correct_ids
     if keys:
         correct = SubElement(declaration, "correctResponse")
@@ -123,9 +131,12 @@ def item_xml(item: Item, identifier: str) -> bytes:
     interaction = SubElement(
         body,
         "choiceInteraction",
-        {"responseIdentifier": "RESPONSE", "shuffle": "true" if any(not o.fixed for o in item.options) else "false",
-         "maxChoices": "0" if multiple else "1"},
-    )  # fmt: skip
+        {
+            "responseIdentifier": "RESPONSE",
+            "shuffle": "true" if any(not o.fixed for o in item.options) else "false",
+            "maxChoices": "0" if multiple else "1",
+        },
+    )
     for option in item.options:
         choice = SubElement(
             interaction,
@@ -148,9 +159,14 @@ def _identifier(item: Item, number: int, used: set[str]) -> str:
 
 def _metadata(resource: Element, item: Item) -> None:
     meta = SubElement(SubElement(resource, "metadata"), "tkd:item")
-    fields = {"section": item.section, "category": item.category, "kind": item.kind.value,
-              "weighted": "true" if item.weighted else "false", "externalId": item.external_id or "",
-              "difficulty": "" if item.difficulty is None else repr(item.difficulty)}  # fmt: skip
+    fields = {
+        "section": item.section,
+        "category": item.category,
+        "kind": item.kind.value,
+        "weighted": "true" if item.weighted else "false",
+        "externalId": item.external_id or "",
+        "difficulty": "" if item.difficulty is None else repr(item.difficulty),
+    }
     for name, value in fields.items():
         if value:
             SubElement(meta, f"tkd:{name}").text = value
@@ -171,9 +187,10 @@ def export_qti(items: Sequence[Item]) -> bytes:
             identifier = _identifier(item, number, used)
             href = f"items/{identifier}.xml"
             resource = SubElement(
-                resources, "resource",
+                resources,
+                "resource",
                 {"identifier": f"res-{identifier}", "type": "imsqti_item_xmlv2p1", "href": href},
-            )  # fmt: skip
+            )
             _metadata(resource, item)
             SubElement(resource, "file", {"href": href})
             archive.writestr(href, item_xml(item, identifier))

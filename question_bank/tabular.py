@@ -25,15 +25,36 @@ from question_bank.sanitize import cell_to_html, looks_like_html
 from question_bank.spreadsheet_cells import unescape_formula
 from question_bank.validation import Finding
 
-KNOWN = {"no", "seksi", "kategori", "tipe", "soal", "kunci", "opsi_tetap", "tingkat_kesulitan",
-         "tag", "id_eksternal", "batas_bawah", "batas_atas"}  # fmt: skip
+KNOWN = {
+    "no",
+    "seksi",
+    "kategori",
+    "tipe",
+    "soal",
+    "kunci",
+    "opsi_tetap",
+    "tingkat_kesulitan",
+    "tag",
+    "id_eksternal",
+    "batas_bawah",
+    "batas_atas",
+}
 _OPTION_COLUMN = re.compile(r"^(opsi|bobot)_([a-j])$")
 TYPES = {
-    "pg": "pg", "pilihan_ganda": "pg", "tunggal": "pg",
-    "pgk": "pgk", "pilihan_ganda_kompleks": "pgk", "ganda": "pgk", "jamak": "pgk",
-    "bs": "bs", "benar_salah": "bs", "benar/salah": "bs",
-    "bobot": "bobot", "tkp": "bobot", "berbobot": "bobot",
-}  # fmt: skip
+    "pg": "pg",
+    "pilihan_ganda": "pg",
+    "tunggal": "pg",
+    "pgk": "pgk",
+    "pilihan_ganda_kompleks": "pgk",
+    "ganda": "pgk",
+    "jamak": "pgk",
+    "bs": "bs",
+    "benar_salah": "bs",
+    "benar/salah": "bs",
+    "bobot": "bobot",
+    "tkp": "bobot",
+    "berbobot": "bobot",
+}
 DIFFICULTY_WORDS = {"mudah": 0.25, "sedang": 0.5, "sulit": 0.75, "sukar": 0.75}
 TRUE_WORDS = {"a", "benar", "true", "t", "ya"}
 FALSE_WORDS = {"b", "salah", "false", "f", "tidak"}

@@ -20,9 +20,20 @@ from question_bank.moodle_xml import parse_xml
 from question_bank.sanitize import clean_html, text_to_html
 
 SUPPORTED = {"single", "multiple"}
-_SIMPLE = {"b": "strong", "i": "em", "u": "u", "s": "s", "sub": "sub", "sup": "sup",
-           "code": "code", "tt": "code", "small": "small", "li": "li", "ulist": "ul",
-           "olist": "ol"}  # fmt: skip
+_SIMPLE = {
+    "b": "strong",
+    "i": "em",
+    "u": "u",
+    "s": "s",
+    "sub": "sub",
+    "sup": "sup",
+    "code": "code",
+    "tt": "code",
+    "small": "small",
+    "li": "li",
+    "ulist": "ul",
+    "olist": "ol",
+}
 _MEDIA = re.compile(r"\[(img|object|tex)\b[^\]]*\](.*?)\[/\1\]", re.S | re.I)
 _TAG = re.compile(r"\[(/?)([a-z]+)(?:=[^\]]*)?\]", re.I)
 

@@ -66,10 +66,22 @@ def main() -> int:
     Path(args.data_dir).mkdir(parents=True, exist_ok=True)
     log = open(Path(args.data_dir) / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
-        [TKD, "demo", "--port", str(args.port), "--workers", str(args.workers),
-         "--candidates", str(args.candidates), "--reset"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        [
+            TKD,
+            "demo",
+            "--port",
+            str(args.port),
+            "--workers",
+            str(args.workers),
+            "--candidates",
+            str(args.candidates),
+            "--reset",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{args.port}"
     try:
         for _ in range(600):
@@ -93,11 +105,25 @@ def main() -> int:
 
         threading.Thread(target=sample, daemon=True).start()
         load = subprocess.run(
-            [TKD, "loadtest", "--url", url, "--candidates", str(args.candidates),
-             "--duration", str(args.duration), "--ramp", str(args.ramp),
-             "--answer-every", str(args.answer_every), "--json"],
-            env=env, capture_output=True, text=True,
-        )  # fmt: skip
+            [
+                TKD,
+                "loadtest",
+                "--url",
+                url,
+                "--candidates",
+                str(args.candidates),
+                "--duration",
+                str(args.duration),
+                "--ramp",
+                str(args.ramp),
+                "--answer-every",
+                str(args.answer_every),
+                "--json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         stop.set()
         report = json.loads(load.stdout.strip().splitlines()[-1])
         report["server_rss_mib_peak"] = round(max(samples) / 1024, 1) if samples else None

@@ -57,18 +57,33 @@ def load(url: str, attempts: int, seed: int) -> tuple[int, float]:
     started = time.perf_counter()
     now = dt.datetime.now(dt.UTC)
     with psycopg.connect(_conninfo(url)) as conn, conn.cursor() as cur:
-        cur.execute("INSERT INTO exams (code, title, shared_minutes, shuffle_questions, shuffle_options, "
-                    "results_release, rules_id, rules_en) VALUES ('BENCH', 'Bench SKD', 100, false, false, "
-                    "'immediate', '', '') RETURNING id")  # fmt: skip
+        cur.execute(
+            "INSERT INTO exams (code, title, shared_minutes, shuffle_questions, shuffle_options, "
+            "results_release, rules_id, rules_en) VALUES ('BENCH', 'Bench SKD', 100, false, false, "
+            "'immediate', '', '') RETURNING id"
+        )
         exam_id = cur.fetchone()[0]  # type: ignore[index]
         qids: list[int] = []
         layout, start = [], 0
         for position, (rule, count) in enumerate(SKD_SECTIONS):
-            scoring = {"model": rule.model.value, "points_correct": rule.points_correct,
-                       "points_wrong": rule.points_wrong}  # fmt: skip
-            cur.execute("INSERT INTO exam_sections (exam_id, position, code, name, question_count, scoring, pass_mark) "
-                        "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                        (exam_id, position, rule.code, rule.name, count, json.dumps(scoring), rule.pass_mark))  # fmt: skip
+            scoring = {
+                "model": rule.model.value,
+                "points_correct": rule.points_correct,
+                "points_wrong": rule.points_wrong,
+            }
+            cur.execute(
+                "INSERT INTO exam_sections (exam_id, position, code, name, question_count, scoring, pass_mark) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                (
+                    exam_id,
+                    position,
+                    rule.code,
+                    rule.name,
+                    count,
+                    json.dumps(scoring),
+                    rule.pass_mark,
+                ),
+            )
             section_id = cur.fetchone()[0]  # type: ignore[index]
             weighted = rule.code == "TKP"
             for i in range(count):
@@ -77,15 +92,27 @@ def load(url: str, attempts: int, seed: int) -> tuple[int, float]:
                     if weighted
                     else [1 if j == i % 5 else 0 for j in range(5)]
                 )
-                options = [{"id": o, "html": f"<p>{o}</p>", "score": float(s), "fixed": False}
-                           for o, s in zip("ABCDE", scores, strict=True)]  # fmt: skip
-                cur.execute("INSERT INTO questions (content_hash, kind, section, category, tags, weighted, "
-                            "all_or_nothing, stem_html, options) VALUES (%s, 'single', %s, '', '[]', %s, false, %s, %s) "
-                            "RETURNING id", (secrets.token_hex(32), rule.code, weighted,
-                            f"<p>{rule.code} {i}</p>", json.dumps(options)))  # fmt: skip
+                options = [
+                    {"id": o, "html": f"<p>{o}</p>", "score": float(s), "fixed": False}
+                    for o, s in zip("ABCDE", scores, strict=True)
+                ]
+                cur.execute(
+                    "INSERT INTO questions (content_hash, kind, section, category, tags, weighted, "
+                    "all_or_nothing, stem_html, options) VALUES (%s, 'single', %s, '', '[]', %s, false, %s, %s) "
+                    "RETURNING id",
+                    (
+                        secrets.token_hex(32),
+                        rule.code,
+                        weighted,
+                        f"<p>{rule.code} {i}</p>",
+                        json.dumps(options),
+                    ),
+                )
                 qid = cur.fetchone()[0]  # type: ignore[index]
-                cur.execute("INSERT INTO exam_questions (section_id, question_id, position) VALUES (%s, %s, %s)",
-                            (section_id, qid, i))  # fmt: skip
+                cur.execute(
+                    "INSERT INTO exam_questions (section_id, question_id, position) VALUES (%s, %s, %s)",
+                    (section_id, qid, i),
+                )
                 qids.append(qid)
             layout.append(
                 {
@@ -97,9 +124,11 @@ def load(url: str, attempts: int, seed: int) -> tuple[int, float]:
                 }
             )
             start += count
-        cur.execute("INSERT INTO exam_sessions (exam_id, name, room, starts_at, ends_at, token_required, "
-                    "token_period_s) VALUES (%s, 'Bench', '', %s, %s, false, 900) RETURNING id",
-                    (exam_id, now - dt.timedelta(hours=3), now))  # fmt: skip
+        cur.execute(
+            "INSERT INTO exam_sessions (exam_id, name, room, starts_at, ends_at, token_required, "
+            "token_period_s) VALUES (%s, 'Bench', '', %s, %s, false, 900) RETURNING id",
+            (exam_id, now - dt.timedelta(hours=3), now),
+        )
         session_id = cur.fetchone()[0]  # type: ignore[index]
         units = ["Dinas Pendidikan", "Dinas Kesehatan", "Sekretariat Daerah", "Dinas Perhubungan"]
         with cur.copy(
@@ -115,12 +144,29 @@ def load(url: str, attempts: int, seed: int) -> tuple[int, float]:
             for cid in cids:
                 cp.write_row((session_id, cid))
         orders = json.dumps([list("ABCDE")] * len(qids))
-        with cur.copy("COPY attempts (candidate_id, session_id, exam_id, seed, question_ids, option_orders, sections, "
-                      "status, starts_at, deadline_at, paused_ms, submitted_at, submit_reason, durable_seq) FROM STDIN") as cp:  # fmt: skip
+        with cur.copy(
+            "COPY attempts (candidate_id, session_id, exam_id, seed, question_ids, option_orders, sections, "
+            "status, starts_at, deadline_at, paused_ms, submitted_at, submit_reason, durable_seq) FROM STDIN"
+        ) as cp:
             for cid in cids:
-                cp.write_row((cid, session_id, exam_id, "0" * 32, json.dumps(qids), orders, json.dumps(layout),
-                              "submitted", now - dt.timedelta(hours=2), now - dt.timedelta(minutes=20), 0,
-                              now - dt.timedelta(minutes=25), "candidate", 0))  # fmt: skip
+                cp.write_row(
+                    (
+                        cid,
+                        session_id,
+                        exam_id,
+                        "0" * 32,
+                        json.dumps(qids),
+                        orders,
+                        json.dumps(layout),
+                        "submitted",
+                        now - dt.timedelta(hours=2),
+                        now - dt.timedelta(minutes=20),
+                        0,
+                        now - dt.timedelta(minutes=25),
+                        "candidate",
+                        0,
+                    )
+                )
         cur.execute("SELECT id FROM attempts WHERE exam_id = %s ORDER BY id", (exam_id,))
         aids = [r[0] for r in cur.fetchall()]
         with cur.copy(
@@ -135,8 +181,17 @@ def load(url: str, attempts: int, seed: int) -> tuple[int, float]:
                     right = "ABCDE"[q % 5] if q < 65 else "A"
                     choice = right if rng.random() < 0.35 + 0.6 * ability else rng.choice("ABCDE")
                     seq += 1
-                    cp.write_row((aid, seq, "answer", q, json.dumps(choice), "bench",
-                                  now - dt.timedelta(minutes=90 - q * 0.5)))  # fmt: skip
+                    cp.write_row(
+                        (
+                            aid,
+                            seq,
+                            "answer",
+                            q,
+                            json.dumps(choice),
+                            "bench",
+                            now - dt.timedelta(minutes=90 - q * 0.5),
+                        )
+                    )
         conn.commit()
     return exam_id, time.perf_counter() - started
 
@@ -192,8 +247,12 @@ def export(url: str, exam_id: int, fmt: str, out: Path) -> dict[str, float]:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     engine.dispose()
-    return {"rows": rows, "seconds": round(elapsed, 2), "python_heap_peak_mib": round(peak / 2**20, 1),
-            "file_mib": round(out.stat().st_size / 2**20, 2)}  # fmt: skip
+    return {
+        "rows": rows,
+        "seconds": round(elapsed, 2),
+        "python_heap_peak_mib": round(peak / 2**20, 1),
+        "file_mib": round(out.stat().st_size / 2**20, 2),
+    }
 
 
 def main() -> int:
@@ -215,8 +274,12 @@ def main() -> int:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = _db_url(args.database_url, name)
-    report: dict[str, object] = {"attempts": args.attempts, "questions": sum(c for _, c in SKD_SECTIONS),
-                                 "workers": args.workers, "batch": args.batch}  # fmt: skip
+    report: dict[str, object] = {
+        "attempts": args.attempts,
+        "questions": sum(c for _, c in SKD_SECTIONS),
+        "workers": args.workers,
+        "batch": args.batch,
+    }
     try:
         upgrade(url)
         exam_id, load_s = load(url, args.attempts, args.seed)

@@ -92,10 +92,21 @@ def start_server(
     }
     log_path = log_dir / f"server-{port}.log"
     cmd = [
-        sys.executable, "-m", "uvicorn", "--factory", "exam_server.app:create_app",
-        "--host", "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio",
-        "--no-access-log", "--timeout-graceful-shutdown", "2",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "exam_server.app:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ws",
+        "websockets-sansio",
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "2",
+    ]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
     server = LiveServer(f"http://127.0.0.1:{port}", proc, log_path)
@@ -252,13 +263,28 @@ def move_to_own_session(
 
 def prepare(settings: Settings, session_id: int) -> dict[str, Any]:
     """`tkd sessions prepare` on the test's services, as the committee would run it."""
-    env = {**os.environ, "DATABASE_URL": str(settings.database_url),
-           "REDIS_URL": str(settings.redis_url), "TKD_DATA_DIR": str(settings.data_dir),
-           "TKD_SECRET_KEY": settings.secret_key_value}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": str(settings.database_url),
+        "REDIS_URL": str(settings.redis_url),
+        "TKD_DATA_DIR": str(settings.data_dir),
+        "TKD_SECRET_KEY": settings.secret_key_value,
+    }
     done = subprocess.run(
-        [sys.executable, "-m", "exam_server.cli.main", "sessions", "prepare", str(session_id),
-         "--json"],
-        env=env, cwd=REPO, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "exam_server.cli.main",
+            "sessions",
+            "prepare",
+            str(session_id),
+            "--json",
+        ],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)  # type: ignore[no-any-return]

@@ -20,10 +20,15 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(
             json.dumps(
-                {"whole": report.whole, "entries": report.entries, "last_hash": report.last_hash,
-                 "broken_at": report.broken_at, "problem": report.problem or None}
+                {
+                    "whole": report.whole,
+                    "entries": report.entries,
+                    "last_hash": report.last_hash,
+                    "broken_at": report.broken_at,
+                    "problem": report.problem or None,
+                }
             )
-        )  # fmt: skip
+        )
     else:
         print(report.sentence())
     return 0 if report.whole else 1

@@ -83,8 +83,13 @@ async def _candidate(db: Any, participant_no: str) -> Any:
 
 def _candidate_json(c: Any) -> dict[str, Any]:
     born = c.birth_date.isoformat() if c.birth_date else None
-    return {"participant_no": c.participant_no, "nik": c.nik, "name": c.name,
-            "birth_date": born, "unit": c.unit}  # fmt: skip
+    return {
+        "participant_no": c.participant_no,
+        "nik": c.nik,
+        "name": c.name,
+        "birth_date": born,
+        "unit": c.unit,
+    }
 
 
 def cmd_candidates_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -103,8 +108,10 @@ def cmd_candidates_list(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({"total": total, "candidates": rows}, ensure_ascii=False))
         return 0
     for r in rows:
-        print(f"{r['participant_no']}  {r['nik']}  {r['name']:<32} {r['unit']:<24} "
-              f"{r['status']}{' · ' + r['session'] if r['session'] else ''}")  # fmt: skip
+        print(
+            f"{r['participant_no']}  {r['nik']}  {r['name']:<32} {r['unit']:<24} "
+            f"{r['status']}{' · ' + r['session'] if r['session'] else ''}"
+        )
     more = f" (first {len(rows)} shown; --limit)" if len(rows) < total else ""
     print(f"{total} candidates{more}", file=sys.stderr)
     return 0
@@ -116,10 +123,14 @@ def cmd_candidates_twins(args: argparse.Namespace, settings: Settings) -> int:
         groups = await twin_groups(db)
         seats = await session_names(db, [c.id for g in groups for c in g.candidates])
         return [
-            {"name": g.name, "candidates": [
-                {**_candidate_json(c), "sessions": seats.get(c.id, [])} for c in g.candidates]}
+            {
+                "name": g.name,
+                "candidates": [
+                    {**_candidate_json(c), "sessions": seats.get(c.id, [])} for c in g.candidates
+                ],
+            }
             for g in groups
-        ]  # fmt: skip
+        ]
 
     groups = run_work(settings, work)
     if args.json:
@@ -128,15 +139,20 @@ def cmd_candidates_twins(args: argparse.Namespace, settings: Settings) -> int:
     for g in groups:
         print(f"{g['name']}:")
         for c in g["candidates"]:
-            print(f"  {c['participant_no']}  NIK {c['nik']}  born {c['birth_date'] or '?'}  "
-                  f"{c['unit']}  {', '.join(c['sessions'])}")  # fmt: skip
+            print(
+                f"  {c['participant_no']}  NIK {c['nik']}  born {c['birth_date'] or '?'}  "
+                f"{c['unit']}  {', '.join(c['sessions'])}"
+            )
     print(f"{len(groups)} names shared by different NIKs; never merged", file=sys.stderr)
     return 0
 
 
 def cmd_candidates_correct(args: argparse.Namespace, settings: Settings) -> int:
-    given = {f: getattr(args, f) for f in ("nik", "name", "birth_date", "unit", "phone", "email",
-                                           "photo") if getattr(args, f) is not None}  # fmt: skip
+    given = {
+        f: getattr(args, f)
+        for f in ("nik", "name", "birth_date", "unit", "phone", "email", "photo")
+        if getattr(args, f) is not None
+    }
 
     async def work(db: Any, actor: Actor, s: Settings) -> dict[str, object]:
         candidate = await _candidate(db, args.participant_no)

@@ -47,8 +47,13 @@ from exam_server.staff.sessions_store import find_session
 def _exam_options(args: argparse.Namespace) -> dict[str, str]:
     """The exam form fields that the command line gave (None: not given)."""
     form: dict[str, str] = {}
-    for option, field in (("code", "code"), ("title", "title"), ("results", "results_release"),
-                          ("rules_id", "rules_id"), ("rules_en", "rules_en")):  # fmt: skip
+    for option, field in (
+        ("code", "code"),
+        ("title", "title"),
+        ("results", "results_release"),
+        ("rules_id", "rules_id"),
+        ("rules_en", "rules_en"),
+    ):
         if getattr(args, option) is not None:
             form[field] = getattr(args, option)
     for option, field in (("shared_minutes", "shared_minutes"), ("pass_mark", "total_pass_mark")):
@@ -94,9 +99,12 @@ def cmd_exams_create(args: argparse.Namespace, settings: Settings) -> int:
         return _exam_json(await create_exam(db, actor, exam_values(_exam_options(args))))
 
     exam = run_work(settings, work)
-    print(json.dumps(exam, ensure_ascii=False) if args.json else
-          f"exam {exam['code']} created (id {exam['id']}); add sections with: "
-          f"tkd exams section {exam['code']} --code TWK --name ... --questions N")  # fmt: skip
+    print(
+        json.dumps(exam, ensure_ascii=False)
+        if args.json
+        else f"exam {exam['code']} created (id {exam['id']}); add sections with: "
+        f"tkd exams section {exam['code']} --code TWK --name ... --questions N"
+    )
     return 0
 
 
@@ -115,11 +123,18 @@ def cmd_exams_update(args: argparse.Namespace, settings: Settings) -> int:
 
 def _section_options(args: argparse.Namespace) -> dict[str, str]:
     form = {"code": args.code}
-    for option, field in (("name", "name"), ("questions", "question_count"),
-                          ("minutes", "minutes"), ("model", "model"), ("pass_mark", "pass_mark"),
-                          ("points_correct", "points_correct"), ("points_wrong", "points_wrong"),
-                          ("points_blank", "points_blank"), ("draw", "draw"),
-                          ("category_quota", "category_quota")):  # fmt: skip
+    for option, field in (
+        ("name", "name"),
+        ("questions", "question_count"),
+        ("minutes", "minutes"),
+        ("model", "model"),
+        ("pass_mark", "pass_mark"),
+        ("points_correct", "points_correct"),
+        ("points_wrong", "points_wrong"),
+        ("points_blank", "points_blank"),
+        ("draw", "draw"),
+        ("category_quota", "category_quota"),
+    ):
         value = getattr(args, option)
         if value is not None:
             form[field] = "" if field in ("minutes", "pass_mark") and value == "none" else value
@@ -154,9 +169,14 @@ def cmd_exams_fill(args: argparse.Namespace, settings: Settings) -> int:
         section = await find_section(db, exam, args.section)
         await db.refresh(section, with_for_update=True)
         chosen = await fill_section(
-            db, actor, section, args.bank_section, args.category or "", args.count,
+            db,
+            actor,
+            section,
+            args.bank_section,
+            args.category or "",
+            args.count,
             "random" if args.random else "first",
-        )  # fmt: skip
+        )
         return section.code, len(chosen)
 
     code, count = run_work(settings, work)
@@ -192,13 +212,18 @@ def cmd_exams_show(args: argparse.Namespace, settings: Settings) -> int:
         return {
             **_exam_json(exam),
             "sections": [
-                {"id": x.id, **snapshot(x, SECTION_FIELDS), "pool": len(pools.get(x.id, [])),
-                 "problem": problems.get(x.id)}
+                {
+                    "id": x.id,
+                    **snapshot(x, SECTION_FIELDS),
+                    "pool": len(pools.get(x.id, [])),
+                    "problem": problems.get(x.id),
+                }
                 for x in sections
             ],
-            "sessions": [{"id": x.id, "name": x.name, "starts_at": x.starts_at.isoformat()}
-                         for x in sessions],
-        }  # fmt: skip
+            "sessions": [
+                {"id": x.id, "name": x.name, "starts_at": x.starts_at.isoformat()} for x in sessions
+            ],
+        }
 
     exam = run_work(settings, work)
     if args.json:
@@ -207,8 +232,10 @@ def cmd_exams_show(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{exam['code']} · {exam['title']} (id {exam['id']})")
     for x in exam["sections"]:
         clock = f", {x['minutes']} min" if x["minutes"] else ""
-        print(f"  section {x['code']} {x['name']}: {x['question_count']} questions from a pool of "
-              f"{x['pool']}{clock}, {x['scoring']['model']}, draw {x['draw']}")  # fmt: skip
+        print(
+            f"  section {x['code']} {x['name']}: {x['question_count']} questions from a pool of "
+            f"{x['pool']}{clock}, {x['scoring']['model']}, draw {x['draw']}"
+        )
         if x["problem"]:
             print(f"    ! {x['problem']}")
     for x in exam["sessions"]:
@@ -227,16 +254,25 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
             entity, entity_id = "session", sessions[0].id
         else:
             exam = await find_exam(db, args.exam)
-            sessions = list(await db.scalars(
-                select(ExamSession).where(ExamSession.exam_id == exam.id)
-                .order_by(ExamSession.starts_at)
-            ))  # fmt: skip
+            sessions = list(
+                await db.scalars(
+                    select(ExamSession)
+                    .where(ExamSession.exam_id == exam.id)
+                    .order_by(ExamSession.starts_at)
+                )
+            )
             entity, entity_id = "exam", exam.id
         rows = await rows_for(db, [x.id for x in sessions])
         if csv_path:
             # The same log line as the page's export: the list carries NIKs.
-            record(db, actor, "export.attendance", entity, entity_id,
-                   new={"rows": len(rows), "file": csv_path.name})  # fmt: skip
+            record(
+                db,
+                actor,
+                "export.attendance",
+                entity,
+                entity_id,
+                new={"rows": len(rows), "file": csv_path.name},
+            )
         return sessions, rows
 
     sessions, rows = run_work(settings, work)
@@ -244,8 +280,16 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     if csv_path:
         csv_path.write_bytes(to_csv(rows, settings.default_lang))
     if args.json:
-        print(json.dumps({"total": counts(rows), "sessions": [
-            {"id": x.id, "name": x.name, **per_session[x.id]} for x in sessions]}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "total": counts(rows),
+                    "sessions": [
+                        {"id": x.id, "name": x.name, **per_session[x.id]} for x in sessions
+                    ],
+                }
+            )
+        )
         return 0
     header = ("scheduled", "logged_in", "in_progress", "submitted", "absent")
     print(f"{'session':<30} " + " ".join(f"{h:>11}" for h in header))
@@ -261,18 +305,29 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
 def _exam_arguments(p: argparse.ArgumentParser, creating: bool) -> None:
     p.add_argument("--code", required=creating, default=None)
     p.add_argument("--title", required=creating, default=None)
-    p.add_argument("--shared-minutes", default=None,
-                   help="one clock for all sections (minutes); 'none' for a clock per section")  # fmt: skip
-    p.add_argument("--results", default=None, choices=RELEASES,
-                   help="when candidates see their results (default immediate)")  # fmt: skip
+    p.add_argument(
+        "--shared-minutes",
+        default=None,
+        help="one clock for all sections (minutes); 'none' for a clock per section",
+    )
+    p.add_argument(
+        "--results",
+        default=None,
+        choices=RELEASES,
+        help="when candidates see their results (default immediate)",
+    )
     p.add_argument(
         "--release-at", default=None, help="'YYYY-MM-DD HH:MM' (WIB), with --results after"
     )
     p.add_argument("--pass-mark", default=None, help="total pass mark; 'none' for none")
     p.add_argument("--shuffle-questions", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--shuffle-options", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--show-answer-sheet", action=argparse.BooleanOptionalAction, default=None,
-                   help="candidates see their own answer sheet once results are released")  # fmt: skip
+    p.add_argument(
+        "--show-answer-sheet",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="candidates see their own answer sheet once results are released",
+    )
     p.add_argument("--rules-id", default=None, help="rules shown before the exam (Indonesian)")
     p.add_argument("--rules-en", default=None, help="rules shown before the exam (English)")
     p.add_argument("--json", action="store_true")
@@ -306,8 +361,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--name", default=None)
     p.add_argument("--questions", default=None, help="questions per candidate")
     p.add_argument("--minutes", default=None, help="the section's own clock; 'none' for none")
-    p.add_argument("--model", default=None,
-                   choices=SCORING_MODELS)  # fmt: skip
+    p.add_argument("--model", default=None, choices=SCORING_MODELS)
     p.add_argument("--points-correct", default=None)
     p.add_argument("--points-wrong", default=None)
     p.add_argument("--points-blank", default=None)

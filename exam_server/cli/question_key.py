@@ -70,16 +70,29 @@ def cmd_key(args: argparse.Namespace, settings: Settings) -> int:
             first = ImportProblem.found(refused.findings[0])
             raise CommandError(f"{first.message_id} / {first.message_en}") from None
         if change.old != change.new:
-            record(db, actor, "question.key", "question", args.question,
-                   old=change.old, new=change.new, reason=reason)  # fmt: skip
+            record(
+                db,
+                actor,
+                "question.key",
+                "question",
+                args.question,
+                old=change.old,
+                new=change.new,
+                reason=reason,
+            )
             await mark_question_results_stale(
                 db, args.question, f"kunci soal #{args.question} ({actor.username}: {reason})"
             )
-        codes = list(await db.scalars(
-            select(Exam.code).join(ExamSection, ExamSection.exam_id == Exam.id)
-            .join(ExamQuestion, ExamQuestion.section_id == ExamSection.id)
-            .where(ExamQuestion.question_id == args.question).distinct().order_by(Exam.code)
-        ))  # fmt: skip
+        codes = list(
+            await db.scalars(
+                select(Exam.code)
+                .join(ExamSection, ExamSection.exam_id == Exam.id)
+                .join(ExamQuestion, ExamQuestion.section_id == ExamSection.id)
+                .where(ExamQuestion.question_id == args.question)
+                .distinct()
+                .order_by(Exam.code)
+            )
+        )
         return change.old, change.new, codes
 
     old, new, codes = run_work(settings, work)

@@ -55,8 +55,16 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     report = parse_bank(data, path.name, args.format, skip_unsupported=args.skip_unsupported)
     if not report.ok:
         if args.json:
-            print(json.dumps({"imported": 0, "duplicates": report.duplicates,
-                              "errors": [_problem_json(p) for p in report.errors]}, ensure_ascii=False))  # fmt: skip
+            print(
+                json.dumps(
+                    {
+                        "imported": 0,
+                        "duplicates": report.duplicates,
+                        "errors": [_problem_json(p) for p in report.errors],
+                    },
+                    ensure_ascii=False,
+                )
+            )
         else:
             print(
                 f"Berkas ditolak seluruhnya, tidak ada soal yang disimpan ({len(report.errors)} masalah):",
@@ -142,9 +150,10 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--dry-run", action="store_true", help="check the file and write nothing")
     p.add_argument(
-        "--skip-unsupported", action="store_true",
+        "--skip-unsupported",
+        action="store_true",
         help="leave out question types the test does not deliver (essay, matching, ...) instead of refusing the file",
-    )  # fmt: skip
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_import)
     p = questions.add_parser("export", help="export the bank")

@@ -57,8 +57,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
             columns = Columns(exam_heads_sync(db, exam_id), args.lang)
         with engine.connect() as conn:
             style = COMMA if args.csv_comma else SEMICOLON
-            count = export_file(conn, out, args.format, exam_id, columns, args.session, args.unit,
-                                style)  # fmt: skip
+            count = export_file(
+                conn, out, args.format, exam_id, columns, args.session, args.unit, style
+            )
     print(f"{count} baris ditulis ke {out} / {count} rows written to {out}")
     return 0
 
@@ -71,11 +72,15 @@ def cmd_regrade(args: argparse.Namespace, settings: Settings) -> int:
         report = asyncio.run(_regrade(ready.database_url, args.exam, args.actor))
     if report is None:
         raise CommandError(f"exam {args.exam} does not exist")
-    print(f"dinilai ulang {report.graded}, berubah {len(report.changes)} / "
-          f"re-graded {report.graded}, changed {len(report.changes)}")  # fmt: skip
+    print(
+        f"dinilai ulang {report.graded}, berubah {len(report.changes)} / "
+        f"re-graded {report.graded}, changed {len(report.changes)}"
+    )
     for c in report.changes:
-        print(f"  {c.participant_no}  {c.name}: total {number(c.old_total)} → {number(c.new_total)}"
-              f", {_verdict(c.old_passed)} → {_verdict(c.new_passed)}")  # fmt: skip
+        print(
+            f"  {c.participant_no}  {c.name}: total {number(c.old_total)} → {number(c.new_total)}"
+            f", {_verdict(c.old_passed)} → {_verdict(c.new_passed)}"
+        )
     return 0
 
 
@@ -152,9 +157,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--session", type=int, default=None, help="only this session (id)")
     p.add_argument("--unit", default=None, help="only candidates of this unit")
     p.add_argument("--lang", choices=["id", "en"], default="id", help="column headings")
-    p.add_argument("--csv-comma", action="store_true",
-                   help="CSV with commas and decimal points (default: semicolons and decimal "
-                        "commas, as an Indonesian spreadsheet reads them)")  # fmt: skip
+    p.add_argument(
+        "--csv-comma",
+        action="store_true",
+        help="CSV with commas and decimal points (default: semicolons and decimal "
+        "commas, as an Indonesian spreadsheet reads them)",
+    )
     p.set_defaults(func=cmd_export)
     p = results.add_parser("regrade", help="grade every submitted attempt again (after a key fix)")
     p.add_argument("--exam", required=True, help="exam id or code")

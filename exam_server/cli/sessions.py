@@ -45,9 +45,16 @@ from exam_server.staff.sessions_store import (
 
 def _session_options(args: argparse.Namespace) -> dict[str, str]:
     form: dict[str, str] = {}
-    for option, field in (("name", "name"), ("room", "room"), ("date", "date"),
-                          ("start", "start"), ("end", "end"), ("capacity", "capacity"),
-                          ("token_minutes", "token_minutes"), ("time_zone", "time_zone")):  # fmt: skip
+    for option, field in (
+        ("name", "name"),
+        ("room", "room"),
+        ("date", "date"),
+        ("start", "start"),
+        ("end", "end"),
+        ("capacity", "capacity"),
+        ("token_minutes", "token_minutes"),
+        ("time_zone", "time_zone"),
+    ):
         value = getattr(args, option)
         if value is not None:
             form[field] = "" if field == "capacity" and value.lower() == "none" else value
@@ -57,8 +64,12 @@ def _session_options(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _session_json(session: Any, seated: int) -> dict[str, Any]:
-    return {"id": session.id, **snapshot(session, SESSION_FIELDS), "seated": seated,
-            "when": when_text(session, "en")}  # fmt: skip
+    return {
+        "id": session.id,
+        **snapshot(session, SESSION_FIELDS),
+        "seated": seated,
+        "when": when_text(session, "en"),
+    }
 
 
 def cmd_sessions_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -79,8 +90,10 @@ def cmd_sessions_list(args: argparse.Namespace, settings: Settings) -> int:
         room = f" · {x['room']}" if x["room"] else ""
         cap = f"/{x['capacity']}" if x["capacity"] else ""
         token = " · token" if x["token_required"] else ""
-        print(f"{x['id']:>5}  {x['when']}  {x['name']}{room} "
-              f"(exam {x['exam_id']}, {x['seated']}{cap} seated{token})")  # fmt: skip
+        print(
+            f"{x['id']:>5}  {x['when']}  {x['name']}{room} "
+            f"(exam {x['exam_id']}, {x['seated']}{cap} seated{token})"
+        )
     if not sessions:
         print("no sessions; create one with: tkd sessions create --exam CODE --name ... --date ...")
     return 0
@@ -94,8 +107,11 @@ def cmd_sessions_create(args: argparse.Namespace, settings: Settings) -> int:
         return _session_json(await create_session(db, actor, session_values(form, s.time_zone)), 0)
 
     session = run_work(settings, work)
-    print(json.dumps(session, ensure_ascii=False) if args.json else
-          f"session {session['name']} created (id {session['id']})")  # fmt: skip
+    print(
+        json.dumps(session, ensure_ascii=False)
+        if args.json
+        else f"session {session['name']} created (id {session['id']})"
+    )
     return 0
 
 
@@ -227,8 +243,9 @@ def cmd_sessions_cards(args: argparse.Namespace, settings: Settings) -> int:
     async def work(db: Any, actor: Actor, s: Settings) -> bytes:
         session = await find_session(db, args.session)
         which = "all" if args.all else "new"
-        cards = await session_cards(db, actor, s.secret_key_value, session, which, lang,
-                                    login_url=args.login_url)  # fmt: skip
+        cards = await session_cards(
+            db, actor, s.secret_key_value, session, which, lang, login_url=args.login_url
+        )
         if not cards:
             raise CommandError(
                 "no candidate in this session needs a card; --all reprints everybody's "
@@ -259,12 +276,21 @@ def cmd_sessions_prepare(args: argparse.Namespace, settings: Settings) -> int:
 
     done = run_work(settings, work)
     if args.json:
-        print(json.dumps({"session_id": done.session_id, "seated": done.seated,
-                          "new_papers": done.new_papers,
-                          "prepared_at_ms": done.prepared_at_ms}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "session_id": done.session_id,
+                    "seated": done.seated,
+                    "new_papers": done.new_papers,
+                    "prepared_at_ms": done.prepared_at_ms,
+                }
+            )
+        )
     else:
-        print(f"session {done.session_id} prepared: {done.seated} candidates, "
-              f"{done.new_papers} new papers")  # fmt: skip
+        print(
+            f"session {done.session_id} prepared: {done.seated} candidates, "
+            f"{done.new_papers} new papers"
+        )
     return 0
 
 
@@ -274,14 +300,18 @@ def _session_arguments(p: argparse.ArgumentParser, creating: bool) -> None:
     p.add_argument("--date", required=creating, default=None, help="YYYY-MM-DD")
     p.add_argument("--start", required=creating, default=None, help="HH:MM in the session's zone")
     p.add_argument("--end", required=creating, default=None, help="HH:MM in the session's zone")
-    p.add_argument("--time-zone", default=None,
-                   help="Asia/Jakarta (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT); "
-                        "default TKD_TIME_ZONE")  # fmt: skip
+    p.add_argument(
+        "--time-zone",
+        default=None,
+        help="Asia/Jakarta (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT); default TKD_TIME_ZONE",
+    )
     p.add_argument("--capacity", default=None, help="places; 'none' for no limit")
     p.add_argument(
-        "--token", action=argparse.BooleanOptionalAction, default=None,
+        "--token",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="candidates need the session token to log in",
-    )  # fmt: skip
+    )
     p.add_argument("--token-minutes", default=None, help="the token changes every N minutes (15)")
 
 
@@ -354,11 +384,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("session", help="session id")
     p.add_argument("--out", required=True, help="the PDF file to write")
     p.add_argument("--per-page", type=int, choices=[1, 8], default=8)
-    p.add_argument("--all", action="store_true",
-                   help="everybody, replacing their passwords (default: those without one)")  # fmt: skip
-    p.add_argument("--yes", action="store_true",
-                   help="confirm --all: the old passwords stop working (started candidates are skipped)")  # fmt: skip
-    p.add_argument("--login-url", default="",
-                   help="the candidates' login address, printed as text and QR on each card")  # fmt: skip
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="everybody, replacing their passwords (default: those without one)",
+    )
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="confirm --all: the old passwords stop working (started candidates are skipped)",
+    )
+    p.add_argument(
+        "--login-url",
+        default="",
+        help="the candidates' login address, printed as text and QR on each card",
+    )
     p.add_argument("--lang", choices=["id", "en"], default=None)
     p.set_defaults(func=cmd_sessions_cards)

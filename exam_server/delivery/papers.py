@@ -265,9 +265,11 @@ async def open_attempt(
         }
         order, option_orders, layout = build_paper(exam, sections, pools, questions, seed)
         values = {
-            "seed": seed, "question_ids": order, "option_orders": option_orders,
+            "seed": seed,
+            "question_ids": order,
+            "option_orders": option_orders,
             "sections": layout,
-        }  # fmt: skip
+        }
     minutes = exam.shared_minutes or sum(sec.minutes or 0 for sec in sections)
     starts_at = max(now, session.starts_at)
     deadline = min(starts_at + dt.timedelta(minutes=minutes), session.ends_at)
@@ -336,13 +338,18 @@ def build_paper(
 async def section_pools(db: AsyncSession, exam_id: int) -> dict[int, list[ItemRef]]:
     """Each section's pool in the committee's order, with what a blueprint draw needs."""
     rows = await db.execute(
-        select(ExamQuestion.section_id, ExamSection.code, Question.id, Question.category,
-               Question.difficulty)
+        select(
+            ExamQuestion.section_id,
+            ExamSection.code,
+            Question.id,
+            Question.category,
+            Question.difficulty,
+        )
         .join(ExamSection, ExamSection.id == ExamQuestion.section_id)
         .join(Question, Question.id == ExamQuestion.question_id)
         .where(ExamSection.exam_id == exam_id)
         .order_by(ExamQuestion.section_id, ExamQuestion.position)
-    )  # fmt: skip
+    )
     pools: dict[int, list[ItemRef]] = {}
     for section_id, code, qid, category, difficulty in rows:
         pools.setdefault(section_id, []).append(ItemRef(qid, code, category, difficulty))

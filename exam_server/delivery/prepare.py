@@ -116,8 +116,12 @@ def login_info(session: ExamSession, exam: Exam, sections: list[ExamSection]) ->
 
 
 def candidate_info(c: Candidate) -> dict[str, str]:
-    return {"name": c.name, "participant_no": c.participant_no,
-            "nik_masked": mask_nik(c.nik), "unit": c.unit}  # fmt: skip
+    return {
+        "name": c.name,
+        "participant_no": c.participant_no,
+        "nik_masked": mask_nik(c.nik),
+        "unit": c.unit,
+    }
 
 
 async def fingerprints(db: AsyncSession, session_ids: list[int]) -> dict[int, str]:
@@ -189,12 +193,15 @@ async def _prepare_session(db: AsyncSession, redis: Redis, session_id: int) -> P
         papers[aid] = _paper_hash(cid, session, exam, seed, order, opts, layout, minutes)
         aids[cid] = aid
     for cid, a in started.items():
-        papers[a.id] = _paper_hash(cid, session, exam, a.seed, a.question_ids,
-                                   a.option_orders, a.sections, minutes)  # fmt: skip
+        papers[a.id] = _paper_hash(
+            cid, session, exam, a.seed, a.question_ids, a.option_orders, a.sections, minutes
+        )
     pipe = redis.pipeline(transaction=False)
     if questions:
-        pipe.hset(questions_key(exam.id), mapping={str(q): delivered_json(v)
-                                                   for q, v in questions.items()})  # fmt: skip
+        pipe.hset(
+            questions_key(exam.id),
+            mapping={str(q): delivered_json(v) for q, v in questions.items()},
+        )
         pipe.pexpireat(questions_key(exam.id), expire_at)
     for n, (aid, paper) in enumerate(papers.items()):
         pipe.hset(paper_key(aid), mapping=paper)
@@ -207,25 +214,38 @@ async def _prepare_session(db: AsyncSession, redis: Redis, session_id: int) -> P
             pipe.hdel(cand_key(value.split("|", 1)[1]), f"s:{session_id}")
     pipe.delete(seats_key(session_id))
     if seated:
-        pipe.hset(seats_key(session_id),
-                  mapping={str(c.id): f"{aids[c.id]}|{c.participant_no}" for c in seated})  # fmt: skip
+        pipe.hset(
+            seats_key(session_id),
+            mapping={str(c.id): f"{aids[c.id]}|{c.participant_no}" for c in seated},
+        )
         pipe.pexpireat(seats_key(session_id), expire_at)
     for n, c in enumerate(seated):
-        pipe.hset(cand_key(c.participant_no), mapping={
-            "c": c.id, "h": c.password_hash, "info": json.dumps(candidate_info(c)),
-            f"s:{session_id}": aids[c.id],
-        })  # fmt: skip
+        pipe.hset(
+            cand_key(c.participant_no),
+            mapping={
+                "c": c.id,
+                "h": c.password_hash,
+                "info": json.dumps(candidate_info(c)),
+                f"s:{session_id}": aids[c.id],
+            },
+        )
         pipe.pexpireat(cand_key(c.participant_no), expire_at)
         if n % CHUNK == CHUNK - 1:
             await pipe.execute()
     now_ms = int(time.time() * 1000)
-    pipe.hset(session_key(session_id), mapping={
-        "starts_ms": to_ms(session.starts_at), "ends_ms": to_ms(session.ends_at),
-        "token_required": "1" if session.token_required else "0",
-        "token_period_s": session.token_period_s,
-        "info": json.dumps(login_info(session, exam, sections)),
-        "fp": fp, "prepared_at_ms": now_ms, "count": len(seated),
-    })  # fmt: skip
+    pipe.hset(
+        session_key(session_id),
+        mapping={
+            "starts_ms": to_ms(session.starts_at),
+            "ends_ms": to_ms(session.ends_at),
+            "token_required": "1" if session.token_required else "0",
+            "token_period_s": session.token_period_s,
+            "info": json.dumps(login_info(session, exam, sections)),
+            "fp": fp,
+            "prepared_at_ms": now_ms,
+            "count": len(seated),
+        },
+    )
     pipe.pexpireat(session_key(session_id), expire_at)
     pipe.sadd(PREPARED, session_id)
     await pipe.execute()
@@ -233,14 +253,26 @@ async def _prepare_session(db: AsyncSession, redis: Redis, session_id: int) -> P
 
 
 def _paper_hash(
-    cid: int, session: ExamSession, exam: Exam, seed: str, order: list[int],
-    opts: list[list[str]], layout: list[dict[str, Any]], minutes: int,
-) -> dict[str, Any]:  # fmt: skip
+    cid: int,
+    session: ExamSession,
+    exam: Exam,
+    seed: str,
+    order: list[int],
+    opts: list[list[str]],
+    layout: list[dict[str, Any]],
+    minutes: int,
+) -> dict[str, Any]:
     return {
-        "c": cid, "s": session.id, "e": exam.id, "seed": seed, "qids": json.dumps(order),
-        "opts": json.dumps(opts), "secs": json.dumps(layout), "minutes": minutes,
+        "c": cid,
+        "s": session.id,
+        "e": exam.id,
+        "seed": seed,
+        "qids": json.dumps(order),
+        "opts": json.dumps(opts),
+        "secs": json.dumps(layout),
+        "minutes": minutes,
         "rr": exam.results_release,
-    }  # fmt: skip
+    }
 
 
 async def _existing_papers(redis: Redis, aids: list[int]) -> set[int]:
@@ -383,5 +415,6 @@ async def prepare_due(services: Services) -> None:
     async with services.sessions() as db:
         for sid in await stale_sessions(db, redis, settings.prepare_ahead_s):
             done = await prepare_session(db, redis, sid)
-            log.info("prepared session %s: %s seats, %s new papers",
-                     sid, done.seated, done.new_papers)  # fmt: skip
+            log.info(
+                "prepared session %s: %s seats, %s new papers", sid, done.seated, done.new_papers
+            )

@@ -111,10 +111,16 @@ def choose_seat(rows: list[list[str]], now_ms: int, early_ms: int) -> PreparedSe
             return None
         seats.append(
             PreparedSeat(
-                int(sid), int(aid), int(starts), int(ends), token_required == "1",
-                int(period or 900), json.loads(info), submitted == "1",
+                int(sid),
+                int(aid),
+                int(starts),
+                int(ends),
+                token_required == "1",
+                int(period or 900),
+                json.loads(info),
+                submitted == "1",
             )
-        )  # fmt: skip
+        )
     open_now = [s for s in seats if s.starts_ms - early_ms <= now_ms < s.ends_ms]
     return min(open_now, key=lambda s: s.starts_ms) if open_now else None
 
@@ -186,20 +192,28 @@ class PreparedStore:
                 pipe.hset(
                     key,
                     mapping={
-                        "submitted": "0", "starts_ms": starts, "deadline_ms": deadline,
-                        "paused_at_ms": "0", "n": len(row["qids"]), "last_seq": "0",
+                        "submitted": "0",
+                        "starts_ms": starts,
+                        "deadline_ms": deadline,
+                        "paused_at_ms": "0",
+                        "n": len(row["qids"]),
+                        "last_seq": "0",
                         "durable_seq": "0",
                     },
-                )  # fmt: skip
+                )
                 pipe.zadd(DEADLINES, {str(attempt_id): deadline})
                 pipe.xadd(
                     CHANGES,
                     {
-                        "a": str(attempt_id), "k": "start", "s": "0", "q": "",
+                        "a": str(attempt_id),
+                        "k": "start",
+                        "s": "0",
+                        "q": "",
                         "v": json.dumps({**row, "starts_ms": starts, "deadline_ms": deadline}),
-                        "t": str(now_ms), "d": "server",
+                        "t": str(now_ms),
+                        "d": "server",
                     },
-                )  # fmt: skip
+                )
                 await pipe.execute()
             except WatchError:
                 pass  # another worker opened it at the same moment: theirs stands

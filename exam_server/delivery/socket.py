@@ -263,9 +263,14 @@ class Connection:
             await self.error("bad_message", detail="hello was already received")
         elif isinstance(msg, Focus):  # news for the proctor's room view (issue 14)
             await presence.safely(
-                presence.focus(self.services.redis, self.paper.session_id, self.attempt_id,
-                               msg.hidden, now_ms())
-            )  # fmt: skip
+                presence.focus(
+                    self.services.redis,
+                    self.paper.session_id,
+                    self.attempt_id,
+                    msg.hidden,
+                    now_ms(),
+                )
+            )
         else:
             try:
                 await self.change(msg)

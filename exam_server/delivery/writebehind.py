@@ -107,12 +107,20 @@ def sort_batch(entries: Sequence[tuple[str, dict[str, str]]]) -> Batch:
             clocks[attempt] = value
         elif kind == "start":
             starts[attempt] = {
-                "id": attempt, "candidate_id": int(value["c"]), "session_id": int(value["s"]),
-                "exam_id": int(value["e"]), "seed": value["seed"], "question_ids": value["qids"],
-                "option_orders": value["opts"], "sections": value["secs"], "status": "running",
-                "starts_at": _utc(value["starts_ms"]), "deadline_at": _utc(value["deadline_ms"]),
-                "paused_ms": 0, "durable_seq": 0,
-            }  # fmt: skip
+                "id": attempt,
+                "candidate_id": int(value["c"]),
+                "session_id": int(value["s"]),
+                "exam_id": int(value["e"]),
+                "seed": value["seed"],
+                "question_ids": value["qids"],
+                "option_orders": value["opts"],
+                "sections": value["secs"],
+                "status": "running",
+                "starts_at": _utc(value["starts_ms"]),
+                "deadline_at": _utc(value["deadline_ms"]),
+                "paused_ms": 0,
+                "durable_seq": 0,
+            }
     last_id = entries[-1][0] if entries else "0-0"
     return Batch(log_rows, durable, closed, clocks, last_id, starts)
 
@@ -331,11 +339,14 @@ class WriteBehind:
             (a, s): (k, q, v)
             for a, s, k, q, v in await db.execute(
                 select(
-                    AnswerLog.attempt_id, AnswerLog.seq, AnswerLog.kind, AnswerLog.q,
+                    AnswerLog.attempt_id,
+                    AnswerLog.seq,
+                    AnswerLog.kind,
+                    AnswerLog.q,
                     AnswerLog.value,
                 ).where(tuple_(AnswerLog.attempt_id, AnswerLog.seq).in_(pairs))
             )
-        }  # fmt: skip
+        }
         bad = differing(skipped, stored)
         if bad:
             log.error("ALARM: changes of attempts %s conflict with PostgreSQL", sorted(bad)[:20])

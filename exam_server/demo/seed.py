@@ -27,10 +27,47 @@ from exam_server.private_files import open_private, private_dir
 
 EXAM_CODE = "DEMO-SKD"
 SESSION_NAME = "Sesi Demo"
-FIRST = ["Ayu", "Budi", "Citra", "Dewi", "Eko", "Fajar", "Gita", "Hadi", "Indah", "Joko", "Kartika", "Lestari",
-         "Made", "Nur", "Oki", "Putri", "Rizky", "Sari", "Taufik", "Wulan", "Yusuf", "Zahra"]  # fmt: skip
-LAST = ["Saputra", "Wijaya", "Lestari", "Hidayat", "Pratama", "Kusuma", "Nugroho", "Siregar", "Harahap",
-        "Simanjuntak", "Wibowo", "Rahmawati", "Setiawan", "Purnomo", "Anggraini"]  # fmt: skip
+FIRST = [
+    "Ayu",
+    "Budi",
+    "Citra",
+    "Dewi",
+    "Eko",
+    "Fajar",
+    "Gita",
+    "Hadi",
+    "Indah",
+    "Joko",
+    "Kartika",
+    "Lestari",
+    "Made",
+    "Nur",
+    "Oki",
+    "Putri",
+    "Rizky",
+    "Sari",
+    "Taufik",
+    "Wulan",
+    "Yusuf",
+    "Zahra",
+]
+LAST = [
+    "Saputra",
+    "Wijaya",
+    "Lestari",
+    "Hidayat",
+    "Pratama",
+    "Kusuma",
+    "Nugroho",
+    "Siregar",
+    "Harahap",
+    "Simanjuntak",
+    "Wibowo",
+    "Rahmawati",
+    "Setiawan",
+    "Purnomo",
+    "Anggraini",
+]
 RULES_ID = (
     "Kerjakan sendiri. Jawaban tersimpan otomatis di server; tanda \u201cTersimpan\u201d berarti jawaban aman. "
     "Jika sinyal hilang, lanjutkan saja: jawaban disimpan di ponsel dan dikirim saat tersambung lagi. "
@@ -89,9 +126,15 @@ def ensure_demo_exam(db: Session) -> Exam:
             qid for qid, item in zip(report.ids, DEMO_ITEMS, strict=True) if item.section == code
         ]
         section = ExamSection(
-            exam_id=exam.id, position=position, code=code, name=name, question_count=len(ids),
-            minutes=None, scoring=scoring, pass_mark=pass_mark,
-        )  # fmt: skip
+            exam_id=exam.id,
+            position=position,
+            code=code,
+            name=name,
+            question_count=len(ids),
+            minutes=None,
+            scoring=scoring,
+            pass_mark=pass_mark,
+        )
         db.add(section)
         db.flush()
         for i, qid in enumerate(ids):

@@ -154,10 +154,12 @@ def grade_one(
         reason = attempt.disqualified_reason or ""
         values["passed"] = False
         values["failed_rules"] = [
-            {"id": f"Didiskualifikasi oleh pengawas: {reason}",
-             "en": f"Disqualified by the proctor: {reason}"},
+            {
+                "id": f"Didiskualifikasi oleh pengawas: {reason}",
+                "en": f"Disqualified by the proctor: {reason}",
+            },
             *values["failed_rules"],  # type: ignore[misc]
-        ]  # fmt: skip
+        ]
     return Graded(attempt.id, values, items_out)
 
 
@@ -182,9 +184,15 @@ async def grade_attempts(db: AsyncSession, attempt_ids: Sequence[int], now: dt.d
     ids = [a.id for a in attempts]
     logs: dict[int, list[tuple[int, str, int | None, Any, dt.datetime]]] = {i: [] for i in ids}
     rows = await db.execute(
-        select(AnswerLog.attempt_id, AnswerLog.seq, AnswerLog.kind, AnswerLog.q, AnswerLog.value,
-               AnswerLog.saved_at).where(AnswerLog.attempt_id.in_(ids))
-    )  # fmt: skip
+        select(
+            AnswerLog.attempt_id,
+            AnswerLog.seq,
+            AnswerLog.kind,
+            AnswerLog.q,
+            AnswerLog.value,
+            AnswerLog.saved_at,
+        ).where(AnswerLog.attempt_id.in_(ids))
+    )
     for attempt_id, *rest in rows:
         logs[attempt_id].append(tuple(rest))
     found = await db.execute(
@@ -211,11 +219,14 @@ async def grade_attempts(db: AsyncSession, attempt_ids: Sequence[int], now: dt.d
         graded.extend(grade_one(a, exam, sections, items, logs[a.id], now) for a in mine)
     stmt = insert(Result).values(
         [
-            {"attempt_id": g.attempt_id,
-             "verify_code": codes.get(g.attempt_id) or new_verify_code(), **g.values}
+            {
+                "attempt_id": g.attempt_id,
+                "verify_code": codes.get(g.attempt_id) or new_verify_code(),
+                **g.values,
+            }
             for g in graded
         ]
-    )  # fmt: skip
+    )
     update = {k: stmt.excluded[k] for k in graded[0].values}
     await db.execute(stmt.on_conflict_do_update(index_elements=["attempt_id"], set_=update))
     await db.execute(delete(ResultItem).where(ResultItem.attempt_id.in_(ids)))
@@ -234,10 +245,17 @@ async def _write_items(items: list[dict[str, Any]], db: AsyncSession) -> None:
     raw = (await conn.get_raw_connection()).driver_connection
     if raw is not None and hasattr(raw, "copy_records_to_table"):
         records = [
-            (i["attempt_id"], i["q"], i["question_id"], json.dumps(i["choice"]), i["correct"],
-             float(i["points"]), i["changed_at"])
+            (
+                i["attempt_id"],
+                i["q"],
+                i["question_id"],
+                json.dumps(i["choice"]),
+                i["correct"],
+                float(i["points"]),
+                i["changed_at"],
+            )
             for i in items
-        ]  # fmt: skip
+        ]
         await raw.copy_records_to_table("result_items", columns=ITEM_COLUMNS, records=records)
         return
     for start in range(0, len(items), ITEM_ROWS_PER_INSERT):  # another driver: multi-row INSERTs

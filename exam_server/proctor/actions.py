@@ -34,8 +34,17 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "end": ("Akhiri sesi", "End the session"),
 }
 # Actions that need a started attempt; the rest work on anyone seated.
-NEEDS_ATTEMPT = {"pause", "resume", "extend", "outage", "device", "submit", "reopen",
-                 "disqualify", "notice"}  # fmt: skip
+NEEDS_ATTEMPT = {
+    "pause",
+    "resume",
+    "extend",
+    "outage",
+    "device",
+    "submit",
+    "reopen",
+    "disqualify",
+    "notice",
+}
 ONE_ONLY = {"reopen", "disqualify"}
 ADMIN_ONLY = {"reopen"}
 
@@ -71,33 +80,45 @@ def read_action(form: Mapping[str, Any], ids: Sequence[str], role: str) -> Actio
     if kind not in ACTIONS:
         raise ActionError("Pilih tindakannya.", "Choose an action.")
     if kind in ADMIN_ONLY and role != "admin":
-        raise ActionError("Hanya admin yang boleh membuka kembali ujian yang sudah dikumpulkan.",
-                          "Only an admin may reopen a submitted test.", 403)  # fmt: skip
+        raise ActionError(
+            "Hanya admin yang boleh membuka kembali ujian yang sudah dikumpulkan.",
+            "Only an admin may reopen a submitted test.",
+            403,
+        )
     message = str(form.get("message", "")).strip()[:500]
     reason = str(form.get("reason", "")).strip()[:500] or (message if kind == "notice" else "")
     if not reason:
-        raise ActionError("Tulis alasannya; alasan masuk log audit dan berita acara.",
-                          "Give a reason; it goes into the audit log and the report.")  # fmt: skip
+        raise ActionError(
+            "Tulis alasannya; alasan masuk log audit dan berita acara.",
+            "Give a reason; it goes into the audit log and the report.",
+        )
     if form.get("confirm") != "1":
-        raise ActionError("Centang konfirmasi dulu, lalu kirim lagi.",
-                          "Tick the confirmation first, then send again.")  # fmt: skip
+        raise ActionError(
+            "Centang konfirmasi dulu, lalu kirim lagi.",
+            "Tick the confirmation first, then send again.",
+        )
     minutes = 0
     if kind in ("extend", "reopen"):
         raw = str(form.get("minutes", "")).strip()
         minutes = int(raw) if raw.isdigit() else 0
         if not 1 <= minutes <= iv.MAX_MINUTES:
-            raise ActionError(f"Isi menit antara 1 dan {iv.MAX_MINUTES}.",
-                              f"Give minutes between 1 and {iv.MAX_MINUTES}.")  # fmt: skip
+            raise ActionError(
+                f"Isi menit antara 1 dan {iv.MAX_MINUTES}.",
+                f"Give minutes between 1 and {iv.MAX_MINUTES}.",
+            )
     if kind == "notice" and not message:
         raise ActionError("Tulis pengumumannya.", "Write the notice.")
     everyone = kind == "end" or (form.get("scope") == "all" and kind not in ONE_ONLY)
     chosen = () if everyone else _ids(ids)
     if not everyone and not chosen:
-        raise ActionError("Pilih peserta dulu (centang barisnya), atau pilih 'semua'.",
-                          "Select candidates first (tick their rows), or choose 'everyone'.")  # fmt: skip
+        raise ActionError(
+            "Pilih peserta dulu (centang barisnya), atau pilih 'semua'.",
+            "Select candidates first (tick their rows), or choose 'everyone'.",
+        )
     if kind in ONE_ONLY and len(chosen) != 1:
-        raise ActionError("Tindakan ini untuk satu peserta saja.",
-                          "This action is for one candidate at a time.")  # fmt: skip
+        raise ActionError(
+            "Tindakan ini untuk satu peserta saja.", "This action is for one candidate at a time."
+        )
     return Action(kind, everyone, chosen, reason, minutes, message)
 
 
@@ -113,8 +134,11 @@ def targets(action: Action, seats: Sequence[Seat]) -> tuple[list[Seat], list[Sea
     by_id = {s.candidate_id: s for s in seats}
     unknown = [i for i in action.candidate_ids if i not in by_id]
     if unknown:
-        raise ActionError("Peserta yang dipilih tidak terjadwal di sesi ini.",
-                          "A selected candidate is not seated in this session.", 404)  # fmt: skip
+        raise ActionError(
+            "Peserta yang dipilih tidak terjadwal di sesi ini.",
+            "A selected candidate is not seated in this session.",
+            404,
+        )
     chosen = list(seats) if action.everyone else [by_id[i] for i in action.candidate_ids]
     if action.kind not in NEEDS_ATTEMPT:
         return chosen, []
@@ -154,8 +178,10 @@ async def perform(
     elif kind == "device":
         changed = await iv.reset_device(services, ids)
     elif kind == "unlock":
-        cleared = {s.participant_no: await lockouts.clear_lockout(services, s.participant_no)
-                   for s in chosen}  # fmt: skip
+        cleared = {
+            s.participant_no: await lockouts.clear_lockout(services, s.participant_no)
+            for s in chosen
+        }
         audit["failures_cleared"] = cleared
         changed = [s.candidate_id for s in chosen]
         number_of = {s.candidate_id: s.participant_no for s in chosen}
@@ -175,11 +201,13 @@ async def perform(
     else:  # end
         changed = await iv.end_session(services, session.id)
     numbers = sorted(number_of.get(a, str(a)) for a in changed)
-    audit.update(participant_nos=numbers, everyone=action.everyone,
-                 not_started=[s.participant_no for s in absent])  # fmt: skip
+    audit.update(
+        participant_nos=numbers,
+        everyone=action.everyone,
+        not_started=[s.participant_no for s in absent],
+    )
     async with services.sessions() as db, db.begin():
-        record(db, actor, f"proctor.{kind}", "session", session.id, new=audit,
-               reason=action.reason)  # fmt: skip
+        record(db, actor, f"proctor.{kind}", "session", session.id, new=audit, reason=action.reason)
     id_name, en_name = ACTIONS[kind]
     id_text = f"{id_name}: {len(changed)} peserta."
     en_text = f"{en_name}: {len(changed)} candidates."

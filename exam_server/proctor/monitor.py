@@ -89,8 +89,9 @@ async def snapshot(services: Services, seats: list[Seat]) -> Snapshot:
     now = now_ms()
     rows = await live_rows(services, seats, now)
     alarm = mass_disconnect(rows, now, services.settings.proctor_mass_disconnect)
-    return Snapshot(now, rows, counts(rows), alarm.as_json() if alarm else None,
-                    [r.as_json() for r in rows])  # fmt: skip
+    return Snapshot(
+        now, rows, counts(rows), alarm.as_json() if alarm else None, [r.as_json() for r in rows]
+    )
 
 
 async def sessions_today(
@@ -110,13 +111,19 @@ async def sessions_today(
     async with services.sessions() as db:
         sessions = list(await db.scalars(query.order_by(ExamSession.starts_at)))
         ids = [s.id for s in sessions]
-        seated = dict(
-            (await db.execute(
-                select(SessionCandidate.session_id, func.count())
-                .where(SessionCandidate.session_id.in_(ids))
-                .group_by(SessionCandidate.session_id)
-            )).all()
-        ) if ids else {}  # fmt: skip
+        seated = (
+            dict(
+                (
+                    await db.execute(
+                        select(SessionCandidate.session_id, func.count())
+                        .where(SessionCandidate.session_id.in_(ids))
+                        .group_by(SessionCandidate.session_id)
+                    )
+                ).all()
+            )
+            if ids
+            else {}
+        )
         started: dict[int, int] = {}
         done: dict[int, int] = {}
         if ids:

@@ -40,8 +40,13 @@ ABSENT_ROSTER_S = 5.0
 async def _session_or_error(request: Request, staff: Staff) -> ExamSession | Response:
     session_id = request.path_params["session_id"]
     if not await may_see_session(request, staff, session_id):
-        return error_page(request, staff, 403, "Sesi ini bukan tugas Anda.",
-                          "This session is not assigned to you.")  # fmt: skip
+        return error_page(
+            request,
+            staff,
+            403,
+            "Sesi ini bukan tugas Anda.",
+            "This session is not assigned to you.",
+        )
     async with services_of(request).sessions() as db:
         session = await db.get(ExamSession, session_id)
     if session is None:
@@ -57,8 +62,15 @@ async def home(request: Request, staff: Staff) -> Response:
     today = dt.datetime.now(zone).date()
     mine = None if staff.role in ("admin", "panitia") else staff.id
     sessions = await sessions_today(services, mine, today, zone)
-    return await render(request, staff, "pengawas_home.html", sessions=sessions,
-                        today=today, zone=zone_label(zone_key), when=session_time)  # fmt: skip
+    return await render(
+        request,
+        staff,
+        "pengawas_home.html",
+        sessions=sessions,
+        today=today,
+        zone=zone_label(zone_key),
+        when=session_time,
+    )
 
 
 @page("sessions.view")
@@ -66,8 +78,15 @@ async def monitor(request: Request, staff: Staff) -> Response:
     session = await _session_or_error(request, staff)
     if isinstance(session, Response):
         return session
-    return await render(request, staff, "pengawas.html", session=session, actions=ACTIONS,
-                        statuses=STATUSES, when=session_time)  # fmt: skip
+    return await render(
+        request,
+        staff,
+        "pengawas.html",
+        session=session,
+        actions=ACTIONS,
+        statuses=STATUSES,
+        when=session_time,
+    )
 
 
 @page("sessions.view")
@@ -206,9 +225,14 @@ async def _paper(request: Request, staff: Staff, which: str) -> Response:
     make = attendance_pdf if which == "daftar-hadir" else report_pdf
     pdf = await make(services, session)
     rendered = await run_in_threadpool(pdf)
-    return Response(rendered, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{which}-sesi-{session.id}.pdf"',
-        "Cache-Control": "no-store"})  # fmt: skip
+    return Response(
+        rendered,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{which}-sesi-{session.id}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @page("sessions.view")

@@ -41,8 +41,13 @@ async def room_header(db: Any, session: ExamSession) -> RoomHeader:
     )
     start = session_time(session.starts_at, session, "%d-%m-%Y %H:%M")
     end = session_time(session.ends_at, session, "%H:%M")  # carries the zone: "09:40 WIB"
-    return RoomHeader(exam.title if exam else "", session.name, session.room,
-                      f"{start.rpartition(' ')[0]}-{end}", proctors)  # fmt: skip
+    return RoomHeader(
+        exam.title if exam else "",
+        session.name,
+        session.room,
+        f"{start.rpartition(' ')[0]}-{end}",
+        proctors,
+    )
 
 
 async def attendance_pdf(services: Services, session: ExamSession) -> Callable[[], bytes]:
@@ -79,8 +84,9 @@ def incident_of(session: ExamSession, entry: AuditEntry) -> Incident:
         who = f"semua peserta ({len(numbers)})"
     else:
         who = ", ".join(numbers) or "-"
-    return Incident(session_time(entry.at, session, "%H:%M:%S"), what, who, entry.reason,
-                    entry.username)  # fmt: skip
+    return Incident(
+        session_time(entry.at, session, "%H:%M:%S"), what, who, entry.reason, entry.username
+    )
 
 
 async def report_data(services: Services, session: ExamSession) -> Report:
@@ -90,11 +96,14 @@ async def report_data(services: Services, session: ExamSession) -> Report:
             select(func.count()).where(SessionCandidate.session_id == session.id)
         )
         by_status = dict(
-            (await db.execute(
-                select(Attempt.status, func.count()).where(Attempt.session_id == session.id)
-                .group_by(Attempt.status)
-            )).all()
-        )  # fmt: skip
+            (
+                await db.execute(
+                    select(Attempt.status, func.count())
+                    .where(Attempt.session_id == session.id)
+                    .group_by(Attempt.status)
+                )
+            ).all()
+        )
         disqualified = await db.scalar(
             select(func.count()).where(
                 Attempt.session_id == session.id, Attempt.disqualified_at.is_not(None)
@@ -119,11 +128,20 @@ async def report_data(services: Services, session: ExamSession) -> Report:
     for entry in entries:
         for number, ms in ((entry.new or {}).get("given_back_ms") or {}).items():
             given[number] = given.get(number, 0) + int(ms)
-    counts = ReportCounts(int(scheduled or 0), present, int(scheduled or 0) - present,
-                          finished, int(disqualified or 0))  # fmt: skip
-    return Report(header, counts, [incident_of(session, e) for e in entries],
-                  sorted((n, round(ms / 60000)) for n, ms in given.items()),
-                  session_time(dt.datetime.now(dt.UTC), session))  # fmt: skip
+    counts = ReportCounts(
+        int(scheduled or 0),
+        present,
+        int(scheduled or 0) - present,
+        finished,
+        int(disqualified or 0),
+    )
+    return Report(
+        header,
+        counts,
+        [incident_of(session, e) for e in entries],
+        sorted((n, round(ms / 60000)) for n, ms in given.items()),
+        session_time(dt.datetime.now(dt.UTC), session),
+    )
 
 
 async def report_pdf(services: Services, session: ExamSession) -> Callable[[], bytes]:

@@ -105,8 +105,15 @@ def render_attendance(header: RoomHeader, lines: Sequence[AttendanceLine]) -> by
     pdf.set_creator("TKD-CBT")
     _start(pdf, "DAFTAR HADIR PESERTA UJIAN", header)
     family = pdf.font_family_name
-    cols = [("No", 9), ("Nomor peserta", 28), ("Nama", 45), ("NIK", 32), ("Unit", 30),
-            ("Kursi", 12), ("Tanda tangan", 24)]  # fmt: skip
+    cols = [
+        ("No", 9),
+        ("Nomor peserta", 28),
+        ("Nama", 45),
+        ("NIK", 32),
+        ("Unit", 30),
+        ("Kursi", 12),
+        ("Tanda tangan", 24),
+    ]
 
     def head() -> None:
         pdf.set_font(family, "B", 9)
@@ -122,8 +129,15 @@ def render_attendance(header: RoomHeader, lines: Sequence[AttendanceLine]) -> by
             pdf.add_page()
             head()
             pdf.set_font(family, "", 9)
-        values = [str(line.number), line.participant_no, line.name[:30], line.nik_masked,
-                  line.unit[:20], "" if line.seat is None else str(line.seat), ""]  # fmt: skip
+        values = [
+            str(line.number),
+            line.participant_no,
+            line.name[:30],
+            line.nik_masked,
+            line.unit[:20],
+            "" if line.seat is None else str(line.seat),
+            "",
+        ]
         for (_label, w), value in zip(cols, values, strict=True):
             pdf.cell(w, 9, pdf.text_safe(value), border=1)
         pdf.ln()
@@ -172,7 +186,6 @@ def render_report(report: Report) -> bytes:
     if report.printed_at:
         pdf.ln(2)
         pdf.set_font(family, "", 8)
-        pdf.cell(0, 5, pdf.text_safe(f"Dicetak {report.printed_at}"), new_x="LMARGIN",
-                 new_y="NEXT")  # fmt: skip
+        pdf.cell(0, 5, pdf.text_safe(f"Dicetak {report.printed_at}"), new_x="LMARGIN", new_y="NEXT")
     _signatures(pdf, ["Pengawas 1", "Pengawas 2", "Perwakilan peserta"])
     return bytes(pdf.output())

@@ -79,8 +79,12 @@ def _int(h: Mapping[str, str], name: str) -> int:
 
 
 def clock_of(h: Mapping[str, str]) -> Clock:
-    return Clock(h.get("submitted") == "1", _int(h, "starts_ms"), _int(h, "deadline_ms"),
-                 _int(h, "paused_at_ms"))  # fmt: skip
+    return Clock(
+        h.get("submitted") == "1",
+        _int(h, "starts_ms"),
+        _int(h, "deadline_ms"),
+        _int(h, "paused_at_ms"),
+    )
 
 
 def answered_in(h: Mapping[str, str]) -> int:
@@ -99,8 +103,18 @@ def make_row(
     stale_ms: int,
     locked: bool = False,
 ) -> Row:
-    row = Row(seat.candidate_id, seat.attempt_id, seat.participant_no, seat.name, seat.unit,
-              seat.seat, "absent", total=seat.questions, locked=locked, dq=seat.disqualified)  # fmt: skip
+    row = Row(
+        seat.candidate_id,
+        seat.attempt_id,
+        seat.participant_no,
+        seat.name,
+        seat.unit,
+        seat.seat,
+        "absent",
+        total=seat.questions,
+        locked=locked,
+        dq=seat.disqualified,
+    )
     row.device = live.get("device", "")
     row.devices = _int(live, "devices")
     row.takeovers = _int(live, "takeovers")
@@ -161,8 +175,12 @@ class Alarm:
     since_ms: int
 
     def as_json(self) -> dict[str, Any]:
-        return {"attempts": self.attempts, "ids": self.candidate_ids,
-                "count": len(self.attempts), "since_ms": self.since_ms}  # fmt: skip
+        return {
+            "attempts": self.attempts,
+            "ids": self.candidate_ids,
+            "count": len(self.attempts),
+            "since_ms": self.since_ms,
+        }
 
 
 def mass_disconnect(
@@ -177,8 +195,11 @@ def mass_disconnect(
     working = sum(1 for r in rows if r.st in ("running", "waiting")) + len(dropped)
     if len(dropped) < max(minimum, math.ceil(working / 5)):
         return None
-    return Alarm(sorted(r.a for r in dropped if r.a), sorted(r.id for r in dropped),
-                 min(r.since_ms for r in dropped))  # fmt: skip
+    return Alarm(
+        sorted(r.a for r in dropped if r.a),
+        sorted(r.id for r in dropped),
+        min(r.since_ms for r in dropped),
+    )
 
 
 def changed_rows(

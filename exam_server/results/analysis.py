@@ -92,11 +92,16 @@ async def analyse_exam(db: AsyncSession, exam_id: int) -> list[SectionAnalysis]:
     matrices: dict[int, dict[int, dict[str, Response]]] = defaultdict(lambda: defaultdict(dict))
     seen_questions: set[int] = set()
     result = await db.stream(
-        select(ResultItem.attempt_id, ResultItem.question_id, ResultItem.choice,
-               ResultItem.points, ResultItem.correct)
+        select(
+            ResultItem.attempt_id,
+            ResultItem.question_id,
+            ResultItem.choice,
+            ResultItem.points,
+            ResultItem.correct,
+        )
         .join(Attempt, Attempt.id == ResultItem.attempt_id)
         .where(Attempt.exam_id == exam_id)
-    )  # fmt: skip
+    )
     async for part in result.partitions(5000):
         for attempt_id, qid, choice, points, correct in part:
             sid = section_of_question.get(qid)
@@ -159,18 +164,38 @@ def export_rows(
 ) -> tuple[list[str], list[list[Any]]]:
     """Header and rows for the CSV/XLSX export of an analysis."""
     en = lang == "en"
-    header = ["Section" if en else "Bagian", "Question id" if en else "ID soal",
-              "Question" if en else "Soal", "Key" if en else "Kunci", "n", "p",
-              "Point-biserial", "Upper-lower 27%" if en else "Atas-bawah 27%",
-              "Options chosen" if en else "Sebaran pilihan", "Flags" if en else "Tanda",
-              "Reliability" if en else "Reliabilitas bagian"]  # fmt: skip
+    header = [
+        "Section" if en else "Bagian",
+        "Question id" if en else "ID soal",
+        "Question" if en else "Soal",
+        "Key" if en else "Kunci",
+        "n",
+        "p",
+        "Point-biserial",
+        "Upper-lower 27%" if en else "Atas-bawah 27%",
+        "Options chosen" if en else "Sebaran pilihan",
+        "Flags" if en else "Tanda",
+        "Reliability" if en else "Reliabilitas bagian",
+    ]
     rows: list[list[Any]] = []
     for sec in sections:
         flat = analysis_rows([r.stats for r in sec.items])
         for item, values in zip(sec.items, flat, strict=True):
             flags = "; ".join(FLAG_TEXT.get(f, (f, f))[en] for f in item.stats.flags)
             rel = None if sec.reliability is None else round(sec.reliability, 3)
-            rows.append([sec.code, item.question_id, item.excerpt, item.key, values["n"],
-                         values["p"], values["point_biserial"], values["upper_lower"],
-                         values["distractors"], flags, rel])  # fmt: skip
+            rows.append(
+                [
+                    sec.code,
+                    item.question_id,
+                    item.excerpt,
+                    item.key,
+                    values["n"],
+                    values["p"],
+                    values["point_biserial"],
+                    values["upper_lower"],
+                    values["distractors"],
+                    flags,
+                    rel,
+                ]
+            )
     return header, rows

@@ -28,12 +28,28 @@ from exam_server.results.story_store import load_story
 from exam_server.web.rendering import request_lang
 
 PROBLEMS: dict[str, tuple[int, str, str]] = {
-    "bad_token": (401, "Sesi Anda tidak sah. Silakan masuk lagi.", "Your session is not valid. Please log in again."),
-    "expired_token": (401, "Sesi Anda sudah berakhir. Silakan masuk lagi.", "Your session has expired. Please log in again."),
+    "bad_token": (
+        401,
+        "Sesi Anda tidak sah. Silakan masuk lagi.",
+        "Your session is not valid. Please log in again.",
+    ),
+    "expired_token": (
+        401,
+        "Sesi Anda sudah berakhir. Silakan masuk lagi.",
+        "Your session has expired. Please log in again.",
+    ),
     "not_found": (404, "Hasil tidak ditemukan.", "No such result."),
-    "not_graded": (404, "Hasil belum tersedia: ujian belum selesai dinilai.", "No result yet: the test has not been graded."),
-    "not_released": (403, "Hasil ujian ini belum diumumkan.", "Results of this test have not been released yet."),
-}  # fmt: skip
+    "not_graded": (
+        404,
+        "Hasil belum tersedia: ujian belum selesai dinilai.",
+        "No result yet: the test has not been graded.",
+    ),
+    "not_released": (
+        403,
+        "Hasil ujian ini belum diumumkan.",
+        "Results of this test have not been released yet.",
+    ),
+}
 FORM_LIMIT = 8 * 1024
 
 
@@ -89,9 +105,14 @@ def verify_url(request: Request, code: str) -> str:
 
 def _pdf(request: Request, slip: Slip, lang: str) -> Response:
     data = render_slip(slip, verify_url(request, slip.verify_code), lang)
-    return Response(data, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="hasil-{slip.participant_no}.pdf"',
-        "Cache-Control": "no-store"})  # fmt: skip
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="hasil-{slip.participant_no}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 async def candidate_result(request: Request) -> Response:
@@ -120,8 +141,14 @@ async def result_page(request: Request) -> Response:
             request, "problem.html", status_code=status, id_text=id_text, en_text=en_text
         )
     sheet = await _own_sheet(request, token)
-    return await render(request, "result.html", slip=found.slip, token=token, sheet=sheet,
-                        verify_url=verify_url(request, found.slip.verify_code))  # fmt: skip
+    return await render(
+        request,
+        "result.html",
+        slip=found.slip,
+        token=token,
+        sheet=sheet,
+        verify_url=verify_url(request, found.slip.verify_code),
+    )
 
 
 async def _own_sheet(request: Request, token: str) -> list[SheetRow] | None:
@@ -159,9 +186,14 @@ async def verify(request: Request) -> Response:
     """``GET /verify`` (a form) and ``GET /verify?code=...`` (the check)."""
     raw, _, found = await _verify_lookup(request)
     status = 200 if found is None or found.slip is not None else 404
-    return await render(request, "verify.html", status_code=status, raw=raw[:64], found=found,
-                        pdf_url=f"/verify/slip.pdf?code={found.slip.verify_code}"
-                        if found and found.slip else "")  # fmt: skip
+    return await render(
+        request,
+        "verify.html",
+        status_code=status,
+        raw=raw[:64],
+        found=found,
+        pdf_url=f"/verify/slip.pdf?code={found.slip.verify_code}" if found and found.slip else "",
+    )
 
 
 async def verify_pdf(request: Request) -> Response:
@@ -177,8 +209,13 @@ async def board_page(request: Request) -> Response:
     async with _services(request).sessions() as db:
         session = await db.get(ExamSession, session_id)
     if session is None:
-        return await render(request, "problem.html", status_code=404, id_text="Sesi tidak ada.",
-                            en_text="No such session.")  # fmt: skip
+        return await render(
+            request,
+            "problem.html",
+            status_code=404,
+            id_text="Sesi tidak ada.",
+            en_text="No such session.",
+        )
     return await render(request, "board.html", session=session, poll_ms=3000)
 
 
@@ -187,9 +224,18 @@ async def board_json(request: Request) -> Response:
     services = _services(request)
     lang = request_lang(request)
     if not await scoreboard.is_on(services.redis, session_id):
-        return JSONResponse({"error": {"code": "scoreboard_off", "message":
-            "Scoreboard is switched off." if lang == "en" else "Papan skor tidak aktif."}},
-            status_code=404, headers={"Cache-Control": "no-store"})  # fmt: skip
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "scoreboard_off",
+                    "message": "Scoreboard is switched off."
+                    if lang == "en"
+                    else "Papan skor tidak aktif.",
+                }
+            },
+            status_code=404,
+            headers={"Cache-Control": "no-store"},
+        )
     async with services.sessions() as db:
         session = await db.get(ExamSession, session_id)
         if session is None:

@@ -72,13 +72,19 @@ async def results_home(request: Request, staff: Staff) -> Response:
     async with services_of(request).sessions() as db:
         counts = (
             await db.execute(
-                select(Exam.id, Exam.code, Exam.title, func.count(Result.attempt_id),
-                       func.count(Result.attempt_id).filter(Result.passed.is_(True)))
+                select(
+                    Exam.id,
+                    Exam.code,
+                    Exam.title,
+                    func.count(Result.attempt_id),
+                    func.count(Result.attempt_id).filter(Result.passed.is_(True)),
+                )
                 .outerjoin(Attempt, Attempt.exam_id == Exam.id)
                 .outerjoin(Result, Result.attempt_id == Attempt.id)
-                .group_by(Exam.id).order_by(Exam.code)
+                .group_by(Exam.id)
+                .order_by(Exam.code)
             )
-        ).all()  # fmt: skip
+        ).all()
     return await render(request, "staff_home.html", staff, exams=counts)
 
 
@@ -96,23 +102,51 @@ async def exam_results(request: Request, staff: Staff) -> Response:
             tiebreak_codes(heads), limit=PAGE_ROWS + 1, offset=(page_no - 1) * PAGE_ROWS
         )
         rows = (await db.execute(stmt, query_params(exam.id, session_id, unit))).all()
-        sessions = list(await db.scalars(
-            select(ExamSession).where(ExamSession.exam_id == exam.id).order_by(ExamSession.starts_at)))  # fmt: skip
-        units = list(await db.scalars(
-            select(Candidate.unit).distinct().join(Attempt, Attempt.candidate_id == Candidate.id)
-            .where(Attempt.exam_id == exam.id).order_by(Candidate.unit)))  # fmt: skip
+        sessions = list(
+            await db.scalars(
+                select(ExamSession)
+                .where(ExamSession.exam_id == exam.id)
+                .order_by(ExamSession.starts_at)
+            )
+        )
+        units = list(
+            await db.scalars(
+                select(Candidate.unit)
+                .distinct()
+                .join(Attempt, Attempt.candidate_id == Candidate.id)
+                .where(Attempt.exam_id == exam.id)
+                .order_by(Candidate.unit)
+            )
+        )
     boards = {s.id: await scoreboard.is_on(services.redis, s.id) for s in sessions}
     lang = request_lang(request)
     shown: list[dict[str, Any]] = [
-        {"row": r, "status": row_status(r), "status_text": STATUS_TEXT[row_status(r)][lang == "en"],
-         "points": section_points(r.sections), "reasons": reasons(r.failed_rules, lang)}
+        {
+            "row": r,
+            "status": row_status(r),
+            "status_text": STATUS_TEXT[row_status(r)][lang == "en"],
+            "points": section_points(r.sections),
+            "reasons": reasons(r.failed_rules, lang),
+        }
         for r in rows[:PAGE_ROWS]
-    ]  # fmt: skip
+    ]
     query = "&".join(f"{k}={v}" for k, v in (("session", session_id), ("unit", unit)) if v)
-    return await render(request, "exam_results.html", staff, exam=exam, heads=heads, rows=shown,
-                        sessions=sessions, units=units, boards=boards, session_id=session_id,
-                        unit=unit or "", page_no=page_no, more=len(rows) > PAGE_ROWS,
-                        query=query)  # fmt: skip
+    return await render(
+        request,
+        "exam_results.html",
+        staff,
+        exam=exam,
+        heads=heads,
+        rows=shown,
+        sessions=sessions,
+        units=units,
+        boards=boards,
+        session_id=session_id,
+        unit=unit or "",
+        page_no=page_no,
+        more=len(rows) > PAGE_ROWS,
+        query=query,
+    )
 
 
 async def _log(
@@ -137,17 +171,22 @@ async def export_csv(request: Request, staff: Staff) -> Response:
     async with services.sessions() as db:
         columns = Columns(await exam_heads(db, exam.id), request_lang(request))
     style = csv_style(request.query_params.get("sep"))
-    await _log(request, staff, "export.results", exam.id,
-               {"format": "csv", "session": session_id, "unit": unit,
-                "separator": style.delimiter})  # fmt: skip
+    await _log(
+        request,
+        staff,
+        "export.results",
+        exam.id,
+        {"format": "csv", "session": session_id, "unit": unit, "separator": style.delimiter},
+    )
 
     async def body() -> Any:
         async with services.engine.connect() as conn:
             async for chunk in csv_stream(conn, exam.id, columns, session_id, unit, style):
                 yield chunk
 
-    return StreamingResponse(body(), media_type="text/csv; charset=utf-8",
-                             headers=_attachment(f"hasil-{exam.code}.csv"))  # fmt: skip
+    return StreamingResponse(
+        body(), media_type="text/csv; charset=utf-8", headers=_attachment(f"hasil-{exam.code}.csv")
+    )
 
 
 @page("export")
@@ -166,11 +205,19 @@ async def export_xlsx(request: Request, staff: Staff) -> Response:
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    await _log(request, staff, "export.results", exam.id,
-               {"format": "xlsx", "session": session_id, "unit": unit, "rows": count})  # fmt: skip
-    return StreamingResponse(file_chunks(path), headers=_attachment(f"hasil-{exam.code}.xlsx"),
-                             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                             background=BackgroundTask(path.unlink, missing_ok=True))  # fmt: skip
+    await _log(
+        request,
+        staff,
+        "export.results",
+        exam.id,
+        {"format": "xlsx", "session": session_id, "unit": unit, "rows": count},
+    )
+    return StreamingResponse(
+        file_chunks(path),
+        headers=_attachment(f"hasil-{exam.code}.xlsx"),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
 
 
 @page("exams.edit")
@@ -206,14 +253,20 @@ async def _analysis_table(request: Request, staff: Staff, fmt: str) -> Response:
     name = f"analisis-soal-{exam.code}.{fmt}"
     if fmt == "csv":
         style = csv_style(request.query_params.get("sep"))
-        return Response(("\ufeff" + csv_text([header, *rows], style)).encode(), media_type="text/csv; charset=utf-8",
-                        headers=_attachment(name))  # fmt: skip
+        return Response(
+            ("\ufeff" + csv_text([header, *rows], style)).encode(),
+            media_type="text/csv; charset=utf-8",
+            headers=_attachment(name),
+        )
     path = temp_xlsx_path()
     table = XlsxTable(path, "Analisis soal", header)
     table.add(rows)
     table.close()
-    return StreamingResponse(file_chunks(path), headers=_attachment(name),
-                             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+    return StreamingResponse(
+        file_chunks(path),
+        headers=_attachment(name),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 @page("export")
@@ -238,8 +291,12 @@ async def board_switch(request: Request, staff: Staff) -> Response:
         await scoreboard.switch(services.redis, session_id, on)
         record(db, staff.actor, "scoreboard.on" if on else "scoreboard.off", "session", session_id)
     if on:
-        await flash(request, staff, f"Papan skor aktif: /papan/{session_id}",
-                    f"Scoreboard on: /papan/{session_id}")  # fmt: skip
+        await flash(
+            request,
+            staff,
+            f"Papan skor aktif: /papan/{session_id}",
+            f"Scoreboard on: /papan/{session_id}",
+        )
     else:
         await flash(request, staff, "Papan skor dimatikan.", "Scoreboard switched off.")
     return redirect(f"/hasil/ujian/{session.exam_id}")

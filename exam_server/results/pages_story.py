@@ -40,9 +40,14 @@ async def story_pdf(request: Request, staff: Staff) -> Response:
     async with services_of(request).sessions() as db, db.begin():
         record(db, staff.actor, "result.story_pdf", "attempt", attempt_id)
     name = f"riwayat-{story.candidate.participant_no}.pdf"
-    return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "Cache-Control": "no-store"})  # fmt: skip
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 routes = [

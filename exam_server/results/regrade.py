@@ -97,8 +97,16 @@ async def regrade_exam(
                     after[2],
                 )
             )
-            record(db, actor, "result.regrade", "result", attempt_id,
-                   old=_summary(*before), new=_summary(*after), reason=f"exam {exam_id}")  # fmt: skip
+            record(
+                db,
+                actor,
+                "result.regrade",
+                "result",
+                attempt_id,
+                old=_summary(*before),
+                new=_summary(*after),
+                reason=f"exam {exam_id}",
+            )
         if done % 500 == 0:
             # grade_attempt loads rows into this session: write what is pending and let go
             # of them, so a 50,000-attempt exam does not hold every object until commit.

@@ -77,8 +77,14 @@ class BoardRow:
 
 def order_rows(rows: list[BoardRow], graded_ranks: dict[str, int]) -> list[BoardRow]:
     """Graded candidates by rank, then those still working by progress, then the absent."""
-    state_order = {"graded": 0, "submitted": 1, "running": 2, "paused": 2, "waiting": 3,
-                   "absent": 3}  # fmt: skip
+    state_order = {
+        "graded": 0,
+        "submitted": 1,
+        "running": 2,
+        "paused": 2,
+        "waiting": 3,
+        "absent": 3,
+    }
     return sorted(
         rows,
         key=lambda r: (
@@ -112,16 +118,27 @@ async def board(
     released = is_released(exam.results_release, exam.release_at, now)
     rows = (
         await db.execute(
-            select(Candidate.name, Candidate.nik, Candidate.participant_no, Attempt.id,
-                   Attempt.status, Attempt.question_ids, Result.total, Result.passed,
-                   Result.sections)
+            select(
+                Candidate.name,
+                Candidate.nik,
+                Candidate.participant_no,
+                Attempt.id,
+                Attempt.status,
+                Attempt.question_ids,
+                Result.total,
+                Result.passed,
+                Result.sections,
+            )
             .join(SessionCandidate, SessionCandidate.candidate_id == Candidate.id)
-            .outerjoin(Attempt, (Attempt.candidate_id == Candidate.id)
-                       & (Attempt.session_id == SessionCandidate.session_id))
+            .outerjoin(
+                Attempt,
+                (Attempt.candidate_id == Candidate.id)
+                & (Attempt.session_id == SessionCandidate.session_id),
+            )
             .outerjoin(Result, Result.attempt_id == Attempt.id)
             .where(SessionCandidate.session_id == session.id)
         )
-    ).all()  # fmt: skip
+    ).all()
     live = await _answered(
         redis, [r.id for r in rows if r.id is not None and r.status != "submitted"]
     )
@@ -136,8 +153,9 @@ async def board(
             out.append(BoardRow(r.name, mask_nik(r.nik), r.participant_no, state, 0, 0))
             continue
         if r.status != "submitted":
-            out.append(BoardRow(r.name, mask_nik(r.nik), r.participant_no, r.status,
-                                live.get(r.id, 0), n))  # fmt: skip
+            out.append(
+                BoardRow(r.name, mask_nik(r.nik), r.participant_no, r.status, live.get(r.id, 0), n)
+            )
             continue
         if r.total is None or not released:
             out.append(BoardRow(r.name, mask_nik(r.nik), r.participant_no, "submitted", n, n))
@@ -145,8 +163,19 @@ async def board(
         points = {s["code"]: float(s["points"]) for s in r.sections}
         to_rank.append(RankInput(r.id, bool(r.passed), r.total, points))
         attempt_of[r.participant_no] = r.id
-        out.append(BoardRow(r.name, mask_nik(r.nik), r.participant_no, "graded", n, n,
-                            sections=points, total=r.total, passed=r.passed))  # fmt: skip
+        out.append(
+            BoardRow(
+                r.name,
+                mask_nik(r.nik),
+                r.participant_no,
+                "graded",
+                n,
+                n,
+                sections=points,
+                total=r.total,
+                passed=r.passed,
+            )
+        )
     ranks = {x.attempt_id: x.rank for x in rank(to_rank, tiebreak_codes(heads))}
     out = [
         replace(row, rank=ranks[attempt_of[row.participant_no]]) if row.state == "graded" else row

@@ -60,9 +60,14 @@ def render_slip(
     _qr(pdf, verify_url, left + width - 38, 40, 38)
     pdf.set_xy(left, pdf.get_y() + 5)
 
-    cols = [("Section" if en else "Bagian", 58), ("Points" if en else "Nilai", 20),
-            ("Max" if en else "Maks", 18), ("Pass mark" if en else "Ambang", 20),
-            ("C / W / B" if en else "B / S / K", 30), ("Status", 28)]  # fmt: skip
+    cols = [
+        ("Section" if en else "Bagian", 58),
+        ("Points" if en else "Nilai", 20),
+        ("Max" if en else "Maks", 18),
+        ("Pass mark" if en else "Ambang", 20),
+        ("C / W / B" if en else "B / S / K", 30),
+        ("Status", 28),
+    ]
     pdf.set_font(family, "B", 9)
     pdf.set_fill_color(235, 235, 235)
     for title, w in cols:
@@ -71,9 +76,14 @@ def render_slip(
     pdf.set_font(family, "", 9)
     for sec in slip.sections:
         pdf.set_x(left)
-        cells = [f"{sec.code} · {sec.name}"[:34], fmt(sec.points), fmt(sec.max_points),
-                 fmt(sec.pass_mark) or "-", f"{sec.correct} / {sec.wrong} / {sec.blank}",
-                 _status(sec.passed, en)]  # fmt: skip
+        cells = [
+            f"{sec.code} · {sec.name}"[:34],
+            fmt(sec.points),
+            fmt(sec.max_points),
+            fmt(sec.pass_mark) or "-",
+            f"{sec.correct} / {sec.wrong} / {sec.blank}",
+            _status(sec.passed, en),
+        ]
         for (_, w), value in zip(cols, cells, strict=True):
             pdf.cell(w, 7, s(value), border=1)
         pdf.ln()
@@ -99,12 +109,22 @@ def render_slip(
             else ""
         )
         pdf.set_x(left)
-        pdf.multi_cell(width, 5, s(f"{sec.code}: {sec.rule_en if en else sec.rule_id}{mark}"),
-                       new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+        pdf.multi_cell(
+            width,
+            5,
+            s(f"{sec.code}: {sec.rule_en if en else sec.rule_id}{mark}"),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     if slip.total_pass_mark is not None:
         pdf.set_x(left)
-        pdf.multi_cell(width, 5, s(f"Total: {'pass mark' if en else 'ambang batas'} {fmt(slip.total_pass_mark)}"),
-                       new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+        pdf.multi_cell(
+            width,
+            5,
+            s(f"Total: {'pass mark' if en else 'ambang batas'} {fmt(slip.total_pass_mark)}"),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     reasons = slip.reasons_en if en else slip.reasons_id
     if reasons:
         pdf.ln(2)
@@ -133,9 +153,15 @@ def render_slip(
     pdf.cell(width, 9, slip.verify_code, new_x="LMARGIN", new_y="NEXT")
     pdf.set_x(left)
     pdf.set_font(family, "", 8.5)
-    pdf.multi_cell(width, 4.5, s(
-        f"Anyone can check this slip at {verify_url.split('?')[0]} with the code above "
-        f"(or by scanning the QR code). Graded {session_time(slip.graded_at, slip)}." if en else
-        f"Keaslian slip ini dapat diperiksa siapa saja di {verify_url.split('?')[0]} dengan kode "
-        f"di atas (atau pindai kode QR). Dinilai {session_time(slip.graded_at, slip)}."))  # fmt: skip
+    pdf.multi_cell(
+        width,
+        4.5,
+        s(
+            f"Anyone can check this slip at {verify_url.split('?')[0]} with the code above "
+            f"(or by scanning the QR code). Graded {session_time(slip.graded_at, slip)}."
+            if en
+            else f"Keaslian slip ini dapat diperiksa siapa saja di {verify_url.split('?')[0]} dengan kode "
+            f"di atas (atau pindai kode QR). Dinilai {session_time(slip.graded_at, slip)}."
+        ),
+    )
     return bytes(pdf.output())

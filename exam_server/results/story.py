@@ -187,22 +187,29 @@ def _answer_line(row: LogRow, orders: Sequence[Sequence[str]], section: str) -> 
     if row.kind == "doubt":
         on = bool(row.value)
         return Line(
-            row.saved_at, "doubt",
+            row.saved_at,
+            "doubt",
             f"{where_id}: ragu-ragu {'dinyalakan' if on else 'dimatikan'}{tail_id}",
             f"{where_en}: doubt flag {'on' if on else 'off'}{tail_en}",
             row.device,
-        )  # fmt: skip
+        )
     if not _choices(row.value):
-        return Line(row.saved_at, "answer", f"{where_id}: jawaban dikosongkan{tail_id}",
-                    f"{where_en}: answer cleared{tail_en}", row.device)  # fmt: skip
+        return Line(
+            row.saved_at,
+            "answer",
+            f"{where_id}: jawaban dikosongkan{tail_id}",
+            f"{where_en}: answer cleared{tail_en}",
+            row.device,
+        )
     order = orders[q] if 0 <= q < len(orders) else ()
     shown, bank = _letters(order, row.value)
     return Line(
-        row.saved_at, "answer",
+        row.saved_at,
+        "answer",
         f"{where_id}: memilih {shown} di layar peserta = {bank} di bank soal{tail_id}",
         f"{where_en}: chose {shown} on the candidate's screen = {bank} in the bank{tail_en}",
         row.device,
-    )  # fmt: skip
+    )
 
 
 _CLOCK_TEXT = {
@@ -218,13 +225,18 @@ def _event_line(event: EventRow, previous_device: str | None) -> Line:
     d = event.detail
     if event.kind == "extend":
         minutes = round(int(d.get("extra_ms", 0)) / 60000)
-        return Line(event.at, "extend", f"Waktu ditambah {minutes} menit",
-                    f"Time extended by {minutes} minutes")  # fmt: skip
+        return Line(
+            event.at,
+            "extend",
+            f"Waktu ditambah {minutes} menit",
+            f"Time extended by {minutes} minutes",
+        )
     if event.kind == "close":
         reason = str(d.get("reason", ""))
         if reason == "deadline":
-            return Line(event.at, "close", "Ditutup server: waktu habis",
-                        "Closed by the server: time over")  # fmt: skip
+            return Line(
+                event.at, "close", "Ditutup server: waktu habis", "Closed by the server: time over"
+            )
         return Line(event.at, "close", f"Ditutup: {reason}", f"Closed: {reason}")
     id_text, en_text = _CLOCK_TEXT.get(event.kind, (event.kind, event.kind))
     if event.kind == "connect":
@@ -244,19 +256,30 @@ def _audit_line(row: AuditRow) -> Line | None:
     why_en = f" · reason: {row.reason}" if row.reason else ""
     if row.action == "result.regrade":
         return Line(
-            row.at, "regrade",
+            row.at,
+            "regrade",
             f"Dinilai ulang oleh {row.username}: total {old.get('total')} → {new.get('total')}",
             f"Re-graded by {row.username}: total {old.get('total')} → {new.get('total')}",
             who=row.username,
-        )  # fmt: skip
+        )
     if row.action == "proctor.extend":
-        return Line(row.at, "staff", f"Pengawas {row.username} menambah waktu {new.get('minutes')} menit{why_id}",
-                    f"Proctor {row.username} added {new.get('minutes')} minutes{why_en}", who=row.username)  # fmt: skip
+        return Line(
+            row.at,
+            "staff",
+            f"Pengawas {row.username} menambah waktu {new.get('minutes')} menit{why_id}",
+            f"Proctor {row.username} added {new.get('minutes')} minutes{why_en}",
+            who=row.username,
+        )
     if row.action in ("proctor.pause", "proctor.resume"):
         verb_id = "menjeda" if row.action == "proctor.pause" else "melanjutkan"
         verb_en = "paused" if row.action == "proctor.pause" else "resumed"
-        return Line(row.at, "staff", f"Pengawas {row.username} {verb_id} sesi{why_id}",
-                    f"Proctor {row.username} {verb_en} the session{why_en}", who=row.username)  # fmt: skip
+        return Line(
+            row.at,
+            "staff",
+            f"Pengawas {row.username} {verb_id} sesi{why_id}",
+            f"Proctor {row.username} {verb_en} the session{why_en}",
+            who=row.username,
+        )
     return None
 
 
@@ -301,9 +324,13 @@ def timeline(
 ) -> list[Line]:
     """Every recorded event of the attempt, oldest first (stable for equal times)."""
     lines: list[Line] = [
-        Line(facts.created_at, "start", "Lembar jawaban dibuat (login pertama)",
-             "Paper created (first login)"),
-    ]  # fmt: skip
+        Line(
+            facts.created_at,
+            "start",
+            "Lembar jawaban dibuat (login pertama)",
+            "Paper created (first login)",
+        ),
+    ]
     device: str | None = None
     for event in sorted(events, key=lambda e: e.at):
         lines.append(_event_line(event, device))
@@ -311,22 +338,35 @@ def timeline(
             device = event.device
     for row in log:
         if row.kind == "submit":
-            lines.append(Line(row.saved_at, "submit",
-                              f"Dikumpulkan oleh peserta · seq {row.seq} · tersimpan permanen",
-                              f"Submitted by the candidate · seq {row.seq} · durable",
-                              row.device, who="candidate"))  # fmt: skip
+            lines.append(
+                Line(
+                    row.saved_at,
+                    "submit",
+                    f"Dikumpulkan oleh peserta · seq {row.seq} · tersimpan permanen",
+                    f"Submitted by the candidate · seq {row.seq} · durable",
+                    row.device,
+                    who="candidate",
+                )
+            )
         else:
             lines.append(_answer_line(row, facts.option_orders, _section_of(facts.sections, row.q)))
     has_submit = any(r.kind == "submit" for r in log)
     has_close = any(e.kind == "close" for e in events)
     if facts.submitted_at is not None and not has_submit and not has_close:
         if facts.submit_reason == "deadline":
-            lines.append(Line(facts.submitted_at, "close", "Ditutup server: waktu habis",
-                              "Closed by the server: time over"))  # fmt: skip
+            lines.append(
+                Line(
+                    facts.submitted_at,
+                    "close",
+                    "Ditutup server: waktu habis",
+                    "Closed by the server: time over",
+                )
+            )
         else:
             who = facts.submit_reason or "?"
-            lines.append(Line(facts.submitted_at, "submit", f"Dikumpulkan ({who})",
-                              f"Submitted ({who})"))  # fmt: skip
+            lines.append(
+                Line(facts.submitted_at, "submit", f"Dikumpulkan ({who})", f"Submitted ({who})")
+            )
     for outage in facts.outages:
         minutes = round(outage.lost_ms / 60000, 1)
         given_id = given_en = ""
@@ -348,11 +388,21 @@ def timeline(
     if facts.graded_at is not None:
         verdict_id = {True: "lulus", False: "tidak lulus"}.get(facts.passed, "-")  # type: ignore[arg-type]
         verdict_en = {True: "passed", False: "not passed"}.get(facts.passed, "-")  # type: ignore[arg-type]
-        lines.append(Line(facts.graded_at, "graded",
-                          f"Dinilai: total {facts.total}, {verdict_id}",
-                          f"Graded: total {facts.total}, {verdict_en}"))  # fmt: skip
+        lines.append(
+            Line(
+                facts.graded_at,
+                "graded",
+                f"Dinilai: total {facts.total}, {verdict_id}",
+                f"Graded: total {facts.total}, {verdict_en}",
+            )
+        )
     if facts.stale_reason:
-        lines.append(Line(facts.graded_at or facts.deadline_at, "stale",
-                          f"Aturan penilaian berubah, menunggu nilai ulang: {facts.stale_reason}",
-                          f"Scoring rules changed, awaiting re-grade: {facts.stale_reason}"))  # fmt: skip
+        lines.append(
+            Line(
+                facts.graded_at or facts.deadline_at,
+                "stale",
+                f"Aturan penilaian berubah, menunggu nilai ulang: {facts.stale_reason}",
+                f"Scoring rules changed, awaiting re-grade: {facts.stale_reason}",
+            )
+        )
     return sorted(lines, key=lambda line: line.at)

@@ -48,8 +48,13 @@ def render_story(story: Story, lang: str = "id", *, unicode_font: bool = True) -
             ("passed" if en else "lulus") if r.passed else ("not passed" if en else "tidak lulus")
         )
         pdf.set_x(left)
-        pdf.cell(width, 5, s(f"Total {fmt(r.total)} / {fmt(r.max_total)} · {verdict}"),
-                 new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+        pdf.cell(
+            width,
+            5,
+            s(f"Total {fmt(r.total)} / {fmt(r.max_total)} · {verdict}"),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     pdf.ln(3)
     pdf.set_x(left)
     pdf.set_font(family, "B", 11)
@@ -69,9 +74,15 @@ def render_story(story: Story, lang: str = "id", *, unicode_font: bool = True) -
         "Answer sheet as the candidate saw it" if en else "Lembar jawaban seperti dilihat peserta"
     )
     pdf.cell(width, 7, s(title), new_x="LMARGIN", new_y="NEXT")
-    cols = [("No.", 12), ("Section" if en else "Bagian", 20), ("Screen" if en else "Layar", 24),
-            ("Bank", 24), ("Key (screen)" if en else "Kunci (layar)", 40),
-            ("Key (bank)" if en else "Kunci (bank)", 36), ("Points" if en else "Nilai", 26)]  # fmt: skip
+    cols = [
+        ("No.", 12),
+        ("Section" if en else "Bagian", 20),
+        ("Screen" if en else "Layar", 24),
+        ("Bank", 24),
+        ("Key (screen)" if en else "Kunci (layar)", 40),
+        ("Key (bank)" if en else "Kunci (bank)", 36),
+        ("Points" if en else "Nilai", 26),
+    ]
     pdf.set_font(family, "B", 8)
     pdf.set_x(left)
     for name, w in cols:
@@ -81,11 +92,20 @@ def render_story(story: Story, lang: str = "id", *, unicode_font: bool = True) -
     for row in story.sheet:
         room(6)
         pdf.set_x(left)
-        key = (" ".join(f"{o.shown}={fmt(o.score)}" for o in row.options) if row.weighted
-               else ", ".join(row.key_shown))  # fmt: skip
-        cells = [str(row.number), row.section, ", ".join(row.chosen_shown) or "-",
-                 ", ".join(row.chosen_bank) or "-", key, ", ".join(row.key_bank),
-                 fmt(row.points) if row.points is not None else "-"]  # fmt: skip
+        key = (
+            " ".join(f"{o.shown}={fmt(o.score)}" for o in row.options)
+            if row.weighted
+            else ", ".join(row.key_shown)
+        )
+        cells = [
+            str(row.number),
+            row.section,
+            ", ".join(row.chosen_shown) or "-",
+            ", ".join(row.chosen_bank) or "-",
+            key,
+            ", ".join(row.key_bank),
+            fmt(row.points) if row.points is not None else "-",
+        ]
         for (_, w), value in zip(cols, cells, strict=True):
             pdf.cell(w, 5, s(value)[:28], border=1)
         pdf.ln()

@@ -27,9 +27,18 @@ def story_lines(story: Story, lang: str = "id") -> Iterator[str]:
         head = ("no", "bagian", "layar", "bank", "kunci(layar)", "kunci(bank)", "nilai")
     yield "  " + "\t".join(head)
     for row in story.sheet:
-        key = (" ".join(f"{o.shown}={fmt(o.score)}" for o in row.options) if row.weighted
-               else ",".join(row.key_shown))  # fmt: skip
-        cells = (str(row.number), row.section, ",".join(row.chosen_shown) or "-",
-                 ",".join(row.chosen_bank) or "-", key, ",".join(row.key_bank),
-                 fmt(row.points) if row.points is not None else "-")  # fmt: skip
+        key = (
+            " ".join(f"{o.shown}={fmt(o.score)}" for o in row.options)
+            if row.weighted
+            else ",".join(row.key_shown)
+        )
+        cells = (
+            str(row.number),
+            row.section,
+            ",".join(row.chosen_shown) or "-",
+            ",".join(row.chosen_bank) or "-",
+            key,
+            ",".join(row.key_bank),
+            fmt(row.points) if row.points is not None else "-",
+        )
         yield "  " + "\t".join(cells)

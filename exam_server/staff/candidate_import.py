@@ -23,10 +23,17 @@ from question_bank.archive_limits import ArchiveTooLarge, check_archive
 
 TEMPLATE_HEADER = ["NIK", "Nama", "Tanggal Lahir", "Unit Kerja/OPD", "Telepon", "Email", "Foto"]
 TEMPLATE_EXAMPLE = [
-    ["3201234567890001", "Siti Aminah", "1994-08-17", "Dinas Pendidikan", "081234567890",
-     "siti@example.id", "3201234567890001.jpg"],
+    [
+        "3201234567890001",
+        "Siti Aminah",
+        "1994-08-17",
+        "Dinas Pendidikan",
+        "081234567890",
+        "siti@example.id",
+        "3201234567890001.jpg",
+    ],
     ["3201234567890002", "Budi Santoso", "17-08-1990", "Dinas Kesehatan", "", "", ""],
-]  # fmt: skip
+]
 MAX_ROWS = 100_000
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -197,16 +204,20 @@ def _map_header(cells: list[object]) -> tuple[dict[str, int], list[Problem]]:
             if key in aliases and column not in found:
                 found[column] = index
     missing = [c for c in REQUIRED if c not in found]
-    problems = [
-        Problem(
-            1,
-            None,
-            f"Kolom wajib tidak ada: {', '.join(TEMPLATE_HEADER[REQUIRED.index(c)] for c in missing)}. "
-            "Gunakan templat.",
-            f"Required column missing: {', '.join(TEMPLATE_HEADER[REQUIRED.index(c)] for c in missing)}. "
-            "Use the template.",
-        )
-    ] if missing else []  # fmt: skip
+    problems = (
+        [
+            Problem(
+                1,
+                None,
+                f"Kolom wajib tidak ada: {', '.join(TEMPLATE_HEADER[REQUIRED.index(c)] for c in missing)}. "
+                "Gunakan templat.",
+                f"Required column missing: {', '.join(TEMPLATE_HEADER[REQUIRED.index(c)] for c in missing)}. "
+                "Use the template.",
+            )
+        ]
+        if missing
+        else []
+    )
     return found, problems
 
 
@@ -224,39 +235,79 @@ def check_row(
         nik = ""
     elif not NIK.match(nik):
         problems.append(
-            Problem(line, nik or None, f"NIK harus 16 angka, tertulis {nik!r}.",
-                    f"The NIK must be 16 digits, found {nik!r}.")
-        )  # fmt: skip
+            Problem(
+                line,
+                nik or None,
+                f"NIK harus 16 angka, tertulis {nik!r}.",
+                f"The NIK must be 16 digits, found {nik!r}.",
+            )
+        )
     name = " ".join(_text(cell("name")).split())
     if not name:
         problems.append(Problem(line, nik or None, "Nama kosong.", "The name is empty."))
     elif len(name) > 200:
-        problems.append(Problem(line, nik or None, "Nama lebih dari 200 karakter.",
-                                "The name is longer than 200 characters."))  # fmt: skip
+        problems.append(
+            Problem(
+                line,
+                nik or None,
+                "Nama lebih dari 200 karakter.",
+                "The name is longer than 200 characters.",
+            )
+        )
     birth = _date(cell("birth_date"))
     if isinstance(birth, str):
         problems.append(
-            Problem(line, nik or None,
-                    f"Tanggal lahir {birth!r} tidak dikenali; tulis seperti 1994-08-17 atau 17-08-1994.",
-                    f"Birth date {birth!r} not understood; write it as 1994-08-17 or 17-08-1994.")
-        )  # fmt: skip
+            Problem(
+                line,
+                nik or None,
+                f"Tanggal lahir {birth!r} tidak dikenali; tulis seperti 1994-08-17 atau 17-08-1994.",
+                f"Birth date {birth!r} not understood; write it as 1994-08-17 or 17-08-1994.",
+            )
+        )
         birth = None
     elif birth is not None and not dt.date(1900, 1, 1) <= birth <= dt.date.today():
-        problems.append(Problem(line, nik or None, f"Tanggal lahir {birth} tidak mungkin.",
-                                f"Birth date {birth} is impossible."))  # fmt: skip
+        problems.append(
+            Problem(
+                line,
+                nik or None,
+                f"Tanggal lahir {birth} tidak mungkin.",
+                f"Birth date {birth} is impossible.",
+            )
+        )
     unit, phone, email, photo = (_text(cell(c)) for c in ("unit", "phone", "email", "photo"))
     if len(unit) > 200:
-        problems.append(Problem(line, nik or None, "Unit kerja lebih dari 200 karakter.",
-                                "The unit is longer than 200 characters."))  # fmt: skip
+        problems.append(
+            Problem(
+                line,
+                nik or None,
+                "Unit kerja lebih dari 200 karakter.",
+                "The unit is longer than 200 characters.",
+            )
+        )
     if phone and not PHONE.match(phone):
-        problems.append(Problem(line, nik or None, f"Nomor telepon {phone!r} tidak valid.",
-                                f"Phone number {phone!r} is not valid."))  # fmt: skip
+        problems.append(
+            Problem(
+                line,
+                nik or None,
+                f"Nomor telepon {phone!r} tidak valid.",
+                f"Phone number {phone!r} is not valid.",
+            )
+        )
     if email and (not EMAIL.match(email) or len(email) > 200):
-        problems.append(Problem(line, nik or None, f"Email {email!r} tidak valid.",
-                                f"Email {email!r} is not valid."))  # fmt: skip
+        problems.append(
+            Problem(
+                line, nik or None, f"Email {email!r} tidak valid.", f"Email {email!r} is not valid."
+            )
+        )
     if photo and ("/" in photo or "\\" in photo or len(photo) > 200):
-        problems.append(Problem(line, nik or None, "Foto harus berupa nama berkas saja.",
-                                "The photo must be a bare file name."))  # fmt: skip
+        problems.append(
+            Problem(
+                line,
+                nik or None,
+                "Foto harus berupa nama berkas saja.",
+                "The photo must be a bare file name.",
+            )
+        )
     if problems:
         return problems
     return CandidateRow(line, nik, name, birth, unit, phone, email, photo)
@@ -291,8 +342,11 @@ def parse_candidates(data: bytes, filename: str) -> ParsedCandidates:
                     return report
                 continue
             if len(report.rows) + len(report.errors) >= MAX_ROWS:
-                report.errors.append(Problem(line, None, f"Lebih dari {MAX_ROWS} baris.",
-                                             f"More than {MAX_ROWS} rows."))  # fmt: skip
+                report.errors.append(
+                    Problem(
+                        line, None, f"Lebih dari {MAX_ROWS} baris.", f"More than {MAX_ROWS} rows."
+                    )
+                )
                 break
             checked = check_row(line, cells, columns)
             if isinstance(checked, list):
@@ -301,10 +355,13 @@ def parse_candidates(data: bytes, filename: str) -> ParsedCandidates:
             if checked.nik in seen:
                 first = seen[checked.nik]
                 report.errors.append(
-                    Problem(line, checked.nik,
-                            f"NIK {checked.nik} ganda: baris {first} dan baris {line}.",
-                            f"Duplicate NIK {checked.nik}: lines {first} and {line}.")
-                )  # fmt: skip
+                    Problem(
+                        line,
+                        checked.nik,
+                        f"NIK {checked.nik} ganda: baris {first} dan baris {line}.",
+                        f"Duplicate NIK {checked.nik}: lines {first} and {line}.",
+                    )
+                )
                 continue
             seen[checked.nik] = line
             report.rows.append(checked)

@@ -70,8 +70,13 @@ def _qr(pdf: _Pdf, data: str, x: float, y: float, size: float) -> None:
                 run_start = c
             elif not dark and run_start is not None:
                 # One rectangle per run of dark modules keeps the PDF small.
-                pdf.rect(x + (run_start + quiet) * cell, y + (r + quiet) * cell,
-                         (c - run_start) * cell, cell, style="F")  # fmt: skip
+                pdf.rect(
+                    x + (run_start + quiet) * cell,
+                    y + (r + quiet) * cell,
+                    (c - run_start) * cell,
+                    cell,
+                    style="F",
+                )
                 run_start = None
 
 
@@ -139,23 +144,38 @@ def _card(
         bold=True,
     )
     line("Password" if en else "Kata sandi", card.password, 11.5, beside_w, bold=True)
-    who = " · ".join(v for v in (f"NIK {card.nik_masked}" if card.nik_masked else "",
-                                 card.birth_date) if v)  # fmt: skip
+    who = " · ".join(
+        v for v in (f"NIK {card.nik_masked}" if card.nik_masked else "", card.birth_date) if v
+    )
     line("NIK · birth date" if en else "NIK · tanggal lahir", who or "-", 7.5, beside_w)
     qr_data = card.login_url or card.participant_no
     _qr(pdf, qr_data, qr_x, qr_y, qr_size)
     drawn.append(("QR", (qr_x, qr_y, qr_size, qr_size)))
     pdf.set_y(max(pdf.get_y(), qr_y + qr_size) + 0.8 * scale)
     seat = "" if card.seat is None else f" · {'Seat' if en else 'Kursi'} {card.seat}"
-    line("Session · room" if en else "Sesi · ruang",
-         f"{card.session} · {card.when} · {card.room or '-'}{seat}", 7.5, full_w)  # fmt: skip
+    line(
+        "Session · room" if en else "Sesi · ruang",
+        f"{card.session} · {card.when} · {card.room or '-'}{seat}",
+        7.5,
+        full_w,
+    )
     if card.login_url:
-        line("Log in at (or scan the QR code)" if en else "Alamat masuk ujian (atau pindai QR)",
-             card.login_url, 7.5, full_w)  # fmt: skip
+        line(
+            "Log in at (or scan the QR code)" if en else "Alamat masuk ujian (atau pindai QR)",
+            card.login_url,
+            7.5,
+            full_w,
+        )
     pdf.set_text_color(90, 90, 90)
     pdf.set_xy(x + pad, y + h - pad - 2.8 * scale)
-    text("Keep this card secret; bring it and your ID card." if en
-         else "Rahasiakan kata sandi; bawa kartu ini dan KTP.", full_w, 5.5, 2.8)  # fmt: skip
+    text(
+        "Keep this card secret; bring it and your ID card."
+        if en
+        else "Rahasiakan kata sandi; bawa kartu ini dan KTP.",
+        full_w,
+        5.5,
+        2.8,
+    )
     pdf.set_text_color(0, 0, 0)
     return drawn
 

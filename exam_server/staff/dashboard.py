@@ -85,11 +85,31 @@ async def rows_for(db: AsyncSession, session_ids: Sequence[int]) -> list[Row]:
 
 
 CSV_HEADER: dict[str, list[object]] = {
-    "id": ["No. peserta", "NIK", "Nama", "Unit kerja", "Sesi", "Ruang", "Kode status", "Status",
-           "Masuk", "Selesai"],
-    "en": ["Participant no.", "NIK", "Name", "Unit", "Session", "Room", "Status code", "Status",
-           "Logged in", "Submitted"],
-}  # fmt: skip
+    "id": [
+        "No. peserta",
+        "NIK",
+        "Nama",
+        "Unit kerja",
+        "Sesi",
+        "Ruang",
+        "Kode status",
+        "Status",
+        "Masuk",
+        "Selesai",
+    ],
+    "en": [
+        "Participant no.",
+        "NIK",
+        "Name",
+        "Unit",
+        "Session",
+        "Room",
+        "Status code",
+        "Status",
+        "Logged in",
+        "Submitted",
+    ],
+}
 
 
 def to_csv(rows: Sequence[Row], lang: str = "id", style: CsvStyle = SEMICOLON) -> bytes:
@@ -98,8 +118,17 @@ def to_csv(rows: Sequence[Row], lang: str = "id", style: CsvStyle = SEMICOLON) -
     table: list[list[object]] = [CSV_HEADER["en" if lang == "en" else "id"]]
     for r in rows:
         table.append(
-            [r.participant_no, r.nik, r.name, r.unit, r.session, r.room, r.state,
-             STATES[r.state][lang == "en"], session_time(r.logged_in_at, r, "%Y-%m-%d %H:%M:%S"),
-             session_time(r.submitted_at, r, "%Y-%m-%d %H:%M:%S")]
-        )  # fmt: skip
+            [
+                r.participant_no,
+                r.nik,
+                r.name,
+                r.unit,
+                r.session,
+                r.room,
+                r.state,
+                STATES[r.state][lang == "en"],
+                session_time(r.logged_in_at, r, "%Y-%m-%d %H:%M:%S"),
+                session_time(r.submitted_at, r, "%Y-%m-%d %H:%M:%S"),
+            ]
+        )
     return (BOM + csv_text(table, style)).encode("utf-8")

@@ -60,9 +60,14 @@ def _str(form: Mapping[str, Any], key: str) -> str:
 
 
 def _number(
-    form: Mapping[str, Any], key: str, label: tuple[str, str], *, low: float | None = None,
-    whole: bool = False, required: bool = False,
-) -> float | None:  # fmt: skip
+    form: Mapping[str, Any],
+    key: str,
+    label: tuple[str, str],
+    *,
+    low: float | None = None,
+    whole: bool = False,
+    required: bool = False,
+) -> float | None:
     raw = _str(form, key).replace(",", ".")
     if raw == "":
         if required:
@@ -112,34 +117,48 @@ def exam_values(form: Mapping[str, Any]) -> ExamValues:
     problems = Problems()
     code, title = _str(form, "code"), _str(form, "title")
     if not CODE.match(code):
-        problems.add("Kode ujian 1-40 huruf/angka tanpa spasi.",
-                     "The exam code is 1-40 letters or digits, no spaces.")  # fmt: skip
+        problems.add(
+            "Kode ujian 1-40 huruf/angka tanpa spasi.",
+            "The exam code is 1-40 letters or digits, no spaces.",
+        )
     if not title or len(title) > 200:
         problems.add("Judul wajib diisi (maks. 200).", "A title is required (max. 200).")
-    minutes = problems.take(lambda: _number(
-        form, "shared_minutes", ("Durasi bersama", "Shared duration"), low=1, whole=True))  # fmt: skip
+    minutes = problems.take(
+        lambda: _number(
+            form, "shared_minutes", ("Durasi bersama", "Shared duration"), low=1, whole=True
+        )
+    )
     release = _str(form, "results_release") or "immediate"
     if release not in RELEASES:
         problems.add("Pilihan hasil tidak dikenal.", "Unknown results release.")
     release_at = None
     if release == "after":
         if not _str(form, "release_date") or not _str(form, "release_time"):
-            problems.add("Isi tanggal dan jam pengumuman hasil.",
-                         "Fill in the date and time results are released.")  # fmt: skip
+            problems.add(
+                "Isi tanggal dan jam pengumuman hasil.",
+                "Fill in the date and time results are released.",
+            )
         else:
-            release_at = problems.take(lambda: local_datetime(
-                _str(form, "release_date"), _str(form, "release_time")))  # fmt: skip
-    pass_mark = problems.take(lambda: _number(
-        form, "total_pass_mark", ("Nilai lulus total", "Total pass mark"), low=0))  # fmt: skip
+            release_at = problems.take(
+                lambda: local_datetime(_str(form, "release_date"), _str(form, "release_time"))
+            )
+    pass_mark = problems.take(
+        lambda: _number(form, "total_pass_mark", ("Nilai lulus total", "Total pass mark"), low=0)
+    )
     problems.done()
     return ExamValues(
-        code=code, title=title, shared_minutes=None if minutes is None else int(minutes),
-        results_release=release, release_at=release_at, total_pass_mark=pass_mark,
+        code=code,
+        title=title,
+        shared_minutes=None if minutes is None else int(minutes),
+        results_release=release,
+        release_at=release_at,
+        total_pass_mark=pass_mark,
         shuffle_questions=form.get("shuffle_questions") == "1",
         shuffle_options=form.get("shuffle_options") == "1",
-        rules_id=_str(form, "rules_id"), rules_en=_str(form, "rules_en"),
+        rules_id=_str(form, "rules_id"),
+        rules_en=_str(form, "rules_en"),
         show_answer_sheet=form.get("show_answer_sheet") == "1",
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -190,11 +209,19 @@ def section_values(form: Mapping[str, Any], shared_clock: bool) -> SectionValues
         problems.add("Kode bagian 1-40 huruf/angka.", "The section code is 1-40 letters/digits.")
     if not name:
         problems.add("Nama bagian wajib diisi.", "A section name is required.")
-    count = problems.take(lambda: _number(
-        form, "question_count", ("Jumlah soal", "Question count"), low=1, whole=True,
-        required=True))  # fmt: skip
-    minutes = problems.take(lambda: _number(
-        form, "minutes", ("Durasi bagian", "Section duration"), low=1, whole=True))  # fmt: skip
+    count = problems.take(
+        lambda: _number(
+            form,
+            "question_count",
+            ("Jumlah soal", "Question count"),
+            low=1,
+            whole=True,
+            required=True,
+        )
+    )
+    minutes = problems.take(
+        lambda: _number(form, "minutes", ("Durasi bagian", "Section duration"), low=1, whole=True)
+    )
     if not shared_clock and minutes is None and _str(form, "minutes") == "":
         problems.add(
             "Ujian tanpa durasi bersama: isi durasi setiap bagian.",
@@ -213,8 +240,10 @@ def section_values(form: Mapping[str, Any], shared_clock: bool) -> SectionValues
             value = problems.take(lambda key=key, label=label: _number(form, key, label))  # type: ignore[misc]
             scoring[key] = default if value is None else value
         if model == "right_wrong" and scoring["points_wrong"] < 0:
-            problems.add("Poin salah negatif: pilih model 'negative'.",
-                         "Negative points for wrong: choose the 'negative' model.")  # fmt: skip
+            problems.add(
+                "Poin salah negatif: pilih model 'negative'.",
+                "Negative points for wrong: choose the 'negative' model.",
+            )
     pass_mark = problems.take(
         lambda: _number(form, "pass_mark", ("Nilai ambang", "Pass mark"), low=0)
     )
@@ -231,9 +260,16 @@ def section_values(form: Mapping[str, Any], shared_clock: bool) -> SectionValues
         )
     problems.done()
     return SectionValues(
-        code, name, int(count or 0), None if minutes is None else int(minutes), scoring, pass_mark,
-        draw=draw, balance_difficulty=form.get("balance_difficulty") == "1", category_quota=quota,
-    )  # fmt: skip
+        code,
+        name,
+        int(count or 0),
+        None if minutes is None else int(minutes),
+        scoring,
+        pass_mark,
+        draw=draw,
+        balance_difficulty=form.get("balance_difficulty") == "1",
+        category_quota=quota,
+    )
 
 
 def _field(value: Any) -> str:
@@ -248,9 +284,21 @@ def _field(value: Any) -> str:
 
 def exam_form(exam: Any) -> dict[str, str]:
     """An exam's current values as the exam form's fields: change some, read it back."""
-    form = {key: _field(getattr(exam, key)) for key in (
-        "code", "title", "shared_minutes", "results_release", "total_pass_mark",
-        "shuffle_questions", "shuffle_options", "rules_id", "rules_en", "show_answer_sheet")}  # fmt: skip
+    form = {
+        key: _field(getattr(exam, key))
+        for key in (
+            "code",
+            "title",
+            "shared_minutes",
+            "results_release",
+            "total_pass_mark",
+            "shuffle_questions",
+            "shuffle_options",
+            "rules_id",
+            "rules_en",
+            "show_answer_sheet",
+        )
+    }
     if exam.release_at is not None:
         local = exam.release_at.astimezone(LOCAL_TZ)
         form.update(release_date=f"{local:%Y-%m-%d}", release_time=f"{local:%H:%M}")
@@ -259,9 +307,18 @@ def exam_form(exam: Any) -> dict[str, str]:
 
 def section_form(section: Any) -> dict[str, str]:
     """A section's current values as the section form's fields."""
-    form = {key: _field(getattr(section, key)) for key in (
-        "code", "name", "question_count", "minutes", "pass_mark", "draw",
-        "balance_difficulty")}  # fmt: skip
+    form = {
+        key: _field(getattr(section, key))
+        for key in (
+            "code",
+            "name",
+            "question_count",
+            "minutes",
+            "pass_mark",
+            "draw",
+            "balance_difficulty",
+        )
+    }
     scoring = dict(section.scoring or {})
     form["model"] = str(scoring.get("model", "right_wrong"))
     for key in ("points_correct", "points_wrong", "points_blank"):

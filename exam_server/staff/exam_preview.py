@@ -44,9 +44,13 @@ async def exam_preview(request: Request, staff: Staff) -> Response:
         exam = await db.get(Exam, exam_id)
         if exam is None:
             return error_page(request, staff, 404, "Ujian tidak ada.", "No such exam.")
-        sections = list(await db.scalars(
-            select(ExamSection).where(ExamSection.exam_id == exam.id).order_by(ExamSection.position)
-        ))  # fmt: skip
+        sections = list(
+            await db.scalars(
+                select(ExamSection)
+                .where(ExamSection.exam_id == exam.id)
+                .order_by(ExamSection.position)
+            )
+        )
         pools = await section_pools(db, exam.id)
         problem = ""
         try:
@@ -67,11 +71,27 @@ async def exam_preview(request: Request, staff: Staff) -> Response:
         if exam.shuffle_options and q.kind != "true_false":
             ids = option_order(ids, [bool(o.get("fixed")) for o in q.options], seed, qid)
         html = {o["id"]: o["html"] for o in q.options}
-        shown.append(PreviewQuestion(number, section_of.get(qid, ""), qid, q.stem_html,
-                                     [(LETTERS[i], html[oid]) for i, oid in enumerate(ids)]))  # fmt: skip
+        shown.append(
+            PreviewQuestion(
+                number,
+                section_of.get(qid, ""),
+                qid,
+                q.stem_html,
+                [(LETTERS[i], html[oid]) for i, oid in enumerate(ids)],
+            )
+        )
     minutes = exam.shared_minutes or sum(s.minutes or 0 for s in sections)
-    return await render(request, staff, "exam_preview.html", exam=exam, sections=sections,
-                        questions=shown, seed=seed, minutes=minutes, problem=problem)  # fmt: skip
+    return await render(
+        request,
+        staff,
+        "exam_preview.html",
+        exam=exam,
+        sections=sections,
+        questions=shown,
+        seed=seed,
+        minutes=minutes,
+        problem=problem,
+    )
 
 
 routes = [Route("/ujian/{exam_id:int}/pratinjau", exam_preview, methods=["GET"])]

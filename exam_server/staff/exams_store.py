@@ -20,10 +20,30 @@ from exam_server.delivery.papers import paper_ids
 from exam_server.staff.exam_forms import ExamValues, FormError, section_values
 from question_bank.assembly import ItemRef
 
-EXAM_FIELDS = ("code", "title", "shared_minutes", "results_release", "release_at", "total_pass_mark",
-               "shuffle_questions", "shuffle_options", "rules_id", "rules_en", "show_answer_sheet")  # fmt: skip
-SECTION_FIELDS = ("code", "name", "question_count", "minutes", "scoring", "pass_mark", "draw",
-                  "balance_difficulty", "category_quota")  # fmt: skip
+EXAM_FIELDS = (
+    "code",
+    "title",
+    "shared_minutes",
+    "results_release",
+    "release_at",
+    "total_pass_mark",
+    "shuffle_questions",
+    "shuffle_options",
+    "rules_id",
+    "rules_en",
+    "show_answer_sheet",
+)
+SECTION_FIELDS = (
+    "code",
+    "name",
+    "question_count",
+    "minutes",
+    "scoring",
+    "pass_mark",
+    "draw",
+    "balance_difficulty",
+    "category_quota",
+)
 
 
 def _taken(code: str) -> FormError:
@@ -145,8 +165,9 @@ async def find_section(db: AsyncSession, exam: Exam, ref: str | int) -> ExamSect
     for section in await exam_sections(db, exam.id):
         if str(section.id) == text or section.code == text.upper():
             return section
-    raise FormError(f"Bagian {text} tidak ada di ujian {exam.code}.",
-                    f"No section {text} in exam {exam.code}.")  # fmt: skip
+    raise FormError(
+        f"Bagian {text} tidak ada di ujian {exam.code}.", f"No section {text} in exam {exam.code}."
+    )
 
 
 async def save_section(
@@ -163,13 +184,16 @@ async def save_section(
         await guard_rules(db, actor, exam, ["section"], override)
     clash = await db.scalar(
         select(ExamSection.id).where(
-            ExamSection.exam_id == exam.id, ExamSection.code == values.code,
+            ExamSection.exam_id == exam.id,
+            ExamSection.code == values.code,
             ExamSection.id != (section.id if section else 0),
         )
-    )  # fmt: skip
+    )
     if clash:
-        raise FormError(f"Kode bagian {values.code} sudah ada.",
-                        f"The section code {values.code} is already used.")  # fmt: skip
+        raise FormError(
+            f"Kode bagian {values.code} sudah ada.",
+            f"The section code {values.code} is already used.",
+        )
     if section is None:
         position = await db.scalar(
             select(func.coalesce(func.max(ExamSection.position) + 1, 0)).where(
@@ -179,24 +203,40 @@ async def save_section(
         section = ExamSection(exam_id=exam.id, position=position, **asdict(values))
         db.add(section)
         await db.flush()
-        record(db, actor, "section.create", "exam", exam.id,
-               new={"section": snapshot(section, SECTION_FIELDS)})  # fmt: skip
+        record(
+            db,
+            actor,
+            "section.create",
+            "exam",
+            exam.id,
+            new={"section": snapshot(section, SECTION_FIELDS)},
+        )
         return section
     old, new = changed(snapshot(section, SECTION_FIELDS), asdict(values))
     reason = await guard_rules(db, actor, exam, [f"{section.code}.{k}" for k in new], override)
     for key, value in asdict(values).items():
         setattr(section, key, value)
     if new:
-        record(db, actor, "section.update", "exam", exam.id,
-               old={"section": section.code, **old}, new=new, reason=reason)  # fmt: skip
+        record(
+            db,
+            actor,
+            "section.update",
+            "exam",
+            exam.id,
+            old={"section": section.code, **old},
+            new=new,
+            reason=reason,
+        )
     return section
 
 
 async def delete_section(db: AsyncSession, actor: Actor, section: ExamSection) -> None:
     """Remove a section (and its pool) before anybody has started; the rest close ranks."""
     if await db.scalar(select(Attempt.id).where(Attempt.exam_id == section.exam_id).limit(1)):
-        raise FormError("Ujian sudah dimulai peserta; bagian tidak dapat dihapus.",
-                        "Candidates have started this exam; its sections cannot be removed.")  # fmt: skip
+        raise FormError(
+            "Ujian sudah dimulai peserta; bagian tidak dapat dihapus.",
+            "Candidates have started this exam; its sections cannot be removed.",
+        )
     pool = list(
         await db.scalars(
             select(ExamQuestion.question_id)
@@ -229,8 +269,10 @@ async def fill_section(
     ``count`` None takes every matching question; ``order`` "random" samples them.
     """
     if await db.scalar(select(Attempt.id).where(Attempt.exam_id == section.exam_id).limit(1)):
-        raise FormError("Ujian sudah dimulai peserta; soal tidak dapat diganti.",
-                        "Candidates have started this exam; its questions cannot change.")  # fmt: skip
+        raise FormError(
+            "Ujian sudah dimulai peserta; soal tidak dapat diganti.",
+            "Candidates have started this exam; its questions cannot change.",
+        )
     query = select(Question.id).where(Question.section == bank_section)
     if category:
         query = query.where(Question.category == category)
@@ -238,8 +280,10 @@ async def fill_section(
     count = len(ids) if count is None else count
     where = f"{bank_section}/{category or '*'}"
     if count > len(ids) or not ids or count < 1:
-        raise FormError(f"Bank hanya punya {len(ids)} soal untuk {where}, diminta {count}.",
-                        f"The bank has only {len(ids)} questions for {where}, {count} asked.")  # fmt: skip
+        raise FormError(
+            f"Bank hanya punya {len(ids)} soal untuk {where}, diminta {count}.",
+            f"The bank has only {len(ids)} questions for {where}, {count} asked.",
+        )
     chosen = random.SystemRandom().sample(ids, count) if order == "random" else ids[:count]
     old_ids = list(
         await db.scalars(
@@ -257,10 +301,14 @@ async def fill_section(
         section.question_count = len(chosen)  # a paper cannot draw more than its pool
         note = f" question_count={len(chosen)}"
     record(
-        db, actor, "section.questions", "exam", section.exam_id,
+        db,
+        actor,
+        "section.questions",
+        "exam",
+        section.exam_id,
         old={"section": section.code, "question_ids": old_ids},
         new={"section": section.code, "question_ids": chosen, "from": f"{where} {order}{note}"},
-    )  # fmt: skip
+    )
     return chosen
 
 

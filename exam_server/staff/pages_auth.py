@@ -203,9 +203,10 @@ async def audit_log(request: Request, staff: Staff) -> Response:
         # Who did it, what, or why: one box searches the three.
         like = f"%{q}%"
         query = query.where(
-            AuditEntry.username.ilike(like) | AuditEntry.action.ilike(like)
+            AuditEntry.username.ilike(like)
+            | AuditEntry.action.ilike(like)
             | AuditEntry.reason.ilike(like)
-        )  # fmt: skip
+        )
     if entity:
         query = query.where(AuditEntry.entity == entity)
     if entity_id:

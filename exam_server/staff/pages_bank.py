@@ -79,17 +79,33 @@ async def bank_import(request: Request, staff: Staff) -> Response:
         async with services_of(request).sessions() as db, db.begin():
             # save_items is written for a sync Session; run_sync lends it one on our connection.
             saved = await db.run_sync(lambda sync_db: save_items(sync_db, report.items))
-            record(db, staff.actor, "bank.import", "question", "",
-                   new={"file": upload.filename, "imported": saved.imported,
-                        "duplicates": saved.duplicates, "question_ids": saved.ids})  # fmt: skip
+            record(
+                db,
+                staff.actor,
+                "bank.import",
+                "question",
+                "",
+                new={
+                    "file": upload.filename,
+                    "imported": saved.imported,
+                    "duplicates": saved.duplicates,
+                    "question_ids": saved.ids,
+                },
+            )
     async with services_of(request).sessions() as db:
         bank = await bank_counts(db)
     return await render(
-        request, staff, "bank.html", status_code=200 if report.ok else 400,
-        bank=bank, report=report, errors=[_problem(p, request_lang(request)) for p in report.errors],
+        request,
+        staff,
+        "bank.html",
+        status_code=200 if report.ok else 400,
+        bank=bank,
+        report=report,
+        errors=[_problem(p, request_lang(request)) for p in report.errors],
         notes=[_problem(p, request_lang(request)) for p in [*report.warnings, *report.skipped]],
-        saved=saved, filename=upload.filename,
-    )  # fmt: skip
+        saved=saved,
+        filename=upload.filename,
+    )
 
 
 @page("bank.edit")
@@ -103,8 +119,14 @@ async def bank_export(request: Request, staff: Staff) -> Response:
         images: dict[int, list[QuestionImage]] = {}
         for image in await db.scalars(select(QuestionImage)):
             images.setdefault(image.question_id, []).append(image)
-        record(db, staff.actor, "bank.export", "question", "",
-               new={"format": fmt, "count": len(questions)})  # fmt: skip
+        record(
+            db,
+            staff.actor,
+            "bank.export",
+            "question",
+            "",
+            new={"format": fmt, "count": len(questions)},
+        )
         await db.commit()
     items = [item_from_question(q, images.get(q.id, ())) for q in questions]
     data = await run_in_threadpool(export_bank, items, fmt)
@@ -147,15 +169,28 @@ async def question_list(request: Request, staff: Staff) -> Response:
         rows = list(await db.scalars(page_query))
         sections = [s for s in await db.scalars(select(Question.section).distinct()) if s]
     questions = [
-        {"id": q.id, "section": q.section, "category": q.category, "excerpt": html_to_text(q.stem_html)[:120],
-         "key": _key_text(q.options, q.weighted), "external_id": q.external_id or ""}
+        {
+            "id": q.id,
+            "section": q.section,
+            "category": q.category,
+            "excerpt": html_to_text(q.stem_html)[:120],
+            "key": _key_text(q.options, q.weighted),
+            "external_id": q.external_id or "",
+        }
         for q in rows
-    ]  # fmt: skip
+    ]
     return await render(
-        request, staff, "bank_questions.html", questions=questions, total=total, q=text,
-        section=section, sections=sorted(sections), page_no=page_no,
+        request,
+        staff,
+        "bank_questions.html",
+        questions=questions,
+        total=total,
+        q=text,
+        section=section,
+        sections=sorted(sections),
+        page_no=page_no,
         pages=max(1, -(-total // PAGE_SIZE)),
-    )  # fmt: skip
+    )
 
 
 async def _question_page(
@@ -165,15 +200,24 @@ async def _question_page(
         question = await db.get(Question, question_id)
         if question is None:
             return error_page(request, staff, 404, "Soal tidak ditemukan.", "No such question.")
-        used_in = (await db.execute(
-            select(ExamSection.exam_id, ExamSection.code).join(ExamQuestion)
-            .where(ExamQuestion.question_id == question_id).distinct()
-        )).all()  # fmt: skip
+        used_in = (
+            await db.execute(
+                select(ExamSection.exam_id, ExamSection.code)
+                .join(ExamQuestion)
+                .where(ExamQuestion.question_id == question_id)
+                .distinct()
+            )
+        ).all()
     return await render(
-        request, staff, "bank_question.html", status_code=400 if errors else 200,
-        question=question, used_in=used_in, errors=errors or [],
+        request,
+        staff,
+        "bank_question.html",
+        status_code=400 if errors else 200,
+        question=question,
+        used_in=used_in,
+        errors=errors or [],
         choose_one=not question.weighted and question.kind != ItemKind.MULTIPLE.value,
-    )  # fmt: skip
+    )
 
 
 @page("bank.edit")
@@ -229,8 +273,16 @@ async def question_correct_key(request: Request, staff: Staff) -> Response:
                     lambda sync_db: correct_key(sync_db, question_id, scores)
                 )
                 if change.old != change.new:
-                    record(db, staff.actor, "question.key", "question", question_id,
-                           old=change.old, new=change.new, reason=reason)  # fmt: skip
+                    record(
+                        db,
+                        staff.actor,
+                        "question.key",
+                        "question",
+                        question_id,
+                        old=change.old,
+                        new=change.new,
+                        reason=reason,
+                    )
                     # Shown on every affected result until the explicit re-grade.
                     await mark_question_results_stale(
                         db, question_id, f"kunci soal #{question_id} ({staff.username}: {reason})"
@@ -243,10 +295,11 @@ async def question_correct_key(request: Request, staff: Staff) -> Response:
         await flash(request, staff, "Kunci tidak berubah.", "The key did not change.")
     else:
         await flash(
-            request, staff,
+            request,
+            staff,
             f"Kunci soal #{question_id} dikoreksi. Nilai ulang ujian yang memakainya agar hasil ikut berubah.",
             f"The key of question #{question_id} was corrected. Re-grade the exams that use it to update results.",
-        )  # fmt: skip
+        )
     return redirect(f"/bank/soal/{question_id}")
 
 

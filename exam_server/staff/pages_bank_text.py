@@ -36,8 +36,11 @@ async def question_template(request: Request, staff: Staff) -> Response:
     if kind not in MEDIA:
         return error_page(request, staff, 404, "Tidak ada.", "Not found.")
     data = (TEMPLATE_DIR / f"template-soal.{kind}").read_bytes()
-    return Response(data, media_type=MEDIA[kind], headers={
-        "Content-Disposition": f'attachment; filename="templat-soal.{kind}"'})  # fmt: skip
+    return Response(
+        data,
+        media_type=MEDIA[kind],
+        headers={"Content-Disposition": f'attachment; filename="templat-soal.{kind}"'},
+    )
 
 
 async def _started_exams(db: object, question_id: int) -> list[int]:
@@ -58,9 +61,16 @@ async def _edit_page(
         started = await _started_exams(db, question.id)
     typed = request.state.form if errors and request.method == "POST" else None
     return await render(
-        request, staff, "bank_question_text.html", status_code=status, question=question,
-        errors=errors, started=started, cell=html_to_cell, typed_form=typed,
-    )  # fmt: skip
+        request,
+        staff,
+        "bank_question_text.html",
+        status_code=status,
+        question=question,
+        errors=errors,
+        started=started,
+        cell=html_to_cell,
+        typed_form=typed,
+    )
 
 
 @page("bank.edit")
@@ -88,9 +98,9 @@ async def text_save(request: Request, staff: Staff) -> Response:
     if started and staff.role != "admin":
         errors.append(
             "Candidates have started an exam that uses this question: only an admin may change it."
-            if en else
-            "Peserta sudah mulai ujian yang memakai soal ini: hanya admin yang dapat mengubahnya."
-        )  # fmt: skip
+            if en
+            else "Peserta sudah mulai ujian yang memakai soal ini: hanya admin yang dapat mengubahnya."
+        )
     stem = str(form.get("stem", ""))
     options = {str(o["id"]): str(form.get(f"option_{o['id']}", "")) for o in question.options}
     if not stem.strip():
@@ -104,15 +114,27 @@ async def text_save(request: Request, staff: Staff) -> Response:
                     lambda sync_db: edit_text(sync_db, question_id, stem, options)
                 )
                 if change.new:
-                    record(db, staff.actor, "question.text", "question", question_id,
-                           old=change.old, new=change.new, reason=reason)  # fmt: skip
+                    record(
+                        db,
+                        staff.actor,
+                        "question.text",
+                        "question",
+                        question_id,
+                        old=change.old,
+                        new=change.new,
+                        reason=reason,
+                    )
         except KeyRefused as refused:
             problems = [ImportProblem.found(finding) for finding in refused.findings]
             texts = [p.message_en if en else p.message_id for p in problems]
             return await _edit_page(request, staff, question, texts, 400)
     if change.new:
-        await flash(request, staff, f"Teks soal #{question_id} diperbaiki.",
-                    f"The text of question #{question_id} was corrected.")  # fmt: skip
+        await flash(
+            request,
+            staff,
+            f"Teks soal #{question_id} diperbaiki.",
+            f"The text of question #{question_id} was corrected.",
+        )
     else:
         await flash(request, staff, "Teks tidak berubah.", "The text did not change.")
     return redirect(f"/bank/soal/{question_id}")

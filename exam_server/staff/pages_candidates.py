@@ -50,9 +50,17 @@ async def _twins_page(request: Request, staff: Staff, q: str, page_no: int) -> R
             db, q, offset=(page_no - 1) * TWIN_GROUPS_PER_PAGE, limit=TWIN_GROUPS_PER_PAGE
         )
         sessions = await session_names(db, [c.id for g in groups for c in g.candidates])
-    return await render(request, staff, "candidates_twins.html", groups=groups, sessions=sessions,
-                        total=total, q=q, page_no=page_no,
-                        pages=max(1, -(-total // TWIN_GROUPS_PER_PAGE)))  # fmt: skip
+    return await render(
+        request,
+        staff,
+        "candidates_twins.html",
+        groups=groups,
+        sessions=sessions,
+        total=total,
+        q=q,
+        page_no=page_no,
+        pages=max(1, -(-total // TWIN_GROUPS_PER_PAGE)),
+    )
 
 
 @page("candidates.edit")
@@ -260,10 +268,12 @@ async def candidate_reissue(request: Request, staff: Staff) -> Response:
             return error_page(request, staff, 404, "Peserta tidak ada.", "No such candidate.")
         if not reason:
             return await _candidate_page(
-                request, staff, candidate,
+                request,
+                staff,
+                candidate,
                 "Alasan wajib diisi." if request_lang(request) == "id" else "A reason is required.",
                 400,
-            )  # fmt: skip
+            )
         [cred] = await issue_passwords(
             db, staff.actor, services.settings.secret_key_value, [candidate.id], reason
         )

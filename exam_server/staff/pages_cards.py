@@ -30,11 +30,14 @@ async def print_cards(request: Request, staff: Staff) -> Response:
     per_page = 1 if form.get("layout") == "1" else 8
     lang = request_lang(request)
     if which == "all" and form.get("confirm") != "1":
-        await flash(request, staff,
-                    "Centang konfirmasi untuk mencetak ulang semua kartu: kata sandi lama tidak "
-                    "berlaku lagi. Tidak ada yang diubah.",
-                    "Tick the confirmation to reprint every card: the old passwords stop "
-                    "working. Nothing was changed.")  # fmt: skip
+        await flash(
+            request,
+            staff,
+            "Centang konfirmasi untuk mencetak ulang semua kartu: kata sandi lama tidak "
+            "berlaku lagi. Tidak ada yang diubah.",
+            "Tick the confirmation to reprint every card: the old passwords stop "
+            "working. Nothing was changed.",
+        )
         return redirect(f"/sesi/{session_id}")
     async with services.sessions() as db, db.begin():
         session = await db.get(ExamSession, session_id)
@@ -42,16 +45,28 @@ async def print_cards(request: Request, staff: Staff) -> Response:
             return redirect("/sesi")
         started = await started_in_session(db, session.id) if which == "all" else 0
         cards = await session_cards(
-            db, staff.actor, services.settings.secret_key_value, session, which, lang,
+            db,
+            staff.actor,
+            services.settings.secret_key_value,
+            session,
+            which,
+            lang,
             login_url=str(request.base_url),
-        )  # fmt: skip
+        )
     if started:
-        await flash(request, staff,
-                    f"{started} peserta yang sudah mulai ujian dilewati: kata sandinya tetap.",
-                    f"{started} candidates who have started were skipped: their passwords stay.")  # fmt: skip
+        await flash(
+            request,
+            staff,
+            f"{started} peserta yang sudah mulai ujian dilewati: kata sandinya tetap.",
+            f"{started} candidates who have started were skipped: their passwords stay.",
+        )
     if not cards:
-        await flash(request, staff, "Tidak ada peserta yang perlu dicetak kartunya.",
-                    "No candidate needs a card.")  # fmt: skip
+        await flash(
+            request,
+            staff,
+            "Tidak ada peserta yang perlu dicetak kartunya.",
+            "No candidate needs a card.",
+        )
         return redirect(f"/sesi/{session_id}")
     pdf = await run_in_threadpool(render_cards, cards, per_page, lang)
     return Response(

@@ -53,15 +53,28 @@ async def _exam_rows(request: Request, staff: Staff) -> tuple[Exam | None, list[
 @page("dashboard.view")
 async def exam_dashboard(request: Request, staff: Staff) -> Response:
     if staff.role == "proctor":  # proctors see their own sessions only
-        return error_page(request, staff, 403, "Peran Anda tidak mengizinkan halaman ini.",
-                          "Your role does not allow this page.")  # fmt: skip
+        return error_page(
+            request,
+            staff,
+            403,
+            "Peran Anda tidak mengizinkan halaman ini.",
+            "Your role does not allow this page.",
+        )
     exam, sessions, rows = await _exam_rows(request, staff)
     if exam is None:
         return error_page(request, staff, 404, "Ujian tidak ada.", "No such exam.")
     per_session = [(s, counts([r for r in rows if r.session_id == s.id])) for s in sessions]
-    return await render(request, staff, "dashboard.html", title=f"{exam.code} · {exam.title}",
-                        totals=counts(rows), per_session=per_session, rows=None, states=STATES,
-                        csv_url=f"/panitia/dasbor/ujian/{exam.id}.csv")  # fmt: skip
+    return await render(
+        request,
+        staff,
+        "dashboard.html",
+        title=f"{exam.code} · {exam.title}",
+        totals=counts(rows),
+        per_session=per_session,
+        rows=None,
+        states=STATES,
+        csv_url=f"/panitia/dasbor/ujian/{exam.id}.csv",
+    )
 
 
 @page("dashboard.view")
@@ -80,14 +93,27 @@ async def session_dashboard(request: Request, staff: Staff) -> Response:
         if session is None:
             return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
         rows = await rows_for(db, [session_id])
-    return await render(request, staff, "dashboard.html", title=session.name, totals=counts(rows),
-                        per_session=None, rows=rows, states=STATES, refresh=30, session=session,
-                        csv_url=f"/panitia/dasbor/sesi/{session_id}.csv" if staff.can("export") else "")  # fmt: skip
+    return await render(
+        request,
+        staff,
+        "dashboard.html",
+        title=session.name,
+        totals=counts(rows),
+        per_session=None,
+        rows=rows,
+        states=STATES,
+        refresh=30,
+        session=session,
+        csv_url=f"/panitia/dasbor/sesi/{session_id}.csv" if staff.can("export") else "",
+    )
 
 
 def _csv(data: bytes, name: str) -> Response:
-    return Response(data, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+    return Response(
+        data,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @page("export")

@@ -41,9 +41,14 @@ async def _exams_page(request: Request, staff: Staff, error: str = "") -> Respon
     async with services_of(request).sessions() as db:
         exams = list(await db.scalars(select(Exam).order_by(Exam.created_at.desc())))
     return await render(
-        request, staff, "exams.html", status_code=400 if error else 200,
-        exams=exams, error=error, releases=RELEASES,
-    )  # fmt: skip
+        request,
+        staff,
+        "exams.html",
+        status_code=400 if error else 200,
+        exams=exams,
+        error=error,
+        releases=RELEASES,
+    )
 
 
 @page("exams.edit")
@@ -75,12 +80,22 @@ async def _exam_page(request: Request, staff: Staff, exam_id: int, error: str = 
         )
     pools = {section_id: len(refs) for section_id, refs in pool_refs.items()}
     return await render(
-        request, staff, "exam_edit.html", status_code=400 if error else 200,
-        exam=exam, sections=sections, pools=pools, draws=DRAWS,
-        draw_problems=draw_problems(sections, pool_refs, request_lang(request)), bank=bank,
-        sessions=sessions, error=error, releases=RELEASES, models=SCORING_MODELS,
+        request,
+        staff,
+        "exam_edit.html",
+        status_code=400 if error else 200,
+        exam=exam,
+        sections=sections,
+        pools=pools,
+        draws=DRAWS,
+        draw_problems=draw_problems(sections, pool_refs, request_lang(request)),
+        bank=bank,
+        sessions=sessions,
+        error=error,
+        releases=RELEASES,
+        models=SCORING_MODELS,
         e_locked=locked,
-    )  # fmt: skip
+    )
 
 
 @page("exams.edit")
@@ -140,20 +155,23 @@ async def section_questions(request: Request, staff: Staff) -> Response:
             if section is None or section.exam_id != exam_id:
                 return error_page(request, staff, 404, "Bagian tidak ada.", "No such section.")
             chosen = await fill_section(
-                db, staff.actor, section,
+                db,
+                staff.actor,
+                section,
                 bank_section=str(form.get("bank_section", "")),
                 category=str(form.get("category", "")),
                 count=int(count_raw) if count_raw.isdigit() and int(count_raw) > 0 else None,
                 order=str(form.get("order", "first")),
-            )  # fmt: skip
+            )
             code = section.code
     except FormError as exc:
         return await _exam_page(request, staff, exam_id, exc.text(request_lang(request)))
     await flash(
-        request, staff,
+        request,
+        staff,
         f"{len(chosen)} soal dipasang pada bagian {code}.",
         f"{len(chosen)} questions set for section {code}.",
-    )  # fmt: skip
+    )
     return redirect(f"/ujian/{exam_id}")
 
 

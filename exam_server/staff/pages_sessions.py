@@ -56,8 +56,16 @@ async def _sessions_page(request: Request, staff: Staff, error: str = "") -> Res
     async with services_of(request).sessions() as db:
         rows = (await db.execute(query.order_by(ExamSession.starts_at))).all()
         exams = list(await db.scalars(select(Exam).order_by(Exam.code)))
-    return await render(request, staff, "sessions.html", status_code=400 if error else 200,
-                        rows=rows, exams=exams, error=error, exam_filter=exam_filter)  # fmt: skip
+    return await render(
+        request,
+        staff,
+        "sessions.html",
+        status_code=400 if error else 200,
+        rows=rows,
+        exams=exams,
+        error=error,
+        exam_filter=exam_filter,
+    )
 
 
 @page("sessions.edit")
@@ -99,9 +107,10 @@ async def _session_page(
         if q:
             like = f"%{q}%"
             listed = listed.where(
-                Candidate.name.ilike(like) | Candidate.participant_no.ilike(like)
+                Candidate.name.ilike(like)
+                | Candidate.participant_no.ilike(like)
                 | Candidate.nik.ilike(like)
-            )  # fmt: skip
+            )
         matching = await db.scalar(select(func.count()).select_from(listed.subquery())) or 0
         seated = (
             await db.scalar(select(func.count()).where(SessionCandidate.session_id == session.id))
@@ -140,12 +149,28 @@ async def _session_page(
         prep = await preparation(db, services.redis, session.id)
     token, changes_in = token_now(services.settings.secret_key_value, session)
     return await render(
-        request, staff, "session.html", status_code=400 if error else 200, prep=prep,
-        s=session, exam=exam, people=people, others=others, units=[u for u in units if u],
-        proctors=proctors, assigned=assigned, token=token, changes_in=changes_in, error=error,
-        started=started, seated=seated, matching=matching, q=q, page_no=page_no,
+        request,
+        staff,
+        "session.html",
+        status_code=400 if error else 200,
+        prep=prep,
+        s=session,
+        exam=exam,
+        people=people,
+        others=others,
+        units=[u for u in units if u],
+        proctors=proctors,
+        assigned=assigned,
+        token=token,
+        changes_in=changes_in,
+        error=error,
+        started=started,
+        seated=seated,
+        matching=matching,
+        q=q,
+        page_no=page_no,
         pages=max(1, -(-matching // PEOPLE_PER_PAGE)),
-    )  # fmt: skip
+    )
 
 
 def _not_yours(request: Request, staff: Staff) -> Response:
@@ -174,8 +199,15 @@ async def session_token_page(request: Request, staff: Staff) -> Response:
     if session is None:
         return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
     token, changes_in = token_now(services.settings.secret_key_value, session)
-    return await render(request, staff, "token.html", s=session, token=token,
-                        changes_in=changes_in, refresh=min(30, changes_in + 1))  # fmt: skip
+    return await render(
+        request,
+        staff,
+        "token.html",
+        s=session,
+        token=token,
+        changes_in=changes_in,
+        refresh=min(30, changes_in + 1),
+    )
 
 
 async def _change_session(
@@ -206,8 +238,12 @@ async def session_prepare(request: Request, staff: Staff) -> Response:
         if await db.get(ExamSession, session_id) is None:
             return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
         done = await prepare_session(db, services.redis, session_id)
-    await flash(request, staff, f"Sesi disiapkan untuk {done.seated} peserta.",
-                f"Session prepared for {done.seated} candidates.")  # fmt: skip
+    await flash(
+        request,
+        staff,
+        f"Sesi disiapkan untuk {done.seated} peserta.",
+        f"Session prepared for {done.seated} candidates.",
+    )
     return redirect(f"/sesi/{session_id}")
 
 
@@ -240,8 +276,12 @@ async def session_add(request: Request, staff: Staff) -> Response:
     added, elsewhere = done
     skipped = f" ({len(elsewhere)} sudah terjadwal di sesi lain)" if elsewhere else ""
     skipped_en = f" ({len(elsewhere)} already in another session)" if elsewhere else ""
-    await flash(request, staff, f"{added} peserta ditambahkan{skipped}.",
-                f"{added} candidates added{skipped_en}.")  # fmt: skip
+    await flash(
+        request,
+        staff,
+        f"{added} peserta ditambahkan{skipped}.",
+        f"{added} candidates added{skipped_en}.",
+    )
     return redirect(f"/sesi/{request.path_params['session_id']}")
 
 
@@ -261,8 +301,12 @@ async def session_unlock(request: Request, staff: Staff) -> Response:
     )
     if isinstance(done, Response):
         return done
-    await flash(request, staff, f"Kunci masuk {number.strip().upper()} dibuka.",
-                f"Log-in lockout of {number.strip().upper()} cleared.")  # fmt: skip
+    await flash(
+        request,
+        staff,
+        f"Kunci masuk {number.strip().upper()} dibuka.",
+        f"Log-in lockout of {number.strip().upper()} cleared.",
+    )
     return redirect(f"/sesi/{request.path_params['session_id']}")
 
 
@@ -276,8 +320,12 @@ async def session_remove(request: Request, staff: Staff) -> Response:
     )
     if isinstance(done, Response):
         return done
-    await flash(request, staff, f"{done.participant_no} dikeluarkan dari sesi.",
-                f"{done.participant_no} removed from the session.")  # fmt: skip
+    await flash(
+        request,
+        staff,
+        f"{done.participant_no} dikeluarkan dari sesi.",
+        f"{done.participant_no} removed from the session.",
+    )
     return redirect(f"/sesi/{request.path_params['session_id']}")
 
 
@@ -311,8 +359,12 @@ async def exam_spread(request: Request, staff: Staff) -> Response:
         await flash(request, staff, exc.id_text, exc.en_text)
         return redirect(f"/sesi?exam={exam_id}")
     total = sum(counts.values())
-    await flash(request, staff, f"{total} peserta disebar ke {len(counts)} sesi.",
-                f"{total} candidates spread over {len(counts)} sessions.")  # fmt: skip
+    await flash(
+        request,
+        staff,
+        f"{total} peserta disebar ke {len(counts)} sesi.",
+        f"{total} candidates spread over {len(counts)} sessions.",
+    )
     return redirect(f"/sesi?exam={exam_id}")
 
 

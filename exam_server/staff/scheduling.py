@@ -118,8 +118,14 @@ async def assign(
         numbers = list(
             await db.scalars(select(Candidate.participant_no).where(Candidate.id.in_(new_ids)))
         )
-        record(db, actor, "session.assign", "session", session.id,
-               new={"how": how, "participant_nos": sorted(numbers)})  # fmt: skip
+        record(
+            db,
+            actor,
+            "session.assign",
+            "session",
+            session.id,
+            new={"how": how, "participant_nos": sorted(numbers)},
+        )
     return len(new_ids), elsewhere
 
 
@@ -176,8 +182,9 @@ async def seated_candidate(db: AsyncSession, session_id: int, participant_no: st
         .where(Candidate.participant_no == number, SessionCandidate.session_id == session_id)
     )
     if candidate is None:
-        raise SchedulingError(f"{number} tidak terjadwal di sesi ini.",
-                              f"{number} is not scheduled in this session.")  # fmt: skip
+        raise SchedulingError(
+            f"{number} tidak terjadwal di sesi ini.", f"{number} is not scheduled in this session."
+        )
     return candidate
 
 
@@ -212,8 +219,12 @@ async def move(
     )
     db.add(SessionCandidate(session_id=target.id, candidate_id=candidate.id))
     record(
-        db, actor, "session.move", "candidate", candidate.id,
+        db,
+        actor,
+        "session.move",
+        "candidate",
+        candidate.id,
         old={"session_id": source.id, "session": source.name},
         new={"session_id": target.id, "session": target.name},
         reason=reason.strip(),
-    )  # fmt: skip
+    )

@@ -40,8 +40,17 @@ from exam_server.staff.scheduling import (
     unscheduled_for_exam,
 )
 
-SESSION_FIELDS = ("exam_id", "name", "room", "starts_at", "ends_at", "capacity",
-                  "token_required", "token_period_s", "time_zone")  # fmt: skip
+SESSION_FIELDS = (
+    "exam_id",
+    "name",
+    "room",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "token_required",
+    "token_period_s",
+    "time_zone",
+)
 TIME_ZONES = ZONE_CHOICES
 NUMBERS = re.compile(r"[\s,;]+")
 DAYS_ID = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
@@ -96,13 +105,17 @@ def session_form(session: ExamSession) -> dict[str, str]:
     zone = ZoneInfo(zone_name(session))
     start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
     return {
-        "exam_id": str(session.exam_id), "name": session.name, "room": session.room or "",
+        "exam_id": str(session.exam_id),
+        "name": session.name,
+        "room": session.room or "",
         "time_zone": zone_name(session),
-        "date": f"{start:%Y-%m-%d}", "start": f"{start:%H:%M}", "end": f"{end:%H:%M}",
+        "date": f"{start:%Y-%m-%d}",
+        "start": f"{start:%H:%M}",
+        "end": f"{end:%H:%M}",
         "capacity": "" if session.capacity is None else str(session.capacity),
         "token_required": "1" if session.token_required else "",
         "token_minutes": str(session.token_period_s // 60),
-    }  # fmt: skip
+    }
 
 
 def token_now(secret: str, session: ExamSession, now: float | None = None) -> tuple[str, int]:
@@ -200,8 +213,15 @@ async def remove_from_session(
             SessionCandidate.session_id == session.id, SessionCandidate.candidate_id == candidate.id
         )
     )
-    record(db, actor, "session.unassign", "candidate", candidate.id,
-           old={"session_id": session.id, "session": session.name}, reason=reason.strip())  # fmt: skip
+    record(
+        db,
+        actor,
+        "session.unassign",
+        "candidate",
+        candidate.id,
+        old={"session_id": session.id, "session": session.name},
+        reason=reason.strip(),
+    )
     return candidate
 
 
@@ -240,12 +260,19 @@ async def set_proctor(
     )
     if remove and existing is not None:
         await db.delete(existing)
-        record(db, actor, "session.proctor_remove", "session", session.id,
-               old={"proctor": user.username})  # fmt: skip
+        record(
+            db,
+            actor,
+            "session.proctor_remove",
+            "session",
+            session.id,
+            old={"proctor": user.username},
+        )
     elif not remove and existing is None:
         db.add(ProctorAssignment(session_id=session.id, staff_id=user.id))
-        record(db, actor, "session.proctor_add", "session", session.id,
-               new={"proctor": user.username})  # fmt: skip
+        record(
+            db, actor, "session.proctor_add", "session", session.id, new={"proctor": user.username}
+        )
 
 
 async def session_cards(
@@ -277,11 +304,14 @@ async def session_cards(
     )
     people = {c.id: c for c in await db.scalars(query)}
     seats = dict(
-        (await db.execute(
-            select(SessionCandidate.candidate_id, SessionCandidate.seat)
-            .where(SessionCandidate.session_id == session.id)
-        )).all()
-    )  # fmt: skip
+        (
+            await db.execute(
+                select(SessionCandidate.candidate_id, SessionCandidate.seat).where(
+                    SessionCandidate.session_id == session.id
+                )
+            )
+        ).all()
+    )
     if not people:
         return []
     issued = await issue_passwords(

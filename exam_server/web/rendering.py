@@ -71,9 +71,14 @@ VALUE_LABELS: dict[str, tuple[str, str]] = {
     # scoring models
     "right_wrong": ("Benar/salah (TWK, TIU)", "Right/wrong (TWK, TIU)"),
     "negative": ("Benar/salah dengan nilai minus", "Right/wrong with negative marks"),
-    "weighted": ("Berbobot per pilihan (TKP: tiap pilihan diberi nilai 1-5 di bank soal)",
-                 "Weighted per option (TKP: each option carries 1-5 points in the bank)"),
-    "map_response": ("Nilai per pilihan, dengan batas (QTI)", "Points per option, with bounds (QTI)"),
+    "weighted": (
+        "Berbobot per pilihan (TKP: tiap pilihan diberi nilai 1-5 di bank soal)",
+        "Weighted per option (TKP: each option carries 1-5 points in the bank)",
+    ),
+    "map_response": (
+        "Nilai per pilihan, dengan batas (QTI)",
+        "Points per option, with bounds (QTI)",
+    ),
     # import formats
     "csv": ("CSV (templat panitia)", "CSV (committee template)"),
     "xlsx": ("Excel XLSX (templat panitia)", "Excel XLSX (committee template)"),
@@ -82,7 +87,7 @@ VALUE_LABELS: dict[str, tuple[str, str]] = {
     "aiken": ("Aiken (teks)", "Aiken (text)"),
     "qti": ("QTI 2.1", "QTI 2.1"),
     "tcexam": ("TCExam", "TCExam"),
-}  # fmt: skip
+}
 
 
 def value_label(value: object, lang: str) -> str:

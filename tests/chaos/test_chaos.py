@@ -126,16 +126,20 @@ def finish(world: Any, phase: Phase, extra_phones: list[Phone] = ()) -> Row:  # 
             time.sleep(0.3)
         log = {
             r.seq: (r.kind, r.q, r.value)
-            for r in sql(world, "SELECT seq, kind, q, value FROM answer_log WHERE attempt_id = :a", a=attempt)
-        }  # fmt: skip
+            for r in sql(
+                world, "SELECT seq, kind, q, value FROM answer_log WHERE attempt_id = :a", a=attempt
+            )
+        }
         lost += sum(1 for s, m in changes.items() if log.get(s) != ("answer", m["q"], m["choice"]))
         final: dict[int, Any] = {}
         for seq in sorted(changes):
             final[changes[seq]["q"]] = changes[seq]["choice"]
         graded = {
             r.q: r.choice
-            for r in sql(world, "SELECT q, choice FROM result_items WHERE attempt_id = :a", a=attempt)
-        }  # fmt: skip
+            for r in sql(
+                world, "SELECT q, choice FROM result_items WHERE attempt_id = :a", a=attempt
+            )
+        }
         lost += sum(1 for q, c in final.items() if graded.get(q) != c)
         status = sql(world, "SELECT status FROM attempts WHERE id = :a", a=attempt)[0].status
         if status != "submitted" or not graded:

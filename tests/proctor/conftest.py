@@ -73,9 +73,15 @@ def fresh(db_engine, settings: Settings, demo) -> Callable[[int], list[DemoCrede
             for i in range(count):
                 password = generate_password()
                 cred = DemoCredential(f"RU-{tag}-{i + 1:02d}", password, f"Peserta {tag} {i + 1}")
-                db.add(Candidate(nik=f"88{secrets.randbelow(10**14):014d}", name=cred.name,
-                                 unit="Dinas Uji", participant_no=cred.participant_no,
-                                 password_hash=hash_password(settings.secret_key_value, password)))  # fmt: skip
+                db.add(
+                    Candidate(
+                        nik=f"88{secrets.randbelow(10**14):014d}",
+                        name=cred.name,
+                        unit="Dinas Uji",
+                        participant_no=cred.participant_no,
+                        password_hash=hash_password(settings.secret_key_value, password),
+                    )
+                )
                 creds.append(cred)
         return creds
 
@@ -92,9 +98,13 @@ def make_room(db_engine, creds, name: str = "Ruang uji") -> Room:  # type: ignor
     now = dt.datetime.now(dt.UTC)
     with Session(db_engine) as db, db.begin():
         exam = db.scalar(select(Exam).where(Exam.code == EXAM_CODE))
-        session = ExamSession(exam_id=exam.id, name=name, room="Lab 2",
-                              starts_at=now - dt.timedelta(minutes=5),
-                              ends_at=now + dt.timedelta(hours=2))  # fmt: skip
+        session = ExamSession(
+            exam_id=exam.id,
+            name=name,
+            room="Lab 2",
+            starts_at=now - dt.timedelta(minutes=5),
+            ends_at=now + dt.timedelta(hours=2),
+        )
         db.add(session)
         db.flush()
         for cred in creds:

@@ -19,25 +19,39 @@ JSON = {"Accept": "application/json"}
 
 
 async def login(client, cred) -> int:  # type: ignore[no-untyped-def]
-    resp = await client.http.post("/api/v1/candidate/login",
-                                  json={"participant_no": cred.participant_no, "password": cred.password})  # fmt: skip
+    resp = await client.http.post(
+        "/api/v1/candidate/login",
+        json={"participant_no": cred.participant_no, "password": cred.password},
+    )
     return resp.status_code  # type: ignore[no-any-return]
 
 
 def ids(db_engine, room) -> tuple[dict[str, int], dict[str, int]]:  # type: ignore[no-untyped-def]
     numbers = [c.participant_no for c in room.creds]
     with Session(db_engine) as db:
-        cands = dict(db.execute(select(Candidate.participant_no, Candidate.id)
-                                .where(Candidate.participant_no.in_(numbers))).all())  # fmt: skip
-        attempts = dict(db.execute(
-            select(Candidate.participant_no, Attempt.id).join(Attempt, Attempt.candidate_id == Candidate.id)
-            .where(Attempt.session_id == room.session_id)).all())  # fmt: skip
+        cands = dict(
+            db.execute(
+                select(Candidate.participant_no, Candidate.id).where(
+                    Candidate.participant_no.in_(numbers)
+                )
+            ).all()
+        )
+        attempts = dict(
+            db.execute(
+                select(Candidate.participant_no, Attempt.id)
+                .join(Attempt, Attempt.candidate_id == Candidate.id)
+                .where(Attempt.session_id == room.session_id)
+            ).all()
+        )
     return cands, attempts  # type: ignore[return-value]
 
 
 async def act(client, room, **form) -> dict:  # type: ignore[no-untyped-def]
-    resp = await client.post(f"/panitia/pengawas/{room.session_id}/aksi",
-                             {**{k: str(v) for k, v in form.items()}, "confirm": "1"}, headers=JSON)  # fmt: skip
+    resp = await client.post(
+        f"/panitia/pengawas/{room.session_id}/aksi",
+        {**{k: str(v) for k, v in form.items()}, "confirm": "1"},
+        headers=JSON,
+    )
     assert resp.status_code == 200, resp.text
     return resp.json()  # type: ignore[no-any-return]
 
@@ -56,8 +70,13 @@ async def test_a_disqualification_is_recorded_submits_and_shows_on_the_result(
     assert await login(admin, cred) == 200
     cands, attempts = ids(db_engine, room)
     await services.restore_checkpoint(attempts[cred.participant_no])
-    await act(admin, room, action="disqualify", ids=cands[cred.participant_no],
-              reason="Membawa catatan ke ruang ujian")  # fmt: skip
+    await act(
+        admin,
+        room,
+        action="disqualify",
+        ids=cands[cred.participant_no],
+        reason="Membawa catatan ke ruang ujian",
+    )
     assert await services.redis.hget(attempt_key(attempts[cred.participant_no]), "submitted") == "1"
     await settle(services)
     with Session(db_engine) as db:
@@ -89,8 +108,14 @@ async def test_an_admin_reopens_a_submission_made_by_mistake_and_the_candidate_g
     await act(admin, room, action="submit", ids=cands[cred.participant_no], reason="Salah tekan")
     await settle(services)
     assert await login(admin, cred) == 409  # already_submitted
-    await act(admin, room, action="reopen", ids=cands[cred.participant_no], minutes=15,
-              reason="Peserta salah tekan Selesai")  # fmt: skip
+    await act(
+        admin,
+        room,
+        action="reopen",
+        ids=cands[cred.participant_no],
+        minutes=15,
+        reason="Peserta salah tekan Selesai",
+    )
     h = await services.redis.hgetall(attempt_key(attempt_id))
     assert h["submitted"] == "0"
     assert abs(int(h["deadline_ms"]) - (time.time() * 1000 + 15 * 60_000)) < 10_000
@@ -106,20 +131,30 @@ async def test_a_lockout_shows_on_the_row_and_a_proctor_clears_it(
     cred = room.creds[2]
     cands, _ = ids(db_engine, room)
     for _ in range(services.settings.login_failures_allowed):
-        resp = await admin.http.post("/api/v1/candidate/login",
-                                     json={"participant_no": cred.participant_no, "password": "salah"})  # fmt: skip
+        resp = await admin.http.post(
+            "/api/v1/candidate/login",
+            json={"participant_no": cred.participant_no, "password": "salah"},
+        )
         assert resp.status_code == 401
     assert await login(admin, cred) == 429
     data = (await admin.get(f"/panitia/pengawas/{room.session_id}/data")).json()
     row = next(r for r in data["rows"] if r["no"] == cred.participant_no)
     assert row["locked"] and "locked" in row["flags"]
-    done = await act(admin, room, action="unlock", ids=cands[cred.participant_no],
-                     reason="Peserta lupa sandi, sudah dicek KTP")  # fmt: skip
+    done = await act(
+        admin,
+        room,
+        action="unlock",
+        ids=cands[cred.participant_no],
+        reason="Peserta lupa sandi, sudah dicek KTP",
+    )
     assert "1 peserta" in done["message"]
     assert await login(admin, cred) == 200
     with Session(db_engine) as db:
-        entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "proctor.unlock",
-                                                    AuditEntry.entity_id == str(room.session_id))).one()  # fmt: skip
+        entry = db.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "proctor.unlock", AuditEntry.entity_id == str(room.session_id)
+            )
+        ).one()
     assert entry.reason and entry.new["failures_cleared"] == {cred.participant_no: 10}
 
 

@@ -30,8 +30,9 @@ async def log_in_live(url: str, username: str) -> tuple[httpx.AsyncClient, str]:
     page = await http.get("/panitia/masuk")
     token = LOGIN_CSRF.search(page.text)
     assert token
-    resp = await http.post("/panitia/masuk", data={"username": username, "password": PASSWORD,
-                                                   "csrf": token.group(1)})  # fmt: skip
+    resp = await http.post(
+        "/panitia/masuk", data={"username": username, "password": PASSWORD, "csrf": token.group(1)}
+    )
     assert resp.status_code == 303, resp.text
     found = CSRF_META.search((await http.get("/panitia/")).text)
     assert found
@@ -50,8 +51,9 @@ def ids_of(db_engine, creds) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 async def act(http: httpx.AsyncClient, csrf: str, session_id: int, **form: Any) -> httpx.Response:
     body = {"csrf": csrf, "confirm": "1", **{k: str(v) for k, v in form.items()}}
-    return await http.post(f"/panitia/pengawas/{session_id}/aksi", data=body,
-                           headers={"Accept": "application/json"})  # fmt: skip
+    return await http.post(
+        f"/panitia/pengawas/{session_id}/aksi", data=body, headers={"Accept": "application/json"}
+    )
 
 
 async def rows_of(http: httpx.AsyncClient, session_id: int) -> dict[str, dict[str, Any]]:
@@ -81,8 +83,14 @@ async def test_an_action_on_one_worker_reaches_a_candidate_on_another_within_a_s
     first, second = await connected(room.creds, worker_b.url)
     try:
         started = time.monotonic()
-        resp = await act(http, csrf, room.session_id, action="notice",
-                         ids=ids[first.participant_no], message="Tenang, waktu dihentikan.")  # fmt: skip
+        resp = await act(
+            http,
+            csrf,
+            room.session_id,
+            action="notice",
+            ids=ids[first.participant_no],
+            message="Tenang, waktu dihentikan.",
+        )
         assert resp.status_code == 200, resp.text
         got = await asyncio.to_thread(first.wait_for, "notice", 1.0)
         assert got["message"] == "Tenang, waktu dihentikan." and time.monotonic() - started < 1.0
@@ -92,8 +100,14 @@ async def test_an_action_on_one_worker_reaches_a_candidate_on_another_within_a_s
         a1 = await asyncio.to_thread(first.question, 0)  # a round trip, so the socket is warm
         assert a1
         started = time.monotonic()
-        resp = await act(http, csrf, room.session_id, action="pause", ids=ids[first.participant_no],
-                         reason="HP peserta bermasalah")  # fmt: skip
+        resp = await act(
+            http,
+            csrf,
+            room.session_id,
+            action="pause",
+            ids=ids[first.participant_no],
+            reason="HP peserta bermasalah",
+        )
         paused = await asyncio.to_thread(first.wait_for, "time", 1.0, status="paused")
         assert time.monotonic() - started < 1.0
         with Session(db_engine) as db:
@@ -106,8 +120,14 @@ async def test_an_action_on_one_worker_reaches_a_candidate_on_another_within_a_s
         assert int(h1["paused_at_ms"]) > 0 and int(h2["paused_at_ms"]) == 0
         deadline_before = int(h1["deadline_ms"])
         await asyncio.sleep(1.5)
-        resp = await act(http, csrf, room.session_id, action="resume", ids=ids[first.participant_no],
-                         reason="HP sudah diganti")  # fmt: skip
+        resp = await act(
+            http,
+            csrf,
+            room.session_id,
+            action="resume",
+            ids=ids[first.participant_no],
+            reason="HP sudah diganti",
+        )
         resumed = await asyncio.to_thread(first.wait_for, "time", 1.0, status="running")
         h1 = redis_client.hgetall(key.format(attempt_ids[first.participant_no]))
         assert int(h1["paused_at_ms"]) == 0
@@ -128,23 +148,42 @@ async def test_an_action_on_one_worker_reaches_a_candidate_on_another_within_a_s
             pytest.fail("PostgreSQL never got the resumed deadline")
 
         # Five more minutes for one candidate, on the candidate's screen within a second.
-        resp = await act(http, csrf, room.session_id, action="extend", minutes=5,
-                         ids=ids[second.participant_no], reason="Terlambat karena listrik")  # fmt: skip
+        resp = await act(
+            http,
+            csrf,
+            room.session_id,
+            action="extend",
+            minutes=5,
+            ids=ids[second.participant_no],
+            reason="Terlambat karena listrik",
+        )
         assert resp.status_code == 200
         extended = await asyncio.to_thread(second.wait_for, "time", 1.0)
         assert extended["remaining_ms"] > 5 * 60_000
 
         # Move the first candidate to a second phone without an admin.
-        resp = await act(http, csrf, room.session_id, action="device",
-                         ids=ids[first.participant_no], reason="HP mati")  # fmt: skip
+        resp = await act(
+            http,
+            csrf,
+            room.session_id,
+            action="device",
+            ids=ids[first.participant_no],
+            reason="HP mati",
+        )
         assert (await asyncio.to_thread(first.wait_for, "error", 1.0))["code"] == "replaced"
         phone2 = ExamClient(worker_a.url, first.participant_no, first.password, device="hp-kedua")
         assert (await asyncio.to_thread(phone2.login)).status_code == 200
         await asyncio.to_thread(phone2.connect)
 
         # Force-submit the second candidate.
-        resp = await act(http, csrf, room.session_id, action="submit",
-                         ids=ids[second.participant_no], reason="Menyontek")  # fmt: skip
+        resp = await act(
+            http,
+            csrf,
+            room.session_id,
+            action="submit",
+            ids=ids[second.participant_no],
+            reason="Menyontek",
+        )
         assert await asyncio.to_thread(second.wait_for, "time", 1.0, status="submitted")
         phone2.close()
 
@@ -154,8 +193,14 @@ async def test_an_action_on_one_worker_reaches_a_candidate_on_another_within_a_s
                 .where(AuditEntry.entity == "session", AuditEntry.entity_id == str(room.session_id))
                 .order_by(AuditEntry.id)
             ).all()
-        assert [a for a, _ in logged] == ["proctor.notice", "proctor.pause", "proctor.resume",
-                                          "proctor.extend", "proctor.device", "proctor.submit"]  # fmt: skip
+        assert [a for a, _ in logged] == [
+            "proctor.notice",
+            "proctor.pause",
+            "proctor.resume",
+            "proctor.extend",
+            "proctor.device",
+            "proctor.submit",
+        ]
         assert all(reason for _, reason in logged)
     finally:
         for client in (first, second):
@@ -194,8 +239,11 @@ async def test_a_dead_worker_shows_its_candidates_disconnected_raises_the_alarm_
         started = time.monotonic()
         clients[0].send({"type": "focus", "state": "hidden"})
         while time.monotonic() - started < 1.0:
-            if any(r["no"] == clients[0].participant_no and r["hidden"] == 1
-                   for e in events for r in e["rows"]):  # fmt: skip
+            if any(
+                r["no"] == clients[0].participant_no and r["hidden"] == 1
+                for e in events
+                for r in e["rows"]
+            ):
                 break
             await asyncio.sleep(0.05)
         else:

@@ -37,8 +37,10 @@ async def test_the_menu_leads_a_proctor_to_their_rooms_today_and_no_other(
     for path in ("", "/data", "/daftar-hadir.pdf", "/berita-acara.pdf"):
         refused = await proctor.get(f"/panitia/pengawas/{other.session_id}{path}")
         assert refused.status_code == 403, path
-    acted = await proctor.post(f"/panitia/pengawas/{other.session_id}/aksi",
-                               {"action": "pause", "scope": "all", "reason": "x", "confirm": "1"})  # fmt: skip
+    acted = await proctor.post(
+        f"/panitia/pengawas/{other.session_id}/aksi",
+        {"action": "pause", "scope": "all", "reason": "x", "confirm": "1"},
+    )
     assert acted.status_code == 403
     page = await proctor.get(f"/panitia/pengawas/{room.session_id}")
     assert page.status_code == 200 and "/static/proctor.js" in page.text
@@ -86,9 +88,14 @@ async def test_adding_time_for_a_candidate_not_yet_in_says_so_instead_of_a_404(
     absent = _candidate_id(db_engine, room.creds[0].participant_no)
     resp = await admin.post(
         f"/panitia/pengawas/{room.session_id}/aksi",
-        {"action": "extend", "ids": str(absent), "minutes": "5", "reason": "HP mati",
-         "confirm": "1"},
-    )  # fmt: skip
+        {
+            "action": "extend",
+            "ids": str(absent),
+            "minutes": "5",
+            "reason": "HP mati",
+            "confirm": "1",
+        },
+    )
     assert resp.status_code == 409
     assert "belum masuk ujian" in resp.text and room.creds[0].participant_no in resp.text
 
@@ -97,10 +104,15 @@ async def test_reopening_is_for_admins_only(panitia, room, db_engine) -> None:  
     someone = _candidate_id(db_engine, room.creds[0].participant_no)
     resp = await panitia.post(
         f"/panitia/pengawas/{room.session_id}/aksi",
-        {"action": "reopen", "ids": str(someone), "minutes": "5", "reason": "salah tekan",
-         "confirm": "1"},
+        {
+            "action": "reopen",
+            "ids": str(someone),
+            "minutes": "5",
+            "reason": "salah tekan",
+            "confirm": "1",
+        },
         headers={"Accept": "application/json"},
-    )  # fmt: skip
+    )
     assert resp.status_code == 403 and "admin" in resp.json()["message"]
 
 
@@ -127,8 +139,10 @@ async def test_the_older_add_time_form_still_adds_to_the_one_number_given(
 
     deadlines = {}
     for cred in room.creds[:2]:
-        resp = await admin.http.post("/api/v1/candidate/login",
-                                     json={"participant_no": cred.participant_no, "password": cred.password})  # fmt: skip
+        resp = await admin.http.post(
+            "/api/v1/candidate/login",
+            json={"participant_no": cred.participant_no, "password": cred.password},
+        )
         assert resp.status_code == 200
     data = (await admin.get(f"/panitia/pengawas/{room.session_id}/data")).json()
     attempts = {r["no"]: r["a"] for r in data["rows"] if r["a"]}
@@ -136,9 +150,10 @@ async def test_the_older_add_time_form_still_adds_to_the_one_number_given(
         await services.restore_checkpoint(attempt_id)
         deadlines[number] = int(await services.redis.hget(attempt_key(attempt_id), "deadline_ms"))
     target, other = room.creds[0].participant_no, room.creds[1].participant_no
-    resp = await admin.post(f"/panitia/pengawas/{room.session_id}/tambah-waktu",
-                            {"participant_no": target.lower(), "minutes": "5", "reason": "HP mati",
-                             "confirm": "1"})  # fmt: skip
+    resp = await admin.post(
+        f"/panitia/pengawas/{room.session_id}/tambah-waktu",
+        {"participant_no": target.lower(), "minutes": "5", "reason": "HP mati", "confirm": "1"},
+    )
     assert resp.status_code == 303
     after = {
         n: int(await services.redis.hget(attempt_key(a), "deadline_ms"))
@@ -154,12 +169,23 @@ async def test_a_room_of_a_thousand_is_one_quick_snapshot_with_seats_in_order(
     room = make_room(db_engine, [], name="Aula besar")
     tag = secrets.token_hex(3).upper()
     with Session(db_engine) as db, db.begin():
-        ids = db.scalars(insert(Candidate).returning(Candidate.id), [
-            {"nik": f"77{i:08d}{secrets.randbelow(10**6):06d}", "name": f"Peserta {i}", "unit": "Aula",
-             "participant_no": f"BIG-{tag}-{i:04d}", "password_hash": "x"} for i in range(1000)
-        ]).all()  # fmt: skip
-        db.execute(insert(SessionCandidate),
-                   [{"session_id": room.session_id, "candidate_id": c} for c in ids])  # fmt: skip
+        ids = db.scalars(
+            insert(Candidate).returning(Candidate.id),
+            [
+                {
+                    "nik": f"77{i:08d}{secrets.randbelow(10**6):06d}",
+                    "name": f"Peserta {i}",
+                    "unit": "Aula",
+                    "participant_no": f"BIG-{tag}-{i:04d}",
+                    "password_hash": "x",
+                }
+                for i in range(1000)
+            ],
+        ).all()
+        db.execute(
+            insert(SessionCandidate),
+            [{"session_id": room.session_id, "candidate_id": c} for c in ids],
+        )
     started = time.monotonic()
     data = (await admin.get(f"/panitia/pengawas/{room.session_id}/data")).json()
     elapsed = time.monotonic() - started

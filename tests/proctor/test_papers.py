@@ -31,8 +31,11 @@ async def test_the_attendance_list_names_every_seat_with_a_masked_nik_and_a_sign
     assert "DAFTAR HADIR PESERTA UJIAN" in words and "Tanda tangan" in words and "Kursi" in words
     assert "Lab 2" in words and " WIB" in words
     with Session(db_engine) as db:
-        niks = db.scalars(select(Candidate.nik).where(
-            Candidate.participant_no.in_([c.participant_no for c in room.creds]))).all()  # fmt: skip
+        niks = db.scalars(
+            select(Candidate.nik).where(
+                Candidate.participant_no.in_([c.participant_no for c in room.creds])
+            )
+        ).all()
     for cred in room.creds:
         assert cred.participant_no in words
     for nik in niks:
@@ -41,8 +44,10 @@ async def test_the_attendance_list_names_every_seat_with_a_masked_nik_and_a_sign
 
 
 async def login(admin, cred) -> None:  # type: ignore[no-untyped-def]
-    resp = await admin.http.post("/api/v1/candidate/login",
-                                 json={"participant_no": cred.participant_no, "password": cred.password})  # fmt: skip
+    resp = await admin.http.post(
+        "/api/v1/candidate/login",
+        json={"participant_no": cred.participant_no, "password": cred.password},
+    )
     assert resp.status_code == 200, resp.text
 
 
@@ -54,16 +59,28 @@ async def test_the_report_counts_the_room_and_logs_every_action_with_its_time_an
     await login(admin, came)
     await login(admin, finished)
     with Session(db_engine) as db:
-        attempts = dict(db.execute(
-            select(Candidate.participant_no, Attempt.id).join(Attempt, Attempt.candidate_id == Candidate.id)
-            .where(Attempt.session_id == room.session_id)).all())  # fmt: skip
-        cid = dict(db.execute(select(Candidate.participant_no, Candidate.id).where(
-            Candidate.participant_no.in_([c.participant_no for c in room.creds]))).all())  # fmt: skip
+        attempts = dict(
+            db.execute(
+                select(Candidate.participant_no, Attempt.id)
+                .join(Attempt, Attempt.candidate_id == Candidate.id)
+                .where(Attempt.session_id == room.session_id)
+            ).all()
+        )
+        cid = dict(
+            db.execute(
+                select(Candidate.participant_no, Candidate.id).where(
+                    Candidate.participant_no.in_([c.participant_no for c in room.creds])
+                )
+            ).all()
+        )
         # The server recorded three lost minutes for one candidate (issue 12's table).
-        db.execute(text(
-            "INSERT INTO attempt_outages (attempt_id, cause, started_at, ended_at, lost_ms) "
-            "VALUES (:a, 'redis', now() - interval '4 minutes', now() - interval '1 minute', 180000)"
-        ), {"a": attempts[came.participant_no]})  # fmt: skip
+        db.execute(
+            text(
+                "INSERT INTO attempt_outages (attempt_id, cause, started_at, ended_at, lost_ms) "
+                "VALUES (:a, 'redis', now() - interval '4 minutes', now() - interval '1 minute', 180000)"
+            ),
+            {"a": attempts[came.participant_no]},
+        )
         db.commit()
     await services.restore_checkpoint(attempts[came.participant_no])
     before = int(
@@ -77,15 +94,25 @@ async def test_the_report_counts_the_room_and_logs_every_action_with_its_time_an
         {"action": "submit", "ids": cid[finished.participant_no], "reason": "Minta dikumpulkan"},
     ]
     for step in steps:
-        resp = await proctor.post(url, {**{k: str(v) for k, v in step.items()}, "confirm": "1"},
-                                  headers={"Accept": "application/json"})  # fmt: skip
+        resp = await proctor.post(
+            url,
+            {**{k: str(v) for k, v in step.items()}, "confirm": "1"},
+            headers={"Accept": "application/json"},
+        )
         assert resp.status_code == 200, resp.text
     after = int(
         await services.redis.hget(attempt_key(attempts[came.participant_no]), "deadline_ms")
     )
     assert after - before >= 180_000  # the outage minutes were given back on the server's clock
-    again = await proctor.post(url, {"action": "outage", "ids": str(cid[came.participant_no]),
-                                     "reason": "lagi", "confirm": "1"})  # fmt: skip
+    again = await proctor.post(
+        url,
+        {
+            "action": "outage",
+            "ids": str(cid[came.participant_no]),
+            "reason": "lagi",
+            "confirm": "1",
+        },
+    )
     assert again.status_code == 303  # without JavaScript: a flash and back to the room
     assert (
         int(await services.redis.hget(attempt_key(attempts[came.participant_no]), "deadline_ms"))
@@ -96,17 +123,25 @@ async def test_the_report_counts_the_room_and_logs_every_action_with_its_time_an
     assert resp.status_code == 200
     words = pdf_text(resp.content)
     assert "BERITA ACARA PELAKSANAAN UJIAN" in words
-    for label, n in (("Peserta terjadwal", 3), ("Hadir", 2), ("Tidak hadir", 1),
-                     ("Selesai mengerjakan", 1)):  # fmt: skip
+    for label, n in (
+        ("Peserta terjadwal", 3),
+        ("Hadir", 2),
+        ("Tidak hadir", 1),
+        ("Selesai mengerjakan", 1),
+    ):
         assert (
             f"{label}\n: {n} orang" in words
             or f"{label}: {n} orang" in words
             or f"{label} : {n} orang" in words
         ), (label, words)
     with Session(db_engine) as db:
-        entries = db.scalars(select(AuditEntry).where(
-            AuditEntry.entity_id == str(room.session_id), AuditEntry.action.like("proctor.%")
-        ).order_by(AuditEntry.id)).all()  # fmt: skip
+        entries = db.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.entity_id == str(room.session_id), AuditEntry.action.like("proctor.%")
+            )
+            .order_by(AuditEntry.id)
+        ).all()
     wib = ZoneInfo("Asia/Jakarta")
     for entry in entries:
         assert f"{entry.at.astimezone(wib):%H:%M:%S} WIB" in words

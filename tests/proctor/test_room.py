@@ -13,8 +13,15 @@ def seat(n: int, attempt: int | None = None) -> Seat:
 
 
 def checkpoint(**extra: str) -> dict[str, str]:
-    return {"submitted": "0", "starts_ms": str(NOW - 60_000), "deadline_ms": str(NOW + 600_000),
-            "paused_at_ms": "0", "a:0": '"A"', "a:3": '"B"', **extra}  # fmt: skip
+    return {
+        "submitted": "0",
+        "starts_ms": str(NOW - 60_000),
+        "deadline_ms": str(NOW + 600_000),
+        "paused_at_ms": "0",
+        "a:0": '"A"',
+        "a:3": '"B"',
+        **extra,
+    }
 
 
 def test_a_seated_candidate_without_an_attempt_is_not_here_yet() -> None:

@@ -22,8 +22,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def make_admin(db_engine) -> str:  # type: ignore[no-untyped-def]
     username = f"admin-{secrets.token_hex(3)}"
     with Session(db_engine) as db, db.begin():
-        db.add(StaffUser(username=username, full_name="Uji", role="admin",
-                         password_hash=hash_password_sync(PASSWORD)))  # fmt: skip
+        db.add(
+            StaffUser(
+                username=username,
+                full_name="Uji",
+                role="admin",
+                password_hash=hash_password_sync(PASSWORD),
+            )
+        )
     return username
 
 
@@ -39,8 +45,9 @@ def test_the_room_updates_in_place_on_a_phone_and_keeps_a_half_typed_notice(
     fresh,
 ) -> None:  # type: ignore[no-untyped-def]
     worker_a, worker_b = server_factory(), server_factory()
-    room = make_room(db_engine, fresh(3),
-                     name="Sesi dengan nama yang cukup panjang untuk layar ponsel kecil")  # fmt: skip
+    room = make_room(
+        db_engine, fresh(3), name="Sesi dengan nama yang cukup panjang untuk layar ponsel kecil"
+    )
     username = make_admin(db_engine)
     page = phone.new_page()
     page.goto(worker_a.url + "/panitia/masuk")
@@ -95,9 +102,9 @@ def test_the_room_updates_in_place_on_a_phone_and_keeps_a_half_typed_notice(
         page.check("#problems")
         time.sleep(0.2)
         assert page.locator("#rows li.row").count() == 0 or all(
-            "problem" in (c or "") for c in page.locator("#rows li.row").evaluate_all(
-                "els => els.map(e => e.className)")
-        )  # fmt: skip
+            "problem" in (c or "")
+            for c in page.locator("#rows li.row").evaluate_all("els => els.map(e => e.className)")
+        )
         no_sideways_scroll(page)
     finally:
         client.close()

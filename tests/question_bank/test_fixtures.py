@@ -66,8 +66,13 @@ def test_qas_editors_multichoice_gift_gives_four_questions_with_their_fractions(
     fourth = report.items[3]
     assert fourth.kind is ItemKind.MULTIPLE
     assert [round(o.score * 100, 5) for o in fourth.options] == [
-        33.33333, -33.33333, 33.33333, -33.33333, -33.33333, 33.33333
-    ]  # fmt: skip
+        33.33333,
+        -33.33333,
+        33.33333,
+        -33.33333,
+        -33.33333,
+        33.33333,
+    ]
     assert "feedback" not in fourth.stem_html and "Well done" not in fourth.options[5].html
 
 
@@ -106,8 +111,10 @@ def test_qas_editors_aiken_file_gives_five_questions() -> None:
         "to Moodle. What was the name of the course?"
     )
     assert [html_to_text(o.html) for o in second.options] == [
-        "Teaching with Moodle", "Moodle MOOC", "Moodle for Teachers"
-    ]  # fmt: skip
+        "Teaching with Moodle",
+        "Moodle MOOC",
+        "Moodle for Teachers",
+    ]
     assert [o.score for o in second.options] == [1.0, 0.0, 0.0]
 
 

@@ -65,8 +65,12 @@ def test_every_moodle_escape_gives_its_character() -> None:
     assert html_to_text(item.stem_html) == r"Tanda {x} ~ y # z \ w, garis baru, \n dan \q"
     assert "garis\nbaru" in item.stem_html  # "\n" is a line break inside the text
     assert [html_to_text(o.html) for o in item.options] == [
-        "satu=1", "dua~2", "tiga#3", "empat:4", "lima{5}"
-    ]  # fmt: skip
+        "satu=1",
+        "dua~2",
+        "tiga#3",
+        "empat:4",
+        "lima{5}",
+    ]
     assert item.correct_ids == ("A",)
 
 
@@ -80,11 +84,19 @@ def test_answers_take_the_question_texts_format_as_moodle_reads_them() -> None:
     ("img", "code", "name"),
     [
         (r'<img src\="@@PLUGINFILE@@/peta.png" alt\="peta">', "image_missing", "peta.png"),
-        (r'<img src\="https\://cdn.example/peta.png">', "image_source", "https://cdn.example/peta.png"),
-        (r'<img src\="data\:image/svg+xml;base64,PHN2Zz4=">', "image_source", "data:image/svg+xml;base64,PHN2Zz4="),
+        (
+            r'<img src\="https\://cdn.example/peta.png">',
+            "image_source",
+            "https://cdn.example/peta.png",
+        ),
+        (
+            r'<img src\="data\:image/svg+xml;base64,PHN2Zz4=">',
+            "image_source",
+            "data:image/svg+xml;base64,PHN2Zz4=",
+        ),
         ('<svg width\\="10"><circle r\\="4"/></svg>', "image_type", "<svg>"),
     ],
-)  # fmt: skip
+)
 def test_a_gift_question_that_shows_a_picture_is_refused_at_its_line(
     img: str, code: str, name: str
 ) -> None:
@@ -105,11 +117,15 @@ def test_the_export_writes_moodles_layout_and_escapes() -> None:
     item = Item(
         ItemKind.SINGLE,
         "<p>a: b = c</p>\n<p>{x} ~ #y \\ z</p>",
-        (Option("A", "<p>1:2</p>", 1.0), Option("B", "<p>~3</p>", 0.0),
-         Option("C", "%4", 0.0), Option("D", "<p>5</p>", -0.25)),
+        (
+            Option("A", "<p>1:2</p>", 1.0),
+            Option("B", "<p>~3</p>", 0.0),
+            Option("C", "%4", 0.0),
+            Option("D", "<p>5</p>", -0.25),
+        ),
         category="IPA/Fisika",
         external_id="Q:1",
-    )  # fmt: skip
+    )
     assert export_gift([item]).decode() == (
         "// question: 0  name: Switch category to $course$/top/IPA/Fisika\n"
         "$CATEGORY: $course$/top/IPA/Fisika\n"
@@ -129,18 +145,26 @@ def _bank() -> list[Item]:
     single = Item(
         ItemKind.SINGLE,
         "<p>Sila ke-4: musyawarah = mufakat?</p>\n<p>Pilih {satu} ~ #1 \\ saja.</p>",
-        (Option("A", "perintah", 0.0), Option("B", "musyawarah = mufakat", 1.0),
-         Option("C", "undian", -0.25), Option("D", "%suara%", 0.0)),
+        (
+            Option("A", "perintah", 0.0),
+            Option("B", "musyawarah = mufakat", 1.0),
+            Option("C", "undian", -0.25),
+            Option("D", "%suara%", 0.0),
+        ),
         category="TWK/Pancasila",
         external_id="TWK:001",
-    )  # fmt: skip
+    )
     thirds = Item(
         ItemKind.MULTIPLE,
         "<p>Bilangan prima?</p>",
-        (Option("A", "2", 1 / 3), Option("B", "3", 1 / 3), Option("C", "5", 1 / 3),
-         Option("D", "9", -1.0)),
+        (
+            Option("A", "2", 1 / 3),
+            Option("B", "3", 1 / 3),
+            Option("C", "5", 1 / 3),
+            Option("D", "9", -1.0),
+        ),
         category="TIU/Numerik",
-    )  # fmt: skip
+    )
     true_false = Item(
         ItemKind.TRUE_FALSE,
         "<p>Air mendidih pada 100 °C.</p>",
@@ -155,17 +179,22 @@ def test_the_gift_export_reads_back_as_the_same_questions() -> None:
     assert report.ok, report.errors
     assert [i.content_hash() for i in report.items] == [i.content_hash() for i in bank]
     assert [(i.category, i.external_id) for i in report.items] == [
-        ("TWK/Pancasila", "TWK:001"), ("TIU/Numerik", None), ("", None)
-    ]  # fmt: skip
+        ("TWK/Pancasila", "TWK:001"),
+        ("TIU/Numerik", None),
+        ("", None),
+    ]
 
 
 def test_what_gift_cannot_carry_is_left_out_of_the_export() -> None:
     png = Image("peta.png", "image/png", b"\x89PNG\r\n\x1a\n")
     base = _bank()[0]
     pictured = Item(base.kind, '<img src="@@IMG@@/peta.png">', base.options, images=(png,))
-    weighted = Item(base.kind, "<p>TKP</p>", tuple(
-        Option(o.id, o.html, float(n)) for n, o in enumerate(base.options, start=1)
-    ), weighted=True)  # fmt: skip
+    weighted = Item(
+        base.kind,
+        "<p>TKP</p>",
+        tuple(Option(o.id, o.html, float(n)) for n, o in enumerate(base.options, start=1)),
+        weighted=True,
+    )
     kept, left_out = gift_items([base, pictured, weighted])
     assert kept == [base] and left_out == [pictured, weighted]
     assert len(parse_bank(export_gift([base, pictured, weighted]), "x.gift").items) == 1

@@ -36,18 +36,43 @@ def _moodle(text: str, files: dict[str, bytes], extra: str = "") -> bytes:
 
 
 MOODLE_CASES = [
-    ("svg", '<p>Pulau apa?</p><img src="@@PLUGINFILE@@/peta.svg">', {"peta.svg": SVG},
-     "image_type", "peta.svg"),
-    ("missing", '<p>Pulau apa?</p><img src="@@PLUGINFILE@@/peta.png">', {}, "image_missing",
-     "peta.png"),
-    ("oversize", '<p>Pulau apa?</p><img src="@@PLUGINFILE@@/peta.png">', {"peta.png": BIG_PNG},
-     "image_too_big", "peta.png"),
-    ("hot-linked", '<p>Pulau apa?</p><img src="https://cdn.example/peta.png">', {},
-     "image_source", "https://cdn.example/peta.png"),
+    (
+        "svg",
+        '<p>Pulau apa?</p><img src="@@PLUGINFILE@@/peta.svg">',
+        {"peta.svg": SVG},
+        "image_type",
+        "peta.svg",
+    ),
+    (
+        "missing",
+        '<p>Pulau apa?</p><img src="@@PLUGINFILE@@/peta.png">',
+        {},
+        "image_missing",
+        "peta.png",
+    ),
+    (
+        "oversize",
+        '<p>Pulau apa?</p><img src="@@PLUGINFILE@@/peta.png">',
+        {"peta.png": BIG_PNG},
+        "image_too_big",
+        "peta.png",
+    ),
+    (
+        "hot-linked",
+        '<p>Pulau apa?</p><img src="https://cdn.example/peta.png">',
+        {},
+        "image_source",
+        "https://cdn.example/peta.png",
+    ),
     ("inline svg", "<p>Pulau apa?</p><svg><circle r='4'/></svg>", {}, "image_type", "<svg>"),
-    ("video", '<p>Pulau apa?</p><video src="@@PLUGINFILE@@/peta.mp4"></video>',
-     {"peta.mp4": b"\x00\x00\x00\x18ftypmp42"}, "media_unsupported", "peta.mp4"),
-]  # fmt: skip
+    (
+        "video",
+        '<p>Pulau apa?</p><video src="@@PLUGINFILE@@/peta.mp4"></video>',
+        {"peta.mp4": b"\x00\x00\x00\x18ftypmp42"},
+        "media_unsupported",
+        "peta.mp4",
+    ),
+]
 
 
 @pytest.mark.parametrize(("case", "text", "files", "code", "name"), MOODLE_CASES)
@@ -100,16 +125,36 @@ def _qti(body: str, files: dict[str, bytes]) -> bytes:
 
 
 QTI_CASES = [
-    ("svg", '<img src="images/peta.svg" alt=""/>', {"images/peta.svg": SVG}, "image_type",
-     "peta.svg"),
+    (
+        "svg",
+        '<img src="images/peta.svg" alt=""/>',
+        {"images/peta.svg": SVG},
+        "image_type",
+        "peta.svg",
+    ),
     ("missing", '<img src="images/peta.png" alt=""/>', {}, "image_missing", "images/peta.png"),
-    ("oversize", "<img src='images/peta.png' alt=''/>", {"images/peta.png": BIG_PNG},
-     "image_too_big", "peta.png"),
-    ("hot-linked", '<img src="https://cdn.example/peta.png" alt=""/>', {}, "image_source",
-     "https://cdn.example/peta.png"),
-    ("object", '<object data="images/peta.svg" type="image/svg+xml"/>',
-     {"images/peta.svg": SVG}, "media_unsupported", "images/peta.svg"),
-]  # fmt: skip
+    (
+        "oversize",
+        "<img src='images/peta.png' alt=''/>",
+        {"images/peta.png": BIG_PNG},
+        "image_too_big",
+        "peta.png",
+    ),
+    (
+        "hot-linked",
+        '<img src="https://cdn.example/peta.png" alt=""/>',
+        {},
+        "image_source",
+        "https://cdn.example/peta.png",
+    ),
+    (
+        "object",
+        '<object data="images/peta.svg" type="image/svg+xml"/>',
+        {"images/peta.svg": SVG},
+        "media_unsupported",
+        "images/peta.svg",
+    ),
+]
 
 
 @pytest.mark.parametrize(("case", "body", "files", "code", "name"), QTI_CASES)
@@ -145,8 +190,11 @@ def test_a_spreadsheet_row_that_shows_a_picture_is_refused_at_its_line(
 ) -> None:
     from openpyxl import Workbook
 
-    rows = [["soal", "opsi_a", "opsi_b", "kunci"], ["Ibu kota Bali?", "Denpasar", "Kuta", "A"],
-            [cell, "Jawa", "Bali", "A"]]  # fmt: skip
+    rows = [
+        ["soal", "opsi_a", "opsi_b", "kunci"],
+        ["Ibu kota Bali?", "Denpasar", "Kuta", "A"],
+        [cell, "Jawa", "Bali", "A"],
+    ]
     text = io.StringIO()
     csv.writer(text).writerows(rows)
     csv_report = parse_bank(text.getvalue().encode(), "soal.csv")

@@ -137,14 +137,19 @@ def _workbook(rows: list[list[str]], title: str = "soal") -> bytes:
 
 def test_xlsx_row_problems_name_the_sheet_the_row_and_the_question() -> None:
     data = _workbook(
-        [["soal", "opsi_a", "opsi_b", "kunci", "id_eksternal"],
-         ["Ibu kota Bali?", "Denpasar", "Kuta", "C", "TWK-7"]],
+        [
+            ["soal", "opsi_a", "opsi_b", "kunci", "id_eksternal"],
+            ["Ibu kota Bali?", "Denpasar", "Kuta", "C", "TWK-7"],
+        ],
         title="Bank TWK",
-    )  # fmt: skip
+    )
     (problem,) = parse_bank(data, "soal.xlsx").errors
     assert (problem.sheet, problem.line, problem.item, problem.code) == (
-        "Bank TWK", 2, "TWK-7", "bad_key"
-    )  # fmt: skip
+        "Bank TWK",
+        2,
+        "TWK-7",
+        "bad_key",
+    )
     assert problem.message_id.startswith("Lembar 'Bank TWK': ")
     assert problem.message_en.startswith("Sheet 'Bank TWK': ")
 
@@ -164,8 +169,11 @@ def test_a_damaged_sheet_inside_an_xlsx_names_its_file_and_where_reading_stopped
             damaged.writestr(name, body)
     (problem,) = parse_bank(out.getvalue(), "soal.xlsx").errors
     assert (problem.file, problem.sheet, problem.line, problem.code) == (
-        "xl/worksheets/sheet1.xml", "soal", 31, "bad_sheet"
-    )  # fmt: skip
+        "xl/worksheets/sheet1.xml",
+        "soal",
+        31,
+        "bad_sheet",
+    )
     assert "xl/worksheets/sheet1.xml" in problem.message_id
 
 
@@ -223,10 +231,18 @@ def _zip(files: dict[str, bytes]) -> bytes:
         ("soal.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "Excel/Word 97-2003"),
         ("soal.pdf", b"%PDF-1.7\n", "PDF"),
         ("soal.docx", _zip({"word/document.xml": b"<w:document/>"}), "Word document"),
-        ("soal.ods", _zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
-                           "content.xml": b"<office:document-content/>"}), "OpenDocument"),
+        (
+            "soal.ods",
+            _zip(
+                {
+                    "mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
+                    "content.xml": b"<office:document-content/>",
+                }
+            ),
+            "OpenDocument",
+        ),
     ],
-)  # fmt: skip
+)
 def test_another_container_gets_its_own_message(name: str, data: bytes, words: str) -> None:
     (problem,) = parse_bank(data, name).errors
     assert problem.code == "wrong_container" and words in problem.message_en

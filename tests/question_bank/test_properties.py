@@ -78,8 +78,12 @@ def test_an_exported_bank_imports_as_the_same_items(bank: list[Item], fmt: str) 
     assert [i.content_hash() for i in report.items] == [i.content_hash() for i in bank]
     for back, original in zip(report.items, bank, strict=True):
         assert (back.section, back.category, back.tags, back.difficulty, back.external_id) == (
-            original.section, original.category, original.tags, original.difficulty, original.external_id,
-        )  # fmt: skip
+            original.section,
+            original.category,
+            original.tags,
+            original.difficulty,
+            original.external_id,
+        )
         assert [o.fixed for o in back.options] == [o.fixed for o in original.options]
 
 

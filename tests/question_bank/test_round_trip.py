@@ -93,8 +93,11 @@ def test_bounds_belong_only_to_partial_credit_multiple_answer_rows() -> None:
 def test_text_that_only_resembles_a_tag_stays_text_through_a_spreadsheet() -> None:
     from question_bank.items import Item, ItemKind, Option
 
-    item = Item(ItemKind.TRUE_FALSE, "&lt; p &gt; &amp;amp;",
-                (Option("A", "Benar", 1.0, True), Option("B", "Salah", 0.0, True)))  # fmt: skip
+    item = Item(
+        ItemKind.TRUE_FALSE,
+        "&lt; p &gt; &amp;amp;",
+        (Option("A", "Benar", 1.0, True), Option("B", "Salah", 0.0, True)),
+    )
     for fmt in ("csv", "xlsx"):
         (back,) = parse_bank(export_bank([item], fmt), f"bank.{fmt}").items
         assert back.stem_html == item.stem_html

@@ -55,8 +55,23 @@ def mutated(draw: st.DrawFn, data: bytes) -> bytes:
         if op == "flip" and out:
             out[at] = draw(st.integers(0, 255))
         elif op == "insert":
-            out[at:at] = draw(st.sampled_from([b"<", b"&#0;", b'"', b"{", b"\x00", b"\xff\xfe",
-                                               b"=", b"]]>", b"<![CDATA[", b"\r\n", b"::"]))  # fmt: skip
+            out[at:at] = draw(
+                st.sampled_from(
+                    [
+                        b"<",
+                        b"&#0;",
+                        b'"',
+                        b"{",
+                        b"\x00",
+                        b"\xff\xfe",
+                        b"=",
+                        b"]]>",
+                        b"<![CDATA[",
+                        b"\r\n",
+                        b"::",
+                    ]
+                )
+            )
         elif op == "delete":
             del out[at : at + draw(st.integers(1, 16))]
         elif op == "truncate":

@@ -22,9 +22,19 @@ def _csv(rows: list[dict[str, str]], delimiter: str = ",", columns=COLUMNS) -> b
 
 
 def _twk(n: int, **overrides: str) -> dict[str, str]:
-    row = {"no": str(n), "seksi": "TWK", "kategori": "Pancasila", "tipe": "pg",
-           "soal": f"Pertanyaan TWK nomor {n}?", "opsi_a": "satu", "opsi_b": "dua",
-           "opsi_c": "tiga", "opsi_d": "empat", "opsi_e": "lima", "kunci": "C"}  # fmt: skip
+    row = {
+        "no": str(n),
+        "seksi": "TWK",
+        "kategori": "Pancasila",
+        "tipe": "pg",
+        "soal": f"Pertanyaan TWK nomor {n}?",
+        "opsi_a": "satu",
+        "opsi_b": "dua",
+        "opsi_c": "tiga",
+        "opsi_d": "empat",
+        "opsi_e": "lima",
+        "kunci": "C",
+    }
     return {**row, **overrides}
 
 
@@ -64,10 +74,21 @@ def test_a_committee_file_of_110_questions_in_three_sections_imports_whole() -> 
         for n in range(31, 66)
     ]
     rows += [
-        _twk(n, seksi="TKP", kategori="Pelayanan", tipe="bobot", soal=f"Situasi {n}", kunci="",
-             bobot_a="1", bobot_b="2", bobot_c="3", bobot_d="4", bobot_e="5")
+        _twk(
+            n,
+            seksi="TKP",
+            kategori="Pelayanan",
+            tipe="bobot",
+            soal=f"Situasi {n}",
+            kunci="",
+            bobot_a="1",
+            bobot_b="2",
+            bobot_c="3",
+            bobot_d="4",
+            bobot_e="5",
+        )
         for n in range(66, 111)
-    ]  # fmt: skip
+    ]
     for name, data in (("bank.csv", _csv(rows)), ("bank.xlsx", _xlsx(rows))):
         report = parse_bank(data, name)
         assert report.ok, report.errors[:3]

@@ -112,9 +112,18 @@ def test_a_windows_1252_gift_file_is_refused_as_not_utf8(external: Path) -> None
 
 @pytest.mark.parametrize(
     "name",
-    ["mc1", "mc5", "mcHTMLComment", "multiLineFeedback1", "multipleAnswersFloat", "tf2",
-     "totara_moodle_multichoice_multi", "escapeAll", "shortAnswerNotMatching"],
-)  # fmt: skip
+    [
+        "mc1",
+        "mc5",
+        "mcHTMLComment",
+        "multiLineFeedback1",
+        "multipleAnswersFloat",
+        "tf2",
+        "totara_moodle_multichoice_multi",
+        "escapeAll",
+        "shortAnswerNotMatching",
+    ],
+)
 def test_gift_grammar_examples_give_the_choices_their_parser_expects(
     external: Path, name: str
 ) -> None:

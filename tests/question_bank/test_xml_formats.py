@@ -87,8 +87,12 @@ def test_moodle_category_paths_become_categories(external: Path) -> None:
         external / "moodle/xml/nested_categories_with_questions.xml", skip_unsupported=True
     )
     placement = {i.external_id: i.category for i in report.items}
-    assert placement == {"Iota Question": "Iota", "Kappa Question": "Iota/Kappa",
-                         "Lambda Question": "Iota/Kappa/Lambda", "Mu Question": "Iota/Mu"}  # fmt: skip
+    assert placement == {
+        "Iota Question": "Iota",
+        "Kappa Question": "Iota/Kappa",
+        "Lambda Question": "Iota/Kappa/Lambda",
+        "Mu Question": "Iota/Mu",
+    }
     assert [s.item for s in report.skipped] == ["Kappa Essay Question"]
 
 

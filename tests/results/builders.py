@@ -28,9 +28,11 @@ from exam_server.db.models import (
 from exam_server.delivery.services import Services
 from question_bank.items import Item, ItemKind, Option
 
-LAYOUT = [("TWK", 3, {"model": "right_wrong", "points_correct": 5, "points_wrong": 0}, 15.0),
-          ("TIU", 3, {"model": "right_wrong", "points_correct": 5, "points_wrong": 0}, 10.0),
-          ("TKP", 2, {"model": "weighted"}, 4.0)]  # fmt: skip
+LAYOUT = [
+    ("TWK", 3, {"model": "right_wrong", "points_correct": 5, "points_wrong": 0}, 15.0),
+    ("TIU", 3, {"model": "right_wrong", "points_correct": 5, "points_wrong": 0}, 10.0),
+    ("TKP", 2, {"model": "weighted"}, 4.0),
+]
 N = sum(count for _, count, _, _ in LAYOUT)
 
 
@@ -52,9 +54,14 @@ def _question(section: str, weighted: bool) -> Question:
     scores = [5, 4, 3, 2, 1] if weighted else [1, 0, 0, 0, 0]
     tag = secrets.token_hex(8)
     item = Item(
-        kind=ItemKind.SINGLE, stem_html=f"<p>{section} soal {tag}</p>", section=section, weighted=weighted,
-        options=tuple(Option(o, f"<p>{o}</p>", float(s)) for o, s in zip("ABCDE", scores, strict=True)),
-    )  # fmt: skip
+        kind=ItemKind.SINGLE,
+        stem_html=f"<p>{section} soal {tag}</p>",
+        section=section,
+        weighted=weighted,
+        options=tuple(
+            Option(o, f"<p>{o}</p>", float(s)) for o, s in zip("ABCDE", scores, strict=True)
+        ),
+    )
     # The real content hash: the bank must stay exportable and re-importable as it is.
     return Question(**row_values(item))
 
@@ -68,15 +75,28 @@ def build_exam(
 ) -> Built:
     now = dt.datetime.now(dt.UTC)
     with Session(db_engine) as db, db.begin():
-        exam = Exam(code=f"UJI-{secrets.token_hex(3)}", title="Seleksi Uji Hasil", shared_minutes=90,
-                    shuffle_questions=False, shuffle_options=False, results_release=release,
-                    total_pass_mark=total_pass_mark)  # fmt: skip
+        exam = Exam(
+            code=f"UJI-{secrets.token_hex(3)}",
+            title="Seleksi Uji Hasil",
+            shared_minutes=90,
+            shuffle_questions=False,
+            shuffle_options=False,
+            results_release=release,
+            total_pass_mark=total_pass_mark,
+        )
         db.add(exam)
         db.flush()
         qids: list[int] = []
         for position, (code, count, scoring, mark) in enumerate(LAYOUT):
-            section = ExamSection(exam_id=exam.id, position=position, code=code, name=f"Bagian {code}",
-                                  question_count=count, scoring=scoring, pass_mark=mark)  # fmt: skip
+            section = ExamSection(
+                exam_id=exam.id,
+                position=position,
+                code=code,
+                name=f"Bagian {code}",
+                question_count=count,
+                scoring=scoring,
+                pass_mark=mark,
+            )
             db.add(section)
             db.flush()
             for i in range(count):
@@ -87,8 +107,13 @@ def build_exam(
                 qids.append(q.id)
         session_ids = []
         for i in range(sessions):
-            s = ExamSession(exam_id=exam.id, name=f"Sesi {i + 1} {exam.code}", room="Aula",
-                            starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=5))  # fmt: skip
+            s = ExamSession(
+                exam_id=exam.id,
+                name=f"Sesi {i + 1} {exam.code}",
+                room="Aula",
+                starts_at=now - dt.timedelta(hours=1),
+                ends_at=now + dt.timedelta(hours=5),
+            )
             db.add(s)
             db.flush()
             session_ids.append(s.id)
@@ -134,20 +159,36 @@ def add_candidate(
         if answers is None:
             return pno
         assert len(answers) == N
-        a = Attempt(candidate_id=c.id, session_id=built.session_ids[session], exam_id=built.exam_id,
-                    seed="0" * 32, question_ids=built.question_ids,
-                    option_orders=[list("ABCDE")] * N, sections=_layout(), status=status,
-                    starts_at=now - dt.timedelta(minutes=30), deadline_at=now + dt.timedelta(minutes=60),
-                    submitted_at=now if status == "submitted" else None,
-                    submit_reason="candidate" if status == "submitted" else None)  # fmt: skip
+        a = Attempt(
+            candidate_id=c.id,
+            session_id=built.session_ids[session],
+            exam_id=built.exam_id,
+            seed="0" * 32,
+            question_ids=built.question_ids,
+            option_orders=[list("ABCDE")] * N,
+            sections=_layout(),
+            status=status,
+            starts_at=now - dt.timedelta(minutes=30),
+            deadline_at=now + dt.timedelta(minutes=60),
+            submitted_at=now if status == "submitted" else None,
+            submit_reason="candidate" if status == "submitted" else None,
+        )
         db.add(a)
         db.flush()
         seq = 0
         for q, choice in enumerate(answers):
             if choice is not None:
                 seq += 1
-                db.add(AnswerLog(attempt_id=a.id, seq=seq, kind="answer", q=q, value=choice,
-                                 saved_at=now - dt.timedelta(minutes=20 - q)))  # fmt: skip
+                db.add(
+                    AnswerLog(
+                        attempt_id=a.id,
+                        seq=seq,
+                        kind="answer",
+                        q=q,
+                        value=choice,
+                        saved_at=now - dt.timedelta(minutes=20 - q),
+                    )
+                )
         built.attempts[pno] = a.id
     return pno
 

@@ -24,8 +24,11 @@ async def test_absent_only_after_the_session_closed(db_engine, services, admin) 
     assert "tidak hadir" not in csv.text and "terjadwal, belum mulai" in csv.text
 
     with Session(db_engine) as db, db.begin():
-        db.execute(update(ExamSession).where(ExamSession.id == built.session_ids[0])
-                   .values(ends_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)))  # fmt: skip
+        db.execute(
+            update(ExamSession)
+            .where(ExamSession.id == built.session_ids[0])
+            .values(ends_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+        )
     page = await admin.get(f"/panitia/hasil/ujian/{built.exam_id}")
     assert "tidak hadir" in page.text and "belum mulai" not in page.text
     csv = await admin.get(f"/panitia/hasil/ujian/{built.exam_id}/hasil.csv")

@@ -80,8 +80,12 @@ def test_weighted_question_shows_every_weight_in_screen_order() -> None:
     }
     [row] = answer_sheet([7], [list("CEABD")], [], questions, {0: "A"})
     assert [(o.shown, o.bank, o.score) for o in row.options] == [
-        ("A", "C", 3), ("B", "E", 1), ("C", "A", 5), ("D", "B", 4), ("E", "D", 2)
-    ]  # fmt: skip
+        ("A", "C", 3),
+        ("B", "E", 1),
+        ("C", "A", 5),
+        ("D", "B", 4),
+        ("E", "D", 2),
+    ]
     assert row.chosen_shown == ("C",) and row.key_shown == ("C",) and row.weighted
 
 
@@ -100,8 +104,11 @@ async def test_a_candidate_sees_their_own_answer_sheet_only_where_the_exam_allow
     pno = add_candidate(db_engine, built, "Rini Sheet", ["B", "A", "A", "A", None, None, "A", "B"])
     with Session(db_engine) as db, db.begin():
         # The candidate's screen showed the options in the order E, D, C, B, A.
-        db.execute(update(Attempt).where(Attempt.id == built.attempts[pno])
-                   .values(option_orders=[list("EDCBA")] * 8))  # fmt: skip
+        db.execute(
+            update(Attempt)
+            .where(Attempt.id == built.attempts[pno])
+            .values(option_orders=[list("EDCBA")] * 8)
+        )
     await grade_all(services, built)
     token = services.tokens.issue(built.attempts[pno], built.candidates[pno], "id")
     page = await anonymous.post("/hasil", data={"token": token})

@@ -56,8 +56,11 @@ async def test_story_shows_disconnect_device_change_pause_and_extension_in_order
 ) -> None:
     session_id = move_to_own_session(db_engine, candidate)
     with Session(db_engine) as db, db.begin():
-        db.execute(update(ExamSession).where(ExamSession.id == session_id)
-                   .values(time_zone="Asia/Makassar"))  # fmt: skip
+        db.execute(
+            update(ExamSession)
+            .where(ExamSession.id == session_id)
+            .values(time_zone="Asia/Makassar")
+        )
     phone = ExamClient(live_server.url, candidate.participant_no, candidate.password, "hp-andi")
     assert phone.login().status_code == 200
     phone.connect()
@@ -70,9 +73,10 @@ async def test_story_shows_disconnect_device_change_pause_and_extension_in_order
     laptop.answer(1, pick=2)
     with Session(db_engine) as db:
         attempt_id = db.scalar(
-            select(Attempt.id).join(Candidate, Candidate.id == Attempt.candidate_id)
+            select(Attempt.id)
+            .join(Candidate, Candidate.id == Attempt.candidate_id)
             .where(Candidate.participant_no == candidate.participant_no)
-        )  # fmt: skip
+        )
     assert await pause_session(services, session_id) == [attempt_id]
     assert await resume_session(services, session_id) == [attempt_id]
     assert await extend_attempts(services, [attempt_id], 10) == [attempt_id]
@@ -85,8 +89,19 @@ async def test_story_shows_disconnect_device_change_pause_and_extension_in_order
         story = await load_story(db, attempt_id)
     assert story is not None
     kinds = [line.kind for line in story.lines]
-    wanted = ["start", "connect", "answer", "disconnect", "connect", "answer",
-              "pause", "resume", "extend", "submit", "graded"]  # fmt: skip
+    wanted = [
+        "start",
+        "connect",
+        "answer",
+        "disconnect",
+        "connect",
+        "answer",
+        "pause",
+        "resume",
+        "extend",
+        "submit",
+        "graded",
+    ]
     it = iter(kinds)
     assert all(k in it for k in wanted), kinds  # each in this order
     second_connect = [line for line in story.lines if line.kind == "connect"][1]

@@ -11,8 +11,17 @@ from sqlalchemy import select
 from exam_server.db.models import Result, ResultItem
 from exam_server.grading.grade import grade_attempt, grade_attempts
 
-RESULT_FIELDS = ("total", "max_total", "correct", "wrong", "blank", "passed", "sections",
-                 "failed_rules", "verify_code")  # fmt: skip
+RESULT_FIELDS = (
+    "total",
+    "max_total",
+    "correct",
+    "wrong",
+    "blank",
+    "passed",
+    "sections",
+    "failed_rules",
+    "verify_code",
+)
 
 
 async def snapshot(services, ids: list[int]) -> dict:  # type: ignore[no-untyped-def,type-arg]

@@ -32,8 +32,10 @@ async def test_a_candidate_reads_their_result_with_the_reason_it_failed(
     db_engine, services: Services, anonymous: httpx.AsyncClient
 ) -> None:  # type: ignore[no-untyped-def]
     built, pno, code = await _graded(db_engine, services)
-    resp = await anonymous.get("/api/v1/candidate/result",
-                               headers={"Authorization": f"Bearer {_token(services, built, pno)}"})  # fmt: skip
+    resp = await anonymous.get(
+        "/api/v1/candidate/result",
+        headers={"Authorization": f"Bearer {_token(services, built, pno)}"},
+    )
     assert resp.status_code == 200, resp.text
     data = resp.json()
     assert (data["total"], data["passed"], data["verify_code"]) == (29, False, code)
@@ -70,11 +72,15 @@ async def test_a_result_the_exam_does_not_release_is_not_shown(
     db_engine, services: Services, anonymous: httpx.AsyncClient
 ) -> None:  # type: ignore[no-untyped-def]
     built, pno, code = await _graded(db_engine, services, release="never")
-    resp = await anonymous.get("/api/v1/candidate/result",
-                               headers={"Authorization": f"Bearer {_token(services, built, pno, 'en')}"})  # fmt: skip
+    resp = await anonymous.get(
+        "/api/v1/candidate/result",
+        headers={"Authorization": f"Bearer {_token(services, built, pno, 'en')}"},
+    )
     assert resp.status_code == 403
-    assert resp.json()["error"] == {"code": "not_released",
-                                    "message": "Results of this test have not been released yet."}  # fmt: skip
+    assert resp.json()["error"] == {
+        "code": "not_released",
+        "message": "Results of this test have not been released yet.",
+    }
     page = await anonymous.get("/verify", params={"code": code})
     assert page.status_code == 404 and "Indah" not in page.text
 
@@ -91,8 +97,9 @@ async def test_the_candidate_page_and_pdf_take_the_token_from_a_posted_form(
     pdf = await anonymous.post("/hasil/slip.pdf", data={"token": token})
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and len(pdf.content) > 2000
-    api_pdf = await anonymous.post("/api/v1/candidate/result/slip.pdf",
-                                   headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    api_pdf = await anonymous.post(
+        "/api/v1/candidate/result/slip.pdf", headers={"Authorization": f"Bearer {token}"}
+    )
     assert api_pdf.content.startswith(b"%PDF")
     assert (await anonymous.post("/hasil", data={"token": "nope"})).status_code == 401
 
@@ -139,6 +146,9 @@ async def test_results_released_later_appear_at_release_time(
     from exam_server.db.models import Exam
 
     with Session(db_engine) as db, db.begin():
-        db.execute(update(Exam).where(Exam.id == built.exam_id)  # type: ignore[attr-defined]
-                   .values(release_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)))  # fmt: skip
+        db.execute(
+            update(Exam)
+            .where(Exam.id == built.exam_id)  # type: ignore[attr-defined]
+            .values(release_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+        )
     assert (await anonymous.get("/verify", params={"code": code})).status_code == 200

@@ -42,8 +42,21 @@ async def test_it_exports_an_exam_to_xlsx_and_csv_files(
     book.close()
     assert names == ["Lestari", "Made"]
     out_csv = tmp_path / "hasil.csv"
-    assert _run(settings, "export", "--exam", str(built.exam_id), "--format", "csv", "--out", str(out_csv),
-                "--lang", "en") == 0  # fmt: skip
+    assert (
+        _run(
+            settings,
+            "export",
+            "--exam",
+            str(built.exam_id),
+            "--format",
+            "csv",
+            "--out",
+            str(out_csv),
+            "--lang",
+            "en",
+        )
+        == 0
+    )
     rows = list(csv.DictReader(out_csv.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
     assert [(r["Name"], r["Rank"], r["Status"]) for r in rows] == [
         ("Lestari", "1", "PASSED"),

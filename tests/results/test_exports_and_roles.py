@@ -45,8 +45,13 @@ async def test_sql_ranks_agree_with_the_scoring_rank_rule_on_random_results(
     built = build_exam(db_engine)
     rng = random.Random(6)
     for i in range(40):  # few items, many candidates: plenty of ties at every level
-        add_candidate(db_engine, built, f"C{i}", [rng.choice(["A", "B", None]) for _ in range(6)]
-                      + [rng.choice("ABCDE"), rng.choice("ABCDE")])  # fmt: skip
+        add_candidate(
+            db_engine,
+            built,
+            f"C{i}",
+            [rng.choice(["A", "B", None]) for _ in range(6)]
+            + [rng.choice("ABCDE"), rng.choice("ABCDE")],
+        )
     await grade_all(services, built)
     with Session(db_engine) as db:
         heads = exam_heads_sync(db, built.exam_id)
@@ -54,8 +59,14 @@ async def test_sql_ranks_agree_with_the_scoring_rank_rule_on_random_results(
             ranked_query(tiebreak_codes(heads)), query_params(built.exam_id, None, None)
         ).all()
     assert tiebreak_codes(heads) == ["TKP", "TIU", "TWK"]
-    expected = rank([RankInput(r.attempt_id, bool(r.passed), r.total,
-                               {s["code"]: s["points"] for s in r.sections}) for r in rows])  # fmt: skip
+    expected = rank(
+        [
+            RankInput(
+                r.attempt_id, bool(r.passed), r.total, {s["code"]: s["points"] for s in r.sections}
+            )
+            for r in rows
+        ]
+    )
     assert {r.attempt_id: r.rank for r in rows} == {e.attempt_id: e.rank for e in expected}
     assert len({r.rank for r in rows}) < len(rows)  # the data really had ties
 
@@ -96,8 +107,11 @@ async def test_a_viewer_downloads_an_xlsx_that_opens_with_ranks_and_sections(
         and "TWK 0, di bawah ambang batas 15" in planted["Keterangan"]
     )
     with Session(db_engine) as db:
-        logged = db.scalar(select(AuditEntry).where(AuditEntry.action == "export.results",
-                                                   AuditEntry.entity_id == str(built.exam_id)))  # fmt: skip
+        logged = db.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "export.results", AuditEntry.entity_id == str(built.exam_id)
+            )
+        )
     assert logged is not None and logged.username == viewer.username
 
 
@@ -105,8 +119,10 @@ async def test_the_csv_export_filters_by_session_keeps_exam_ranks_and_defuses_fo
     db_engine, services: Services, viewer: StaffClient
 ) -> None:  # type: ignore[no-untyped-def]
     built = await _exam_with_ties(db_engine, services)
-    resp = await viewer.get(f"/panitia/hasil/ujian/{built.exam_id}/hasil.csv",
-                            params={"session": built.session_ids[1], "lang": "en"})  # fmt: skip
+    resp = await viewer.get(
+        f"/panitia/hasil/ujian/{built.exam_id}/hasil.csv",
+        params={"session": built.session_ids[1], "lang": "en"},
+    )
     assert resp.status_code == 200
     body = resp.content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(body), delimiter=";"))
@@ -135,8 +151,16 @@ async def test_a_viewer_reads_results_but_cannot_regrade_or_switch_boards(
         await viewer.post(f"/panitia/hasil/sesi/{built.session_ids[0]}/papan", {"on": "1"})
     ).status_code == 403
     with Session(db_engine) as db:
-        assert db.execute(text("SELECT count(*) FROM audit_log WHERE action = 'exam.regrade' "
-                               "AND entity_id = :e"), {"e": str(built.exam_id)}).scalar() == 0  # fmt: skip
+        assert (
+            db.execute(
+                text(
+                    "SELECT count(*) FROM audit_log WHERE action = 'exam.regrade' "
+                    "AND entity_id = :e"
+                ),
+                {"e": str(built.exam_id)},
+            ).scalar()
+            == 0
+        )
 
 
 async def test_a_proctor_and_a_stranger_see_no_results(

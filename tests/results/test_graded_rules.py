@@ -49,10 +49,15 @@ async def test_a_missed_total_pass_mark_is_the_reason_everywhere_and_survives_a_
     # the slip still explains the result it shows.
     with Session(db_engine) as db, db.begin():
         db.execute(update(Exam).where(Exam.id == built.exam_id).values(total_pass_mark=20))
-        db.execute(update(ExamSection).where(ExamSection.exam_id == built.exam_id, ExamSection.code == "TWK")
-                   .values(scoring={"model": "right_wrong", "points_correct": 4, "points_wrong": -1}))  # fmt: skip
-    resp = await anonymous.get("/api/v1/candidate/result",
-                               headers={"Authorization": f"Bearer {_token(services, built, pno)}"})  # fmt: skip
+        db.execute(
+            update(ExamSection)
+            .where(ExamSection.exam_id == built.exam_id, ExamSection.code == "TWK")
+            .values(scoring={"model": "right_wrong", "points_correct": 4, "points_wrong": -1})
+        )
+    resp = await anonymous.get(
+        "/api/v1/candidate/result",
+        headers={"Authorization": f"Bearer {_token(services, built, pno)}"},
+    )
     slip = resp.json()
     assert (slip["passed"], slip["total_pass_mark"]) == (False, 35)
     assert slip["reasons_id"] == ["Total 34, di bawah ambang batas 35"]
@@ -60,8 +65,12 @@ async def test_a_missed_total_pass_mark_is_the_reason_everywhere_and_survives_a_
     assert twk["rule_id"] == "Benar 5, salah 0, kosong 0"
 
     sheet = await viewer.get(f"/panitia/hasil/ujian/{built.exam_id}/hasil.xlsx")
-    rows = [list(r) for r in openpyxl.load_workbook(io.BytesIO(sheet.content), read_only=True)
-            .active.iter_rows(values_only=True)]  # type: ignore[union-attr]  # fmt: skip
+    rows = [
+        list(r)
+        for r in openpyxl.load_workbook(io.BytesIO(sheet.content), read_only=True).active.iter_rows(
+            values_only=True
+        )
+    ]  # type: ignore[union-attr]
     row = dict(zip(rows[0], rows[1], strict=True))
     assert (
         row["Status"] == "TIDAK LULUS" and row["Keterangan"] == "Total 34, di bawah ambang batas 35"
@@ -108,12 +117,19 @@ async def test_exports_stream_in_partitions_and_keep_the_order_across_them(
 ) -> None:  # type: ignore[no-untyped-def]
     built = build_exam(db_engine, sessions=2)
     for i in range(7):
-        add_candidate(db_engine, built, f"Urut {i}", ["A"] * (8 - i) + [None] * i, session=i % 2,
-                      unit="Dinas Genap" if i % 2 == 0 else "Dinas Ganjil")  # fmt: skip
+        add_candidate(
+            db_engine,
+            built,
+            f"Urut {i}",
+            ["A"] * (8 - i) + [None] * i,
+            session=i % 2,
+            unit="Dinas Genap" if i % 2 == 0 else "Dinas Ganjil",
+        )
     await grade_all(services, built)
     monkeypatch.setattr(export, "CHUNK", 2)  # seven rows: four partitions
-    resp = await viewer.get(f"/panitia/hasil/ujian/{built.exam_id}/hasil.{fmt}",
-                            params={"unit": "Dinas Genap"})  # fmt: skip
+    resp = await viewer.get(
+        f"/panitia/hasil/ujian/{built.exam_id}/hasil.{fmt}", params={"unit": "Dinas Genap"}
+    )
     assert resp.status_code == 200
     if fmt == "csv":
         table = list(csv.DictReader(io.StringIO(resp.content.decode("utf-8-sig")), delimiter=";"))

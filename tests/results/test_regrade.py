@@ -41,9 +41,16 @@ async def test_a_key_correction_changes_exactly_the_results_that_depend_on_it(
     assert by_no[chose_a].new_sections["TWK"] == 10
     with Session(db_engine) as db:
         assert db.get(Result, built.attempts[chose_b]).total == 40  # type: ignore[union-attr]
-        entries = list(db.scalars(select(AuditEntry).where(
-            AuditEntry.action == "result.regrade",
-            AuditEntry.entity_id.in_([str(built.attempts[p]) for p in (chose_a, chose_b, blank)]))))  # fmt: skip
+        entries = list(
+            db.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action == "result.regrade",
+                    AuditEntry.entity_id.in_(
+                        [str(built.attempts[p]) for p in (chose_a, chose_b, blank)]
+                    ),
+                )
+            )
+        )
     assert sorted(e.entity_id for e in entries) == sorted(
         str(built.attempts[p]) for p in (chose_a, chose_b)
     )

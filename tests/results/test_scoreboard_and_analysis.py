@@ -28,8 +28,10 @@ async def test_the_scoreboard_is_off_until_the_committee_switches_it_on(
     await grade_all(services, built)
     sid = built.session_ids[0]
     # The live checkpoint says Hadi has answered 3 questions (and flagged one as doubtful).
-    redis_client.hset(attempt_key(built.attempts[working]),
-                      mapping={"a:0": '"A"', "a:1": '"B"', "a:4": '"C"', "d:4": "1", "t:0": "1", "n": "8"})  # fmt: skip
+    redis_client.hset(
+        attempt_key(built.attempts[working]),
+        mapping={"a:0": '"A"', "a:1": '"B"', "a:4": '"C"', "d:4": "1", "t:0": "1", "n": "8"},
+    )
 
     off = await anonymous.get(f"/papan/{sid}.json")
     assert off.status_code == 404 and off.json()["error"]["code"] == "scoreboard_off"
@@ -123,14 +125,20 @@ async def test_reliability_uses_the_questions_on_the_papers_and_says_why_a_draw_
     ):
         add_candidate(db_engine, built, f"Rel {i}", [*answers, "A", "A", "A", "A", "A"])
     # A spare question in TWK's pool that no paper drew: it must not empty the statistic.
-    spare = Item(ItemKind.SINGLE, f"<p>cadangan {built.exam_id}</p>",
-                 (Option("A", "<p>a</p>", 1.0), Option("B", "<p>b</p>", 0.0)))  # fmt: skip
+    spare = Item(
+        ItemKind.SINGLE,
+        f"<p>cadangan {built.exam_id}</p>",
+        (Option("A", "<p>a</p>", 1.0), Option("B", "<p>b</p>", 0.0)),
+    )
     with Session(db_engine) as db, db.begin():
         question = Question(**row_values(spare))
         db.add(question)
         db.flush()
-        twk = db.scalar(select(ExamSection).where(ExamSection.exam_id == built.exam_id,
-                                                  ExamSection.code == "TWK"))  # fmt: skip
+        twk = db.scalar(
+            select(ExamSection).where(
+                ExamSection.exam_id == built.exam_id, ExamSection.code == "TWK"
+            )
+        )
         assert twk is not None
         twk_id = twk.id
         db.add(ExamQuestion(section_id=twk_id, question_id=question.id, position=99))

@@ -46,16 +46,25 @@ async def test_a_wita_session_reads_wita_everywhere(
     pno = add_candidate(db_engine, built, "Wayan Makassar", ["A"] * 8)
     await grade_all(services, built)
     with Session(db_engine) as db, db.begin():
-        db.execute(update(ExamSession).where(ExamSession.id == sid).values(
-            time_zone="Asia/Makassar", starts_at=START, ends_at=START + dt.timedelta(hours=2)))  # fmt: skip
+        db.execute(
+            update(ExamSession)
+            .where(ExamSession.id == sid)
+            .values(
+                time_zone="Asia/Makassar", starts_at=START, ends_at=START + dt.timedelta(hours=2)
+            )
+        )
         session = db.get(ExamSession, sid)
         assert session is not None
         card_when = when_text(session, "id")
     assert card_when.endswith("08:00-10:00 WITA"), card_when
 
     # (The list of all sessions also holds other tests' WIB sessions: this one's page does.)
-    for path in (f"/panitia/sesi/{sid}", f"/panitia/dasbor/sesi/{sid}",
-                 f"/panitia/pengawas/{sid}", f"/panitia/hasil/percobaan/{built.attempts[pno]}"):  # fmt: skip
+    for path in (
+        f"/panitia/sesi/{sid}",
+        f"/panitia/dasbor/sesi/{sid}",
+        f"/panitia/pengawas/{sid}",
+        f"/panitia/hasil/percobaan/{built.attempts[pno]}",
+    ):
         page = await admin.get(path)
         assert page.status_code == 200, path
         assert "08:00 WITA" in page.text or re.search(r"\d\d:\d\d(:\d\d)? WITA", page.text), path
@@ -76,17 +85,35 @@ async def test_a_wita_session_reads_wita_everywhere(
 
 async def test_the_session_form_reads_times_in_the_chosen_zone(db_engine, panitia) -> None:  # type: ignore[no-untyped-def]
     built = build_exam(db_engine)
-    resp = await panitia.post("/panitia/sesi", {
-        "exam_id": str(built.exam_id), "name": "Sesi Jayapura", "room": "Aula", "date": "2026-12-07",
-        "start": "08:00", "end": "10:00", "token_minutes": "15", "time_zone": "Asia/Jayapura"})  # fmt: skip
+    resp = await panitia.post(
+        "/panitia/sesi",
+        {
+            "exam_id": str(built.exam_id),
+            "name": "Sesi Jayapura",
+            "room": "Aula",
+            "date": "2026-12-07",
+            "start": "08:00",
+            "end": "10:00",
+            "token_minutes": "15",
+            "time_zone": "Asia/Jayapura",
+        },
+    )
     assert resp.status_code == 303, resp.text[:300]
     with Session(db_engine) as db:
         session = db.scalar(select(ExamSession).where(ExamSession.name == "Sesi Jayapura"))
         assert session is not None and session.time_zone == "Asia/Jayapura"
         assert session.starts_at == START - dt.timedelta(hours=1)  # 08:00 WIT is 23:00 UTC
-    bad = await panitia.post("/panitia/sesi", {
-        "exam_id": str(built.exam_id), "name": "Sesi Mars", "date": "2026-12-07",
-        "start": "08:00", "end": "10:00", "time_zone": "Mars/Olympus"})  # fmt: skip
+    bad = await panitia.post(
+        "/panitia/sesi",
+        {
+            "exam_id": str(built.exam_id),
+            "name": "Sesi Mars",
+            "date": "2026-12-07",
+            "start": "08:00",
+            "end": "10:00",
+            "time_zone": "Mars/Olympus",
+        },
+    )
     assert bad.status_code == 400 and "Zona waktu Mars/Olympus tidak dikenal" in bad.text
     with Session(db_engine) as db:
         assert db.scalar(select(ExamSession).where(ExamSession.name == "Sesi Mars")) is None

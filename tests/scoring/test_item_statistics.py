@@ -107,9 +107,12 @@ TKP = [("ED", (5, 4)), ("CC", (3, 3)), ("DE", (4, 5)), ("BA", (2, 1))]
 
 def weighted() -> list[dict[str, Response]]:
     return [
-        {f"i{j + 1}": Response((c,), float(w), None) for j, (c, w) in enumerate(zip(cs, ws, strict=True))}
+        {
+            f"i{j + 1}": Response((c,), float(w), None)
+            for j, (c, w) in enumerate(zip(cs, ws, strict=True))
+        }
         for cs, ws in TKP
-    ]  # fmt: skip
+    ]
 
 
 def test_weighted_items_use_mean_points_over_the_maximum_and_alpha() -> None:
@@ -179,7 +182,7 @@ def test_an_unchosen_distractor_is_flagged_from_twenty_candidates_but_never_the_
     hard = [{"q": Response((c,), 0.0, False)} for c in "BCD" * 7]
     stats = analyse_items(hard, {"q": "ABCD"}, {"q": 1.0}, keys={"q": ["A"]})[0]
     assert stats.flags == ["too_hard"]
-    assert "distractor_never_chosen" in analyse_items(hard, {"q": "ABCD"}, {"q": 1.0})[0].flags  # fmt: skip
+    assert "distractor_never_chosen" in analyse_items(hard, {"q": "ABCD"}, {"q": 1.0})[0].flags
 
 
 def test_rows_for_export_round_numbers_name_blanks_and_explain_gaps() -> None:

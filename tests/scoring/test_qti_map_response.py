@@ -61,8 +61,10 @@ def item_from_qti(path: Path) -> tuple[Item, SectionRule]:
     mappings = _all(declaration, "mapping")
     if template.endswith("map_response") and mappings:
         mapping = _attrs(mappings[0])
-        values = {_attrs(e)["mapkey"]: float(_attrs(e)["mappedvalue"])
-                  for e in _all(mappings[0], "mapentry")}  # fmt: skip
+        values = {
+            _attrs(e)["mapkey"]: float(_attrs(e)["mappedvalue"])
+            for e in _all(mappings[0], "mapentry")
+        }
         default = float(mapping.get("defaultvalue", "0"))
         lower, upper = mapping.get("lowerbound"), mapping.get("upperbound")
         item = Item(
@@ -110,7 +112,13 @@ def test_the_map_response_file_is_read_as_authored(expectations: dict[str, dict[
     for name in ("2x_ims_choice_multiple.xml", "30_ims_composition_of_water_qti3.xml"):
         item, rule = item_from_qti(EXTERNAL / FOLDER / name)
         assert {o.id: o.score for o in item.options} == {
-            "H": 1, "He": -2, "C": -2, "O": 1, "N": -2, "Cl": -1}  # fmt: skip
+            "H": 1,
+            "He": -2,
+            "C": -2,
+            "O": 1,
+            "N": -2,
+            "Cl": -1,
+        }
         assert (item.lower_bound, item.upper_bound, rule.points_correct) == (0, 2, 2)
 
 

@@ -25,8 +25,11 @@ def items(draw: st.DrawFn, kinds: tuple[ItemKind, ...] = tuple(ItemKind)) -> Ite
     kind = draw(st.sampled_from(kinds))
     count = 2 if kind is ItemKind.TRUE_FALSE else draw(st.integers(1, 6))
     weighted = draw(st.booleans())
-    values = draw(st.lists(st.integers(1, 5).map(float) if weighted else scores, min_size=count,
-                           max_size=count))  # fmt: skip
+    values = draw(
+        st.lists(
+            st.integers(1, 5).map(float) if weighted else scores, min_size=count, max_size=count
+        )
+    )
     multiple = kind is ItemKind.MULTIPLE
     return Item(
         kind,
@@ -88,8 +91,11 @@ def test_adding_an_option_that_gains_credit_never_lowers_the_score(
     assert after >= before - 1e-9
 
 
-@given(st.data(), st.lists(st.tuples(rules, st.integers(0, 4)), max_size=4),
-       st.none() | st.floats(-5, 50, allow_nan=False))  # fmt: skip
+@given(
+    st.data(),
+    st.lists(st.tuples(rules, st.integers(0, 4)), max_size=4),
+    st.none() | st.floats(-5, 50, allow_nan=False),
+)
 def test_an_attempt_adds_its_answers_and_passes_only_when_every_rule_holds(
     data: st.DataObject, layout: list[tuple[SectionRule, int]], total_mark: float | None
 ) -> None:
@@ -104,8 +110,10 @@ def test_an_attempt_adds_its_answers_and_passes_only_when_every_rule_holds(
     assert [s.points for s in result.sections] == [round(x, 6) for x in expected]
     assert result.total == round(sum(s.points for s in result.sections), 6)
     failing = [s for s in result.sections if s.passed is False]
-    assert all((s.passed is False) == (r.pass_mark is not None and s.points < r.pass_mark)
-               for s, (r, _) in zip(result.sections, sections, strict=True))  # fmt: skip
+    assert all(
+        (s.passed is False) == (r.pass_mark is not None and s.points < r.pass_mark)
+        for s, (r, _) in zip(result.sections, sections, strict=True)
+    )
     total_fails = total_mark is not None and result.total < total_mark
     assert len(result.failed_rules) == len(failing) + total_fails == len(result.failed_rules_en)
     assert result.passed is (not failing and not total_fails)

@@ -53,8 +53,9 @@ def points(score: AttemptScore) -> list[float]:
 
 
 def test_the_national_layout_is_30_35_45_items_with_pass_marks_65_80_166() -> None:
-    layout = [(r.code, n, r.model, r.points_correct, r.points_wrong, r.pass_mark)
-              for r, n in SKD_SECTIONS]  # fmt: skip
+    layout = [
+        (r.code, n, r.model, r.points_correct, r.points_wrong, r.pass_mark) for r, n in SKD_SECTIONS
+    ]
     assert layout == [
         ("TWK", 30, ScoringModel.RIGHT_WRONG, 5, 0, 65),
         ("TIU", 35, ScoringModel.RIGHT_WRONG, 5, 0, 80),
@@ -144,9 +145,17 @@ def test_fractional_points_are_written_as_people_write_them() -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(75, "75"), (75.0, "75"), (162.5, "162.5"), (-1.25, "-1.25"), (1e6, "1000000"),
-     (1 / 3, "0.33"), (-0.0, "0"), (-0.001, "0")],
-)  # fmt: skip
+    [
+        (75, "75"),
+        (75.0, "75"),
+        (162.5, "162.5"),
+        (-1.25, "-1.25"),
+        (1e6, "1000000"),
+        (1 / 3, "0.33"),
+        (-0.0, "0"),
+        (-0.001, "0"),
+    ],
+)
 def test_points_are_formatted_without_trailing_zeros(value: float, text: str) -> None:
     assert format_points(value) == text
 

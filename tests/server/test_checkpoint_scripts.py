@@ -20,9 +20,18 @@ A = 910_001
 
 
 def base(deadline: int = 1_000_000, paused: int = 0, last_seq: int = 3) -> dict[str, str]:
-    return {"submitted": "0", "starts_ms": "0", "deadline_ms": str(deadline),
-            "paused_at_ms": str(paused), "n": "5", "last_seq": str(last_seq),
-            "durable_seq": "0", "clock_v": "0", "conn": "phone-conn", "a:0": json.dumps("A")}  # fmt: skip
+    return {
+        "submitted": "0",
+        "starts_ms": "0",
+        "deadline_ms": str(deadline),
+        "paused_at_ms": str(paused),
+        "n": "5",
+        "last_seq": str(last_seq),
+        "durable_seq": "0",
+        "clock_v": "0",
+        "conn": "phone-conn",
+        "a:0": json.dumps("A"),
+    }
 
 
 async def test_clock_changes_follow_the_pure_rules(settings, redis_client) -> None:  # type: ignore[no-untyped-def]

@@ -81,9 +81,15 @@ def test_a_session_wide_pause_reaches_every_attempt_while_they_write(  # type: i
             for a in ids:
                 await services.redis.hset(
                     attempt_key(a),
-                    mapping={"submitted": "0", "starts_ms": "0", "deadline_ms": "9" * 13,
-                             "paused_at_ms": "0", "last_seq": "0", "conn": "c"},
-                )  # fmt: skip
+                    mapping={
+                        "submitted": "0",
+                        "starts_ms": "0",
+                        "deadline_ms": "9" * 13,
+                        "paused_at_ms": "0",
+                        "last_seq": "0",
+                        "conn": "c",
+                    },
+                )
             stop = asyncio.Event()
 
             async def writer(a: int) -> None:

@@ -22,12 +22,33 @@ def test_the_load_generator_plays_phones_and_reports_its_own_cost(
         "participant_no,password\n" + "".join(f"{c.participant_no},{c.password}\n" for c in creds)
     )
     done = subprocess.run(
-        [sys.executable, "-m", "exam_server.cli.main", "loadtest", "--url", live_server.url,
-         "--candidates", "3", "--duration", "6", "--ramp", "1", "--answer-every", "1",
-         "--reconnect-ratio", "0", "--credentials", str(path), "--json"],
-        env={**os.environ, "TKD_DATA_DIR": str(settings.data_dir)}, cwd=REPO,
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "exam_server.cli.main",
+            "loadtest",
+            "--url",
+            live_server.url,
+            "--candidates",
+            "3",
+            "--duration",
+            "6",
+            "--ramp",
+            "1",
+            "--answer-every",
+            "1",
+            "--reconnect-ratio",
+            "0",
+            "--credentials",
+            str(path),
+            "--json",
+        ],
+        env={**os.environ, "TKD_DATA_DIR": str(settings.data_dir)},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     report = json.loads(done.stdout)
     assert done.returncode == 0, (report, done.stderr)
     for key in ("candidates", "logins_ok", "answers_acked", "errors", "login_ms", "ack_ms"):

@@ -54,8 +54,17 @@ def test_the_write_behind_batch_grows_with_a_backlog_and_shrinks_after() -> None
 
 
 def test_a_start_entry_becomes_the_attempt_row() -> None:
-    value = {"c": 4, "s": 2, "e": 1, "seed": "ab", "qids": [7, 8], "opts": [["a"], ["b"]],
-             "secs": [{"code": "TWK"}], "starts_ms": NOW, "deadline_ms": NOW + HOUR}  # fmt: skip
+    value = {
+        "c": 4,
+        "s": 2,
+        "e": 1,
+        "seed": "ab",
+        "qids": [7, 8],
+        "opts": [["a"], ["b"]],
+        "secs": [{"code": "TWK"}],
+        "starts_ms": NOW,
+        "deadline_ms": NOW + HOUR,
+    }
     entry = {"a": "99", "k": "start", "s": "0", "q": "", "v": json.dumps(value), "t": str(NOW)}
     batch = sort_batch([("1-0", entry)])
     start = batch.starts[99]
@@ -88,10 +97,17 @@ def test_a_prepared_candidate_logs_in_from_redis_and_a_late_one_through_postgres
     client.answer(3)
     client.wait_for("durable", seq=client.seq)
     with db_engine.connect() as conn:  # the write-behind made the row with the prepared id
-        ids = conn.execute(
-            text("SELECT a.id FROM attempts a JOIN candidates c ON c.id = a.candidate_id "
-                 "WHERE c.participant_no = :p"), {"p": candidate.participant_no},
-        ).scalars().all()  # fmt: skip
+        ids = (
+            conn.execute(
+                text(
+                    "SELECT a.id FROM attempts a JOIN candidates c ON c.id = a.candidate_id "
+                    "WHERE c.participant_no = :p"
+                ),
+                {"p": candidate.participant_no},
+            )
+            .scalars()
+            .all()
+        )
     assert ids == [prepared_id]
     client.close()
 
@@ -127,9 +143,13 @@ def test_a_new_password_or_session_time_after_preparation_is_reflected(
         sid = move_to_own_session(db_engine, candidate, starts_in_s=600, ends_in_s=7200)
         prepare(settings, sid)
         fp = redis_client.hget(session_key(sid), "fp")
-        assert httpx.post(server.url + "/api/v1/candidate/login", json={
-            "participant_no": candidate.participant_no, "password": candidate.password},
-        ).status_code == 200  # fmt: skip
+        assert (
+            httpx.post(
+                server.url + "/api/v1/candidate/login",
+                json={"participant_no": candidate.participant_no, "password": candidate.password},
+            ).status_code
+            == 200
+        )
         with Session(db_engine) as db, db.begin():  # new cards: a new password
             db.query(Candidate).filter(Candidate.participant_no == candidate.participant_no).update(
                 {"password_hash": hash_password(settings.secret_key_value, "barubaru22")}
@@ -140,9 +160,12 @@ def test_a_new_password_or_session_time_after_preparation_is_reflected(
         assert redis_client.hget(session_key(sid), "fp") != fp
         with db_engine.begin() as conn:  # the session moves to the afternoon
             conn.execute(
-                text("UPDATE exam_sessions SET starts_at = now() + interval '5 hours', "
-                     "ends_at = now() + interval '7 hours' WHERE id = :s"), {"s": sid},
-            )  # fmt: skip
+                text(
+                    "UPDATE exam_sessions SET starts_at = now() + interval '5 hours', "
+                    "ends_at = now() + interval '7 hours' WHERE id = :s"
+                ),
+                {"s": sid},
+            )
         assert wait_for_status(server.url, candidate, "barubaru22", 403) == 403
     finally:
         server.stop()

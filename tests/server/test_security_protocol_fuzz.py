@@ -97,8 +97,12 @@ def _setup(request, live_server, candidate, other_candidate) -> dict[str, Any]: 
         client = ExamClient(live_server.url, candidate.participant_no, candidate.password)
         assert client.login().status_code == 200
         client.connect()
-        node._fuzz_state = {"client": client, "other": other, "other_answers": other_answers,
-                            "pings": itertools.count(1000)}  # fmt: skip
+        node._fuzz_state = {
+            "client": client,
+            "other": other,
+            "other_answers": other_answers,
+            "pings": itertools.count(1000),
+        }
         request.addfinalizer(client.close)
         request.addfinalizer(other.close)
     return node._fuzz_state  # type: ignore[no-any-return]

@@ -76,9 +76,13 @@ def test_tkd_serve_hands_the_limits_and_proxies_to_uvicorn(monkeypatch, tmp_path
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.update(kw))
-    env = {"TKD_SECRET_KEY": "k" * 32, "TKD_DATA_DIR": str(tmp_path),
-           "TKD_TRUSTED_PROXIES": "10.0.0.5", "TKD_MAX_CONNECTIONS": "500",
-           "TKD_KEEP_ALIVE_S": "7"}  # fmt: skip
+    env = {
+        "TKD_SECRET_KEY": "k" * 32,
+        "TKD_DATA_DIR": str(tmp_path),
+        "TKD_TRUSTED_PROXIES": "10.0.0.5",
+        "TKD_MAX_CONNECTIONS": "500",
+        "TKD_KEEP_ALIVE_S": "7",
+    }
     _serve(Settings.from_env(env), "127.0.0.1", 8000, 1)
     assert seen["forwarded_allow_ips"] == ["10.0.0.5"] and seen["proxy_headers"] is True
     assert seen["limit_concurrency"] == 500 and seen["timeout_keep_alive"] == 7
@@ -100,15 +104,23 @@ def tkd_serve(settings: Settings, tmp_path: Path, demo) -> Iterator[Any]:  # typ
 
     def start(**extra_env: str) -> str:
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": str(settings.database_url),
-               "REDIS_URL": str(settings.redis_url), "TKD_DATA_DIR": str(settings.data_dir),
-               "TKD_SECRET_KEY": settings.secret_key_value,
-               "TKD_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S), **extra_env}  # fmt: skip
+        env = {
+            **os.environ,
+            "DATABASE_URL": str(settings.database_url),
+            "REDIS_URL": str(settings.redis_url),
+            "TKD_DATA_DIR": str(settings.data_dir),
+            "TKD_SECRET_KEY": settings.secret_key_value,
+            "TKD_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
+            **extra_env,
+        }
         with (tmp_path / f"serve-{port}.log").open("wb") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "exam_server.cli.main", "serve", "--port", str(port)],
-                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
-            )  # fmt: skip
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=REPO,
+            )
         started.append(proc)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60

@@ -19,8 +19,15 @@ from exam_server.demo.seed import SESSION_NAME
 def entry(
     attempt: int, kind: str, seq: int, q: int | None, value: object, t: int = 1_700_000_000_000
 ):  # type: ignore[no-untyped-def]
-    return {"a": str(attempt), "k": kind, "s": str(seq), "q": "" if q is None else str(q),
-            "v": json.dumps(value), "t": str(t), "d": "hp"}  # fmt: skip
+    return {
+        "a": str(attempt),
+        "k": kind,
+        "s": str(seq),
+        "q": "" if q is None else str(q),
+        "v": json.dumps(value),
+        "t": str(t),
+        "d": "hp",
+    }
 
 
 def test_a_batch_is_sorted_into_log_rows_durable_marks_and_closures() -> None:
@@ -35,8 +42,11 @@ def test_a_batch_is_sorted_into_log_rows_durable_marks_and_closures() -> None:
         ]
     )
     assert [(r["attempt_id"], r["seq"], r["kind"]) for r in batch.log_rows] == [
-        (7, 1, "answer"), (7, 2, "doubt"), (8, 4, "answer"), (7, 3, "submit"),
-    ]  # fmt: skip
+        (7, 1, "answer"),
+        (7, 2, "doubt"),
+        (8, 4, "answer"),
+        (7, 3, "submit"),
+    ]
     assert batch.durable == {7: 3, 8: 4}
     assert set(batch.closed) == {7, 9} and batch.closed[9][1] == "deadline"
     assert batch.clocks == {8: {"deadline_ms": 5, "paused_at_ms": 0}}

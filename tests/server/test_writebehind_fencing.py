@@ -22,8 +22,15 @@ from exam_server.demo.seed import SESSION_NAME
 
 
 def entry(attempt: int, kind: str, seq: int, q: int | None, value: object) -> dict[str, str]:
-    return {"a": str(attempt), "k": kind, "s": str(seq), "q": "" if q is None else str(q),
-            "v": json.dumps(value), "t": str(int(time.time() * 1000)), "d": "hp"}  # fmt: skip
+    return {
+        "a": str(attempt),
+        "k": kind,
+        "s": str(seq),
+        "q": "" if q is None else str(q),
+        "v": json.dumps(value),
+        "t": str(int(time.time() * 1000)),
+        "d": "hp",
+    }
 
 
 async def new_attempt(services, participant_no: str) -> int:  # type: ignore[no-untyped-def]

@@ -86,9 +86,15 @@ async def make_exam(client: StaffClient) -> int:
     code = f"SKD-{secrets.token_hex(3)}"
     resp = await client.post(
         "/panitia/ujian",
-        {"code": code, "title": "Seleksi Uji", "shared_minutes": "90", "results_release": "immediate",
-         "shuffle_questions": "1", "shuffle_options": "1"},
-    )  # fmt: skip
+        {
+            "code": code,
+            "title": "Seleksi Uji",
+            "shared_minutes": "90",
+            "results_release": "immediate",
+            "shuffle_questions": "1",
+            "shuffle_options": "1",
+        },
+    )
     assert resp.status_code == 303, resp.text
     return int(resp.headers["location"].rsplit("/", 1)[1])
 
@@ -119,8 +125,16 @@ async def make_session(
     from exam_server.display import LOCAL_TZ
 
     today = dt.datetime.now(LOCAL_TZ).date().isoformat()
-    form = {"exam_id": str(exam_id), "name": name, "room": "Aula", "date": today,
-            "start": "00:00", "end": "23:59", "capacity": capacity, "token_minutes": "15"}  # fmt: skip
+    form = {
+        "exam_id": str(exam_id),
+        "name": name,
+        "room": "Aula",
+        "date": today,
+        "start": "00:00",
+        "end": "23:59",
+        "capacity": capacity,
+        "token_minutes": "15",
+    }
     if token:
         form["token_required"] = "1"
     resp = await client.post("/panitia/sesi", form)

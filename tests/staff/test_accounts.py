@@ -203,9 +203,10 @@ async def test_the_last_active_admin_cannot_be_demoted_or_disabled(services) -> 
         user = await db.scalar(select(StaffUser).where(StaffUser.username == name))
         # Other runs' admins exist too: in this transaction only, they are gone.
         await db.execute(
-            update(StaffUser).where(StaffUser.id != user.id, StaffUser.role == "admin")
+            update(StaffUser)
+            .where(StaffUser.id != user.id, StaffUser.role == "admin")
             .values(active=False)
-        )  # fmt: skip
+        )
         for role, active in (("panitia", True), ("admin", False)):
             with pytest.raises(AccountError, match="admin aktif terakhir"):
                 await update_account(db, Actor(None, "cli:uji"), user, role, active)

@@ -14,9 +14,18 @@ async def test_the_audit_log_shows_local_labelled_times_and_searches(
 ) -> None:  # type: ignore[no-untyped-def]
     built = build_exam(db_engine)
     name = f"Sesi Audit {secrets.token_hex(3)}"
-    resp = await panitia.post("/panitia/sesi", {
-        "exam_id": str(built.exam_id), "name": name, "date": "2026-12-07", "start": "08:00",
-        "end": "10:00", "token_minutes": "15", "time_zone": "Asia/Jakarta"})  # fmt: skip
+    resp = await panitia.post(
+        "/panitia/sesi",
+        {
+            "exam_id": str(built.exam_id),
+            "name": name,
+            "date": "2026-12-07",
+            "start": "08:00",
+            "end": "10:00",
+            "token_minutes": "15",
+            "time_zone": "Asia/Jakarta",
+        },
+    )
     assert resp.status_code == 303
     page = await admin.get("/panitia/audit", params={"q": panitia.username})
     assert page.status_code == 200

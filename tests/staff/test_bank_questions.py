@@ -18,10 +18,15 @@ def _item(weighted: bool = False, kind: ItemKind = ItemKind.SINGLE) -> Item:
     tag = secrets.token_hex(6)
     scores = [5, 4, 3, 2, 1] if weighted else [1, 0, 0, 0, 0]
     return Item(
-        kind=kind, stem_html=f"<p>Soal koreksi {tag}</p>", section="TIU", category="Verbal",
+        kind=kind,
+        stem_html=f"<p>Soal koreksi {tag}</p>",
+        section="TIU",
+        category="Verbal",
         weighted=weighted,
-        options=tuple(Option(x, f"<p>{x} {tag}</p>", float(s)) for x, s in zip("ABCDE", scores, strict=True)),
-    )  # fmt: skip
+        options=tuple(
+            Option(x, f"<p>{x} {tag}</p>", float(s)) for x, s in zip("ABCDE", scores, strict=True)
+        ),
+    )
 
 
 async def _add(services, *items: Item) -> list[int]:  # type: ignore[no-untyped-def]

@@ -37,10 +37,14 @@ async def test_the_question_template_downloads_with_an_example_of_each_kind(pani
 
 def _question_ids(db_engine, exam_id: int) -> list[int]:  # type: ignore[no-untyped-def]
     with Session(db_engine) as db:
-        return list(db.scalars(
-            select(ExamQuestion.question_id).join(ExamSection, ExamSection.id == ExamQuestion.section_id)
-            .where(ExamSection.exam_id == exam_id).order_by(ExamSection.position, ExamQuestion.position)
-        ))  # fmt: skip
+        return list(
+            db.scalars(
+                select(ExamQuestion.question_id)
+                .join(ExamSection, ExamSection.id == ExamQuestion.section_id)
+                .where(ExamSection.exam_id == exam_id)
+                .order_by(ExamSection.position, ExamQuestion.position)
+            )
+        )
 
 
 async def test_editing_a_question_text_is_audited_and_locked_once_an_exam_started(
@@ -50,8 +54,14 @@ async def test_editing_a_question_text_is_audited_and_locked_once_an_exam_starte
 ) -> None:
     built = build_exam(db_engine)
     qid = _question_ids(db_engine, built.exam_id)[0]
-    form = {"stem": "Sila keempat Pancasila menekankan ...", "option_A": "musyawarah",
-            "option_B": "B", "option_C": "C", "option_D": "D", "option_E": "E"}  # fmt: skip
+    form = {
+        "stem": "Sila keempat Pancasila menekankan ...",
+        "option_A": "musyawarah",
+        "option_B": "B",
+        "option_C": "C",
+        "option_D": "D",
+        "option_E": "E",
+    }
     no_reason = await panitia.post(f"/panitia/bank/soal/{qid}/teks", form)
     assert no_reason.status_code == 400 and "Tuliskan alasan perubahan" in no_reason.text
     assert "Sila keempat Pancasila menekankan ..." in no_reason.text  # what was typed stays
@@ -61,18 +71,23 @@ async def test_editing_a_question_text_is_audited_and_locked_once_an_exam_starte
         q = db.get(Question, qid)
         assert q is not None and "Sila keempat" in q.stem_html
         assert q.options[0]["html"] == "musyawarah" and q.options[0]["score"] == 1.0
-        entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "question.text",
-                                                   AuditEntry.entity_id == str(qid)))  # fmt: skip
+        entry = db.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "question.text", AuditEntry.entity_id == str(qid)
+            )
+        )
         assert entry is not None and entry.reason == "salah ketik" and "soal" in entry.new
 
     add_candidate(db_engine, built, "Sudah Mulai", ["A"] * 8, status="running")
-    locked = await panitia.post(f"/panitia/bank/soal/{qid}/teks",
-                                {**form, "stem": "Teks lain", "reason": "ubah"})  # fmt: skip
+    locked = await panitia.post(
+        f"/panitia/bank/soal/{qid}/teks", {**form, "stem": "Teks lain", "reason": "ubah"}
+    )
     assert locked.status_code == 400 and "hanya admin" in locked.text
     with Session(db_engine) as db:
         assert "Teks lain" not in db.get(Question, qid).stem_html  # type: ignore[union-attr]
-    by_admin = await admin.post(f"/panitia/bank/soal/{qid}/teks",
-                                {**form, "stem": "Teks lain", "reason": "ralat resmi"})  # fmt: skip
+    by_admin = await admin.post(
+        f"/panitia/bank/soal/{qid}/teks", {**form, "stem": "Teks lain", "reason": "ralat resmi"}
+    )
     assert by_admin.status_code == 303
 
 
@@ -81,8 +96,11 @@ async def test_the_preview_shows_the_paper_a_candidate_with_that_seed_sees(
 ) -> None:  # type: ignore[no-untyped-def]
     built = build_exam(db_engine)
     with Session(db_engine) as db, db.begin():
-        db.execute(update(Exam).where(Exam.id == built.exam_id)
-                   .values(shuffle_questions=True, shuffle_options=True))  # fmt: skip
+        db.execute(
+            update(Exam)
+            .where(Exam.id == built.exam_id)
+            .values(shuffle_questions=True, shuffle_options=True)
+        )
     seed = "abc123"
     page = await panitia.get(f"/panitia/ujian/{built.exam_id}/pratinjau", params={"seed": seed})
     assert page.status_code == 200
@@ -120,8 +138,11 @@ async def test_tkd_questions_key_corrects_audits_and_names_the_exams(
         exam_code = db.get(Exam, built.exam_id).code  # type: ignore[union-attr]
         q = db.get(Question, qid)
         assert q is not None and [o["score"] for o in q.options] == [0, 0, 1, 0, 0]
-        entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "question.key",
-                                                   AuditEntry.entity_id == str(qid)))  # fmt: skip
+        entry = db.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "question.key", AuditEntry.entity_id == str(qid)
+            )
+        )
         assert entry is not None and entry.reason == "kunci salah"
         assert entry.username.startswith("cli:")
         # Every affected result says it awaits the re-grade, and why.

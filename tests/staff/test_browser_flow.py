@@ -204,13 +204,27 @@ def test_a_committee_goes_from_empty_to_printed_cards(
         browser.close()
     with Session(db_engine) as db:
         placed = db.scalar(
-            select(func.count()).select_from(SessionCandidate)
-            .join(AuditEntry, AuditEntry.entity_id == func.cast(SessionCandidate.session_id, AuditEntry.entity_id.type))
+            select(func.count())
+            .select_from(SessionCandidate)
+            .join(
+                AuditEntry,
+                AuditEntry.entity_id
+                == func.cast(SessionCandidate.session_id, AuditEntry.entity_id.type),
+            )
             .where(AuditEntry.action == "session.create", AuditEntry.username == panitia)
-        )  # fmt: skip
+        )
         actions = set(
             db.scalars(select(AuditEntry.action).where(AuditEntry.username.in_([admin, panitia])))
         )
     assert placed == 200
-    assert {"staff.create", "bank.import", "candidates.import", "exam.create", "section.create", "section.questions",
-            "session.create", "session.assign", "credentials.issue"} <= actions  # fmt: skip
+    assert {
+        "staff.create",
+        "bank.import",
+        "candidates.import",
+        "exam.create",
+        "section.create",
+        "section.questions",
+        "session.create",
+        "session.assign",
+        "credentials.issue",
+    } <= actions

@@ -119,8 +119,16 @@ async def test_a_correction_keeps_the_old_value_and_the_reason(
     panitia: StaffClient, services
 ) -> None:  # type: ignore[no-untyped-def]
     c = await _one_candidate(panitia, services)
-    form = {"nik": c.nik, "name": "Indra Benar", "birth_date": "1990-01-02", "unit": "Dinas A",
-            "phone": "", "email": "", "photo": "", "reason": "salah ketik di berkas"}  # fmt: skip
+    form = {
+        "nik": c.nik,
+        "name": "Indra Benar",
+        "birth_date": "1990-01-02",
+        "unit": "Dinas A",
+        "phone": "",
+        "email": "",
+        "photo": "",
+        "reason": "salah ketik di berkas",
+    }
     resp = await panitia.post(f"/panitia/kandidat/{c.id}", form)
     assert resp.status_code == 303
     page = await panitia.get(f"/panitia/kandidat/{c.id}")

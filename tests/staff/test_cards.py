@@ -144,12 +144,17 @@ def test_a_card_never_lets_text_run_under_the_qr_code() -> None:
     from exam_server.staff.cards import card_boxes
 
     long_card = Card(
-        "Ni Luh Ayu Putu Sri Wahyuningsih Kusumawardani", "2600042", "abcdefghjk",
-        "Seleksi Calon Pegawai Pemerintah Kabupaten Kupang", "Sesi 1 Gelombang Pagi Ruang Utama",
-        "Senin 01-12-2026 08:00-09:40 WITA", "Aula Kantor Bupati Lantai 3 Sayap Timur",
-        nik_masked="5301********0001", birth_date="01-02-1990",
+        "Ni Luh Ayu Putu Sri Wahyuningsih Kusumawardani",
+        "2600042",
+        "abcdefghjk",
+        "Seleksi Calon Pegawai Pemerintah Kabupaten Kupang",
+        "Sesi 1 Gelombang Pagi Ruang Utama",
+        "Senin 01-12-2026 08:00-09:40 WITA",
+        "Aula Kantor Bupati Lantai 3 Sayap Timur",
+        nik_masked="5301********0001",
+        birth_date="01-02-1990",
         login_url="https://cbt.kupangkab.go.id/",
-    )  # fmt: skip
+    )
     for per_page in (8, 1):
         (ox, oy, ow, oh), drawn = card_boxes(long_card, per_page)
         [(_, qr)] = [(t, b) for t, b in drawn if t == "QR"]
@@ -187,9 +192,20 @@ async def test_reprinting_all_asks_for_confirmation_and_skips_who_started(
         people = list(db.scalars(select(Candidate).where(Candidate.nik.in_(niks))))
         started = people[0]
         now = dt.datetime.now(dt.UTC)
-        db.add(Attempt(candidate_id=started.id, session_id=session_id, exam_id=exam_id, seed="0",
-                       question_ids=[], option_orders=[], sections=[], status="running",
-                       starts_at=now, deadline_at=now + dt.timedelta(hours=1)))  # fmt: skip
+        db.add(
+            Attempt(
+                candidate_id=started.id,
+                session_id=session_id,
+                exam_id=exam_id,
+                seed="0",
+                question_ids=[],
+                option_orders=[],
+                sections=[],
+                status="running",
+                starts_at=now,
+                deadline_at=now + dt.timedelta(hours=1),
+            )
+        )
         hashes = {c.id: c.password_hash for c in people}
         started_id, started_no = started.id, started.participant_no
 
@@ -198,17 +214,22 @@ async def test_reprinting_all_asks_for_confirmation_and_skips_who_started(
     page = await panitia.get(f"/panitia/sesi/{session_id}")
     assert "Centang konfirmasi untuk mencetak ulang semua kartu" in page.text
     with Session(db_engine) as db:
-        assert {c.id: c.password_hash for c in db.scalars(
-            select(Candidate).where(Candidate.nik.in_(niks)))} == hashes  # fmt: skip
+        assert {
+            c.id: c.password_hash
+            for c in db.scalars(select(Candidate).where(Candidate.nik.in_(niks)))
+        } == hashes
 
-    confirmed = await panitia.post(f"/panitia/sesi/{session_id}/kartu",
-                                   {"which": "all", "confirm": "1"})  # fmt: skip
+    confirmed = await panitia.post(
+        f"/panitia/sesi/{session_id}/kartu", {"which": "all", "confirm": "1"}
+    )
     assert confirmed.headers["content-type"] == "application/pdf"
     [text] = page_texts(confirmed.content)[:1]
     assert started_no not in text  # skipped: their card still works
     with Session(db_engine) as db:
-        now_hashes = {c.id: c.password_hash for c in db.scalars(
-            select(Candidate).where(Candidate.nik.in_(niks)))}  # fmt: skip
+        now_hashes = {
+            c.id: c.password_hash
+            for c in db.scalars(select(Candidate).where(Candidate.nik.in_(niks)))
+        }
     assert now_hashes[started_id] == hashes[started_id]
     assert all(now_hashes[c] != hashes[c] for c in hashes if c != started_id)
     page = await panitia.get(f"/panitia/sesi/{session_id}")

@@ -63,24 +63,51 @@ def _nik() -> str:
 
 
 def test_a_committee_schedules_an_exam_and_prints_cards_from_the_terminal(
-    tkd: Tkd, tmp_path: Path, db_engine: Any, settings: Settings,
-) -> None:  # fmt: skip
+    tkd: Tkd,
+    tmp_path: Path,
+    db_engine: Any,
+    settings: Settings,
+) -> None:
     tag = secrets.token_hex(3)
     unit, code = f"Dinas CLI {tag}", f"CLI-{tag}"
     tkd.ok("questions", "import", str(TEMPLATE))
     niks = [_nik() for _ in range(6)]
     names = ["Siti Aminah", "Siti  aminah", "Budi", "Citra", "Dewi", "Eko"]  # a twin pair
-    rows = "".join(f"{n},{name} {tag},1990-01-0{i + 1},{unit}\n" for i, (n, name) in
-                   enumerate(zip(niks, names, strict=True)))  # fmt: skip
+    rows = "".join(
+        f"{n},{name} {tag},1990-01-0{i + 1},{unit}\n"
+        for i, (n, name) in enumerate(zip(niks, names, strict=True))
+    )
     people = tmp_path / "peserta.csv"
     people.write_text("NIK,Nama,Tanggal Lahir,Unit Kerja/OPD\n" + rows)
     assert tkd.json("candidates", "import", str(people))["imported"] == 6
 
-    exam = tkd.json("exams", "create", "--code", code, "--title", "Seleksi CLI",
-                    "--shared-minutes", "90", "--results", "never", "--shuffle-options")  # fmt: skip
+    exam = tkd.json(
+        "exams",
+        "create",
+        "--code",
+        code,
+        "--title",
+        "Seleksi CLI",
+        "--shared-minutes",
+        "90",
+        "--results",
+        "never",
+        "--shuffle-options",
+    )
     assert exam["shared_minutes"] == 90 and exam["shuffle_options"] is True
-    tkd.ok("exams", "section", code, "--code", "twk", "--name", "Wawasan", "--questions", "1",
-           "--pass-mark", "5")  # fmt: skip
+    tkd.ok(
+        "exams",
+        "section",
+        code,
+        "--code",
+        "twk",
+        "--name",
+        "Wawasan",
+        "--questions",
+        "1",
+        "--pass-mark",
+        "5",
+    )
     tkd.ok("exams", "fill", code, "TWK", "--from", "TWK", "--count", "1")
     # Changing one option keeps the rest of the section as it was.
     tkd.ok("exams", "section", code, "--code", "TWK", "--points-wrong", "-1", "--model", "negative")
@@ -94,9 +121,25 @@ def test_a_committee_schedules_an_exam_and_prints_cards_from_the_terminal(
     today = dt.datetime.now(LOCAL_TZ).date().isoformat()
     ids = []
     for name in ("Pagi", "Siang"):
-        made = tkd.json("sessions", "create", "--exam", code, "--name", f"{name} {tag}",
-                        "--date", today, "--start", "00:00", "--end", "23:59", "--capacity", "3",
-                        "--room", "Aula", "--token")  # fmt: skip
+        made = tkd.json(
+            "sessions",
+            "create",
+            "--exam",
+            code,
+            "--name",
+            f"{name} {tag}",
+            "--date",
+            today,
+            "--start",
+            "00:00",
+            "--end",
+            "23:59",
+            "--capacity",
+            "3",
+            "--room",
+            "Aula",
+            "--token",
+        )
         ids.append(made["id"])
     first, second = ids
     assert "6 candidates spread over 2 sessions" in tkd.ok(
@@ -110,12 +153,22 @@ def test_a_committee_schedules_an_exam_and_prints_cards_from_the_terminal(
     numbers = [by_nik[n].participant_no for n in niks]
     seated_first = [n for n in numbers if _session_of(db_engine, n) == first]
     mover, leaver = seated_first[0], seated_first[1]
-    full = tkd.refused("sessions", "move", mover, "--from", str(first), "--to", str(second),
-                       "--reason", "x")  # fmt: skip
+    full = tkd.refused(
+        "sessions", "move", mover, "--from", str(first), "--to", str(second), "--reason", "x"
+    )
     assert "sudah penuh" in full
     tkd.ok("sessions", "update", str(second), "--capacity", "5")
-    tkd.ok("sessions", "move", mover, "--from", str(first), "--to", str(second),
-           "--reason", "bentrok jadwal")  # fmt: skip
+    tkd.ok(
+        "sessions",
+        "move",
+        mover,
+        "--from",
+        str(first),
+        "--to",
+        str(second),
+        "--reason",
+        "bentrok jadwal",
+    )
     tkd.ok("sessions", "remove", str(first), leaver, "--reason", "mengundurkan diri")
     unscheduled = tkd.json("candidates", "list", "--unit", unit, "--status", "unscheduled")
     assert [c["participant_no"] for c in unscheduled["candidates"]] == [leaver]
@@ -144,16 +197,31 @@ def test_a_committee_schedules_an_exam_and_prints_cards_from_the_terminal(
     tkd.ok("dashboard", "--session", str(second), "--csv", str(attendance))
     assert attendance.read_text(encoding="utf-8-sig").count(unit) == 4  # 3 spread + 1 moved
 
-    tkd.ok("candidates", "correct", numbers[3], "--name", f"Citra Lestari {tag}",
-        "--reason", "salah ketik")  # fmt: skip
+    tkd.ok(
+        "candidates",
+        "correct",
+        numbers[3],
+        "--name",
+        f"Citra Lestari {tag}",
+        "--reason",
+        "salah ketik",
+    )
     assert "nothing changed" in tkd.ok("candidates", "correct", numbers[3], "--reason", "cek")
     tkd.ok("candidates", "delete", leaver, "--reason", "terdaftar ganda")
     tkd.ok("exams", "update", code, "--title", "Seleksi CLI 2026")
     assert tkd.json("exams", "show", code)["shared_minutes"] == 90  # untouched
 
     proctor = f"pengawas-{tag}"
-    tkd.ok("staff", "create", "--username", proctor, "--role", "proctor", "--password-stdin",
-           stdin="Pengawas-Kuat-2026\n")  # fmt: skip
+    tkd.ok(
+        "staff",
+        "create",
+        "--username",
+        proctor,
+        "--role",
+        "proctor",
+        "--password-stdin",
+        stdin="Pengawas-Kuat-2026\n",
+    )
     assert {"username": proctor, "role": "proctor"}.items() <= next(
         u for u in tkd.json("staff", "list") if u["username"] == proctor
     ).items()
@@ -169,8 +237,20 @@ def test_a_committee_schedules_an_exam_and_prints_cards_from_the_terminal(
     template = tmp_path / "templat.csv"
     tkd.ok("candidates", "template", "--format", "csv", "--out", str(template))
     assert template.read_text(encoding="utf-8-sig").startswith("NIK,Nama,")
-    spare = tkd.json("sessions", "create", "--exam", code, "--name", f"Cadangan {tag}",
-                     "--date", today, "--start", "13:00", "--end", "15:00")["id"]  # fmt: skip
+    spare = tkd.json(
+        "sessions",
+        "create",
+        "--exam",
+        code,
+        "--name",
+        f"Cadangan {tag}",
+        "--date",
+        today,
+        "--start",
+        "13:00",
+        "--end",
+        "15:00",
+    )["id"]
     assert "Alasan wajib" in tkd.refused("sessions", "delete", str(spare), "--reason", " ")
     tkd.ok("sessions", "delete", str(spare), "--reason", "tidak diperlukan")
     # The first session has a candidate who has started: it stays.
@@ -187,11 +267,27 @@ def test_a_committee_schedules_an_exam_and_prints_cards_from_the_terminal(
                 )
             )
         )
-    assert {"exam.create", "section.create", "section.update", "section.questions",
-            "session.create", "session.update", "session.assign", "session.move",
-            "session.unassign", "credentials.issue", "candidate.reissue", "export.attendance",
-            "candidate.correct", "candidate.delete", "exam.update", "session.proctor_add",
-            "session.delete", "staff.create", "section.delete"} <= actions  # fmt: skip
+    assert {
+        "exam.create",
+        "section.create",
+        "section.update",
+        "section.questions",
+        "session.create",
+        "session.update",
+        "session.assign",
+        "session.move",
+        "session.unassign",
+        "credentials.issue",
+        "candidate.reissue",
+        "export.attendance",
+        "candidate.correct",
+        "candidate.delete",
+        "exam.update",
+        "session.proctor_add",
+        "session.delete",
+        "staff.create",
+        "section.delete",
+    } <= actions
 
 
 async def _candidate_login(
@@ -204,8 +300,10 @@ async def _candidate_login(
         app.state.services = services  # ASGITransport does not run the lifespan
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            return await http.post("/api/v1/candidate/login", json={
-                "participant_no": number, "password": password, "session_token": token})  # fmt: skip
+            return await http.post(
+                "/api/v1/candidate/login",
+                json={"participant_no": number, "password": password, "session_token": token},
+            )
 
 
 def _session_of(db_engine: Any, participant_no: str) -> int | None:
@@ -241,9 +339,20 @@ def test_bad_options_are_refused_in_one_line_and_change_nothing(tkd: Tkd, db_eng
         "exams", "section", code, "--code", "TIU", "--name", "TIU", "--minutes", "30"
     )
     assert "Bagian TIU tidak ada" in tkd.refused("exams", "fill", code, "TIU", "--from", "TIU")
-    assert "setelah jam mulai" in tkd.refused("sessions", "create", "--exam", code, "--name", "S", "--date", "2026-12-03",
-        "--start", "10:00", "--end", "09:00",
-    )  # fmt: skip
+    assert "setelah jam mulai" in tkd.refused(
+        "sessions",
+        "create",
+        "--exam",
+        code,
+        "--name",
+        "S",
+        "--date",
+        "2026-12-03",
+        "--start",
+        "10:00",
+        "--end",
+        "09:00",
+    )
     assert "Sesi 999999999 tidak ada" in tkd.refused(
         "sessions", "delete", "999999999", "--reason", "x"
     )

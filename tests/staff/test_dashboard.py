@@ -46,11 +46,13 @@ async def test_the_session_dashboard_counts_each_state_and_exports_csv(
     await panitia.post(f"/panitia/sesi/{past_id}/tambah", {"numbers": niks[3]})
     async with services.sessions() as db, db.begin():
         await db.execute(
-            update(ExamSession).where(ExamSession.id == past_id).values(
+            update(ExamSession)
+            .where(ExamSession.id == past_id)
+            .values(
                 starts_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=1, hours=2),
                 ends_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
             )
-        )  # fmt: skip
+        )
         people = {
             c.nik: c for c in await db.scalars(select(Candidate).where(Candidate.nik.in_(niks)))
         }

@@ -10,8 +10,15 @@ from exam_server.db.models import Exam, ExamQuestion, ExamSection
 from exam_server.db.staff_models import AuditEntry
 from exam_server.staff.exam_forms import FormError, exam_values, section_values
 
-SECTION = {"code": "twk", "name": "Tes Wawasan Kebangsaan", "question_count": "3",
-           "model": "right_wrong", "points_correct": "5", "points_wrong": "0", "pass_mark": "65"}  # fmt: skip
+SECTION = {
+    "code": "twk",
+    "name": "Tes Wawasan Kebangsaan",
+    "question_count": "3",
+    "model": "right_wrong",
+    "points_correct": "5",
+    "points_wrong": "0",
+    "pass_mark": "65",
+}
 
 
 def test_a_section_form_becomes_a_scoring_rule() -> None:
@@ -92,9 +99,15 @@ async def test_changing_exam_settings_logs_old_and_new(panitia: StaffClient, ser
         exam = await db.get(Exam, exam_id)
     resp = await panitia.post(
         f"/panitia/ujian/{exam_id}",
-        {"code": exam.code, "title": "Seleksi Uji", "shared_minutes": "100", "results_release": "never",
-         "shuffle_questions": "1", "shuffle_options": "1"},
-    )  # fmt: skip
+        {
+            "code": exam.code,
+            "title": "Seleksi Uji",
+            "shared_minutes": "100",
+            "results_release": "never",
+            "shuffle_questions": "1",
+            "shuffle_options": "1",
+        },
+    )
     assert resp.status_code == 303
     async with services.sessions() as db:
         entry = await db.scalar(
@@ -156,9 +169,14 @@ async def test_removing_a_section_closes_ranks_and_keeps_it_in_the_audit_log(
     done = await panitia.post(f"/panitia/ujian/{exam_id}/bagian/{twk.id}/hapus")
     assert done.status_code == 303
     async with services.sessions() as db:
-        left = [(s.code, s.position) for s in await db.scalars(
-            select(ExamSection).where(ExamSection.exam_id == exam_id).order_by(ExamSection.position)
-        )]  # fmt: skip
+        left = [
+            (s.code, s.position)
+            for s in await db.scalars(
+                select(ExamSection)
+                .where(ExamSection.exam_id == exam_id)
+                .order_by(ExamSection.position)
+            )
+        ]
         pool = await db.scalar(select(ExamQuestion).where(ExamQuestion.section_id == twk.id))
         entry = await db.scalar(
             select(AuditEntry).where(
@@ -183,9 +201,14 @@ async def test_removing_a_section_closes_ranks_and_keeps_it_in_the_audit_log(
     )
     async with services.sessions() as db:
         candidate = await db.scalar(select(Candidate).where(Candidate.nik == nik))
-    login = await panitia.http.post("/api/v1/candidate/login", json={
-        "participant_no": candidate.participant_no, "password": await reissue(panitia, candidate.id),
-        "session_token": session_token(settings.secret_key_value, session_id, 900)})  # fmt: skip
+    login = await panitia.http.post(
+        "/api/v1/candidate/login",
+        json={
+            "participant_no": candidate.participant_no,
+            "password": await reissue(panitia, candidate.id),
+            "session_token": session_token(settings.secret_key_value, session_id, 900),
+        },
+    )
     assert login.status_code == 200, login.text
     refused = await panitia.post(f"/panitia/ujian/{exam_id}/bagian/{tiu.id}/hapus")
     assert refused.status_code == 400 and "bagian tidak dapat dihapus" in refused.text

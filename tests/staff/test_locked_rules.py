@@ -16,14 +16,22 @@ ANSWERS = ["A", "A", "A", "A", "A", None, "A", "B"]
 
 def _twk(db_engine, exam_id: int) -> ExamSection:  # type: ignore[no-untyped-def]
     with Session(db_engine) as db:
-        return db.scalar(select(ExamSection).where(ExamSection.exam_id == exam_id,
-                                                   ExamSection.code == "TWK"))  # fmt: skip
+        return db.scalar(
+            select(ExamSection).where(ExamSection.exam_id == exam_id, ExamSection.code == "TWK")
+        )
 
 
 def _form(section: ExamSection, **changes: str) -> dict[str, str]:
-    form = {"code": section.code, "name": section.name, "question_count": str(section.question_count),
-            "model": "right_wrong", "points_correct": "5", "points_wrong": "0",
-            "pass_mark": "15", "draw": "pool"}  # fmt: skip
+    form = {
+        "code": section.code,
+        "name": section.name,
+        "question_count": str(section.question_count),
+        "model": "right_wrong",
+        "points_correct": "5",
+        "points_wrong": "0",
+        "pass_mark": "15",
+        "draw": "pool",
+    }
     form.update(changes)
     return form
 
@@ -54,9 +62,15 @@ async def test_a_started_exam_refuses_a_rule_change_without_admin_and_reason(
     with Session(db_engine) as db:
         result = db.get(Result, built.attempts[pno])
         assert result is not None and "SK panitia no. 7" in (result.stale_reason or "")
-        assert db.scalar(select(AuditEntry.reason).where(
-            AuditEntry.action == "exam.rules_changed", AuditEntry.entity_id == str(built.exam_id)
-        )) == "SK panitia no. 7"  # fmt: skip
+        assert (
+            db.scalar(
+                select(AuditEntry.reason).where(
+                    AuditEntry.action == "exam.rules_changed",
+                    AuditEntry.entity_id == str(built.exam_id),
+                )
+            )
+            == "SK panitia no. 7"
+        )
     page = await admin.get(f"/panitia/hasil/ujian/{built.exam_id}")
     assert "menunggu nilai ulang" in page.text and "SK panitia no. 7" in page.text
 
@@ -74,7 +88,8 @@ async def test_an_exam_nobody_started_changes_freely(db_engine, panitia) -> None
     built = build_exam(db_engine)
     add_candidate(db_engine, built, "Belum Mulai", None)
     section = _twk(db_engine, built.exam_id)
-    resp = await panitia.post(f"/panitia/ujian/{built.exam_id}/bagian/{section.id}",
-                              _form(section, pass_mark="12"))  # fmt: skip
+    resp = await panitia.post(
+        f"/panitia/ujian/{built.exam_id}/bagian/{section.id}", _form(section, pass_mark="12")
+    )
     assert resp.status_code == 303
     assert _twk(db_engine, built.exam_id).pass_mark == 12

@@ -15,8 +15,12 @@ from exam_server.db.models import Candidate, SessionCandidate
 def _people(db_engine, names: list[str], session_id: int | None = None) -> None:  # type: ignore[no-untyped-def]
     with Session(db_engine) as db, db.begin():
         for name in names:
-            c = Candidate(nik=new_nik(), name=name, participant_no=f"L-{secrets.token_hex(5)}",
-                          password_hash="x")  # fmt: skip
+            c = Candidate(
+                nik=new_nik(),
+                name=name,
+                participant_no=f"L-{secrets.token_hex(5)}",
+                password_hash="x",
+            )
             db.add(c)
             db.flush()
             if session_id is not None:

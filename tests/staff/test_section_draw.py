@@ -21,9 +21,15 @@ BASE = {"code": "TIU", "name": "Intelegensia Umum", "question_count": "4", "mode
 
 
 def _section(section_id: int, draw: str, count: int = 4, **kw: object) -> ExamSection:
-    return ExamSection(id=section_id, code=f"S{section_id}", name="x", question_count=count,
-                       draw=draw, balance_difficulty=kw.get("balance", False),
-                       category_quota=kw.get("quota", []))  # fmt: skip
+    return ExamSection(
+        id=section_id,
+        code=f"S{section_id}",
+        name="x",
+        question_count=count,
+        draw=draw,
+        balance_difficulty=kw.get("balance", False),
+        category_quota=kw.get("quota", []),
+    )
 
 
 POOLS = {
@@ -34,9 +40,14 @@ POOLS = {
 
 def test_the_section_form_reads_the_draw_the_quotas_and_the_balance() -> None:
     values = section_values(
-        {**BASE, "draw": "per_candidate", "category_quota": "Numerik=2; Verbal = 1",
-         "balance_difficulty": "1"}, shared_clock=True,
-    )  # fmt: skip
+        {
+            **BASE,
+            "draw": "per_candidate",
+            "category_quota": "Numerik=2; Verbal = 1",
+            "balance_difficulty": "1",
+        },
+        shared_clock=True,
+    )
     assert (values.draw, values.balance_difficulty) == ("per_candidate", True)
     assert values.category_quota == [["Numerik", 2], ["Verbal", 1]]
     assert section_values(BASE, shared_clock=True).draw == "pool"
@@ -86,11 +97,16 @@ def test_a_quota_is_met_in_every_draw_and_a_short_pool_is_refused() -> None:
 async def _draw_exam(client: StaffClient, services, pool: int, count: int) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     category = f"Draw-{secrets.token_hex(3)}"
     items = [
-        Item(kind=ItemKind.SINGLE, stem_html=f"<p>{category} soal {i}</p>", section="TIU",
-             category=category, difficulty=i / pool,
-             options=(Option("A", "<p>ya</p>", 1.0), Option("B", "<p>tidak</p>", 0.0)))
+        Item(
+            kind=ItemKind.SINGLE,
+            stem_html=f"<p>{category} soal {i}</p>",
+            section="TIU",
+            category=category,
+            difficulty=i / pool,
+            options=(Option("A", "<p>ya</p>", 1.0), Option("B", "<p>tidak</p>", 0.0)),
+        )
         for i in range(pool)
-    ]  # fmt: skip
+    ]
     async with services.sessions() as db, db.begin():
         await db.run_sync(lambda sync_db: save_items(sync_db, items))
     exam_id = await make_exam(client)
@@ -124,9 +140,16 @@ async def _log_in(client: StaffClient, services, settings, exam_id: int, people:
     answers = []
     for person in found:
         password = await reissue(client, person.id)
-        answers.append(await client.http.post("/api/v1/candidate/login", json={
-            "participant_no": person.participant_no, "password": password, "session_token": token,
-        }))  # fmt: skip
+        answers.append(
+            await client.http.post(
+                "/api/v1/candidate/login",
+                json={
+                    "participant_no": person.participant_no,
+                    "password": password,
+                    "session_token": token,
+                },
+            )
+        )
     return answers, [p.id for p in found]
 
 

@@ -283,8 +283,13 @@ async def test_every_get_page_sends_the_security_headers_and_no_inline_script(
 
         question_id = await db.scalar(select(Question.id).limit(1))
         staff_id = await db.scalar(select(StaffUser.id).limit(1))
-    ids = {"exam_id": exam_id, "session_id": session_id, "candidate_id": candidate_id,
-           "question_id": question_id, "staff_id": staff_id}  # fmt: skip
+    ids = {
+        "exam_id": exam_id,
+        "session_id": session_id,
+        "candidate_id": candidate_id,
+        "question_id": question_id,
+        "staff_id": staff_id,
+    }
 
     def paths(routes, prefix: str = "") -> list[str]:  # type: ignore[no-untyped-def]
         found = []

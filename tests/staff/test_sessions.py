@@ -54,11 +54,13 @@ async def test_spreading_a_unit_over_two_sessions(panitia: StaffClient, services
     assert resp.status_code == 303
     async with services.sessions() as db:
         counts = dict(
-            (sid, n) for sid, n in await db.execute(
-                select(SessionCandidate.session_id, func.count()).where(SessionCandidate.session_id.in_([first, second]))
+            (sid, n)
+            for sid, n in await db.execute(
+                select(SessionCandidate.session_id, func.count())
+                .where(SessionCandidate.session_id.in_([first, second]))
                 .group_by(SessionCandidate.session_id)
             )
-        )  # fmt: skip
+        )
     assert counts == {first: 5, second: 7}
     # Spreading again finds nobody left to place.
     await panitia.post(f"/panitia/ujian/{exam_id}/sebar", {"unit": unit})
@@ -169,8 +171,16 @@ async def test_changing_a_session_is_logged_with_old_and_new(
         s = await db.get(ExamSession, session_id)
     from exam_server.web.rendering import local
 
-    form = {"exam_id": str(exam_id), "name": "Baru", "room": "Lab 2", "date": local(s.starts_at, "%Y-%m-%d"),
-            "start": "00:00", "end": "23:59", "token_minutes": "10", "token_required": "1"}  # fmt: skip
+    form = {
+        "exam_id": str(exam_id),
+        "name": "Baru",
+        "room": "Lab 2",
+        "date": local(s.starts_at, "%Y-%m-%d"),
+        "start": "00:00",
+        "end": "23:59",
+        "token_minutes": "10",
+        "token_required": "1",
+    }
     assert (await panitia.post(f"/panitia/sesi/{session_id}", form)).status_code == 303
     async with services.sessions() as db:
         entry = await db.scalar(
@@ -205,8 +215,16 @@ async def test_capacity_cannot_drop_below_the_candidates_already_scheduled(
     ).status_code == 303
     async with services.sessions() as db:
         s = await db.get(ExamSession, session_id)
-    form = {"exam_id": str(exam_id), "name": "Penuh", "room": "Aula", "date": local(s.starts_at, "%Y-%m-%d"),
-            "start": "00:00", "end": "23:59", "token_minutes": "15", "capacity": "2"}  # fmt: skip
+    form = {
+        "exam_id": str(exam_id),
+        "name": "Penuh",
+        "room": "Aula",
+        "date": local(s.starts_at, "%Y-%m-%d"),
+        "start": "00:00",
+        "end": "23:59",
+        "token_minutes": "15",
+        "capacity": "2",
+    }
     resp = await panitia.post(f"/panitia/sesi/{session_id}", form)
     assert resp.status_code == 400 and "lebih kecil dari 3 peserta" in resp.text
     async with services.sessions() as db:
@@ -297,9 +315,12 @@ async def test_a_started_session_cannot_be_deleted_nor_its_candidate_removed(
     password = await reissue(panitia, candidate.id)
     login = await panitia.http.post(
         "/api/v1/candidate/login",
-        json={"participant_no": candidate.participant_no, "password": password,
-              "session_token": session_token(settings.secret_key_value, session_id, 900)},
-    )  # fmt: skip
+        json={
+            "participant_no": candidate.participant_no,
+            "password": password,
+            "session_token": session_token(settings.secret_key_value, session_id, 900),
+        },
+    )
     assert login.status_code == 200, login.text
     removed = await panitia.post(
         f"/panitia/sesi/{session_id}/keluarkan",
