@@ -116,7 +116,8 @@ def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
         raise bad_zip(
             "berkas ini terkunci kata sandi", "this file is password-protected", file=name
         ) from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+    # ValueError: zipfile's own arithmetic on a damaged header ("negative seek value").
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as exc:
         raise bad_zip(
             f"berkas ini rusak ({exc})", f"this file is damaged ({exc})", file=name
         ) from None

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from urllib.parse import unquote
 
 from question_bank.items import Image
-from question_bank.sanitize import IMG_PREFIX
+from question_bank.sanitize import IMG_PREFIX, parse_html
 from question_bank.validation import Finding
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -75,9 +75,7 @@ def lost_media(source: str, handled: Collection[str] = ()) -> list[Finding]:
     An ``<img>`` survives only with an ``@@IMG@@/`` source, which readers give to images
     whose bytes the file carried; everything else here is removed by the sanitiser.
     """
-    scan = _Scan()
-    scan.feed(source)
-    scan.close()
+    scan = parse_html(_Scan, source)
     findings: list[Finding] = []
     for tag, attrs in scan.found:
         src = attrs.get("src") or attrs.get("data") or ""

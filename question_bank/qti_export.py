@@ -66,7 +66,7 @@ class _XhtmlBuilder(HTMLParser):
 
 def _append_html(parent: Element, source: str) -> None:
     builder = _XhtmlBuilder(parent)
-    builder.feed(source)
+    builder.feed(source)  # our own sanitised HTML: well formed
     builder.close()
 
 

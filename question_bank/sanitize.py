@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
+from typing import TypeVar
 from urllib.parse import unquote
 
 import nh3
+
+P = TypeVar("P", bound=HTMLParser)
 
 IMG_PREFIX = "@@IMG@@/"
 
@@ -126,11 +130,26 @@ class _TextOnly(HTMLParser):
         self.parts.append(data)
 
 
+def parse_html(make: Callable[[], P], source: str) -> P:
+    """A fresh parser from ``make`` fed the whole of ``source``.
+
+    Python's HTML parser asserts on a malformed ``<![`` section (a file damaged or made
+    hostile); a browser reads such a thing as text, and so does this, on a second pass.
+    """
+    parser = make()
+    try:
+        parser.feed(source)
+        parser.close()
+    except AssertionError:
+        parser = make()
+        parser.feed(source.replace("<![", "&lt;!["))
+        parser.close()
+    return parser
+
+
 def html_to_text(source: str) -> str:
     """Visible text of an HTML fragment, for labels in messages."""
-    parser = _TextOnly()
-    parser.feed(source)
-    parser.close()
+    parser = parse_html(_TextOnly, source)
     return " ".join("".join(parser.parts).split())
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from xml.etree.ElementTree import ParseError
 
@@ -312,7 +313,8 @@ def _damaged(exc: Exception) -> Finding:
 
 
 def _broken_part(data: bytes, exc: Exception) -> str | None:
-    """The workbook part that is missing or not well-formed XML (the error names the line)."""
+    """The workbook part that is missing, damaged inside the zip or not well-formed XML (the
+    error names the line)."""
     named = re.search(r"'((?:xl|docProps|_rels)/[^']+|\[Content_Types\]\.xml)'", str(exc))
     if named:
         return named.group(1)
@@ -321,6 +323,7 @@ def _broken_part(data: bytes, exc: Exception) -> str | None:
         if name.endswith((".xml", ".rels")):
             try:
                 ElementTree.fromstring(archive.read(name))
-            except (ParseError, ValueError):  # defusedxml's refusals are ValueErrors
+            # defusedxml's refusals are ValueErrors; a damaged member fails in zipfile/zlib
+            except (ParseError, ValueError, zipfile.BadZipFile, zlib.error, EOFError):
                 return name
     return None

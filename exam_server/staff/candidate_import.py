@@ -133,16 +133,19 @@ def _cells_from_xlsx(data: bytes) -> Iterator[tuple[int, list[object]]]:
             f"Berkas XLSX terlalu besar setelah dibuka ({exc.declared} byte).",
             f"The XLSX file is too large once opened ({exc.declared} bytes).",
         ) from None
+    # Read whole before any row is judged: openpyxl meets a damaged sheet only while reading
+    # it, and a file refused halfway must be refused as a file, not as its first rows.
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        try:
+            rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            book.close()
+    except Exception as exc:  # openpyxl, zipfile and the XML parser raise many kinds
         raise UnreadableFile(
             f"Berkas XLSX tidak dapat dibaca ({exc}).", f"The XLSX file cannot be read ({exc})."
         ) from None
-    sheet = book.worksheets[0]
-    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        yield number, list(row)
-    book.close()
+    yield from enumerate(rows, start=1)
 
 
 def read_cells(data: bytes, filename: str) -> Iterator[tuple[int, list[object]]]:

@@ -35,10 +35,11 @@ def test_the_attendance_csv_writes_a_formula_name_as_text() -> None:
     """Both the dashboard download and ``tkd dashboard --csv`` write through ``to_csv``."""
     row = Row("DEMO-1", "3201", EVIL, "@Dinas", "Sesi 1", "+Aula", "absent", None, None)
     data = to_csv([row]).decode("utf-8-sig")
-    [parsed] = list(csv.DictReader(io.StringIO(data)))
-    assert parsed["name"] == "'" + EVIL
-    assert parsed["unit"] == "'@Dinas"
-    assert parsed["room"] == "'+Aula"
+    # Semicolons and Bahasa headings by default (docs/committee.md, "CSV").
+    [parsed] = list(csv.DictReader(io.StringIO(data), delimiter=";"))
+    assert parsed["Nama"] == "'" + EVIL
+    assert parsed["Unit kerja"] == "'@Dinas"
+    assert parsed["Ruang"] == "'+Aula"
 
 
 def _bank_with_formulas() -> list:  # type: ignore[type-arg]

@@ -126,3 +126,18 @@ def test_an_empty_file_and_a_damaged_xlsx_are_refused_with_a_reason() -> None:
     damaged = parse_candidates(b"PK\x03\x04 not really a zip", "x.xlsx")
     assert damaged.errors[0].line is None
     assert "tidak dapat dibaca" in damaged.errors[0].message_id
+
+
+def test_a_workbook_whose_sheet_is_damaged_inside_the_zip_is_refused_as_a_file() -> None:
+    """openpyxl meets a damaged sheet only while reading it (found by the fuzzing)."""
+    import zipfile
+
+    from exam_server.staff.candidate_import import parse_candidates, template_xlsx
+
+    data = bytearray(template_xlsx())
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0xFF  # the sheet's bytes no longer match its CRC
+    report = parse_candidates(bytes(data), "peserta.xlsx")
+    assert report.rows == [] and len(report.errors) == 1
+    assert "XLSX" in str(report.errors[0])
