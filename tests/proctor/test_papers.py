@@ -153,7 +153,7 @@ async def test_the_report_counts_the_room_and_logs_every_action_with_its_time_an
 
 async def test_each_card_carries_the_candidates_seat(admin, room) -> None:  # type: ignore[no-untyped-def]
     resp = await admin.post(
-        f"/panitia/sesi/{room.session_id}/kartu", {"which": "all", "layout": "1"}
+        f"/panitia/sesi/{room.session_id}/kartu", {"which": "all", "layout": "1", "confirm": "1"}
     )
     assert resp.status_code == 200 and resp.headers["content-type"] == "application/pdf"
     words = pdf_text(resp.content)

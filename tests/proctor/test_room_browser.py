@@ -91,7 +91,7 @@ def test_the_room_updates_in_place_on_a_phone_and_keeps_a_half_typed_notice(
         page.select_option("#action", "notice")
         page.check("#confirm")
         page.click("#action-form button[type=submit]")
-        page.wait_for_function("document.getElementById('result').textContent.length > 0")
+        page.wait_for_function("() => document.getElementById('result').textContent.length > 0")
         assert page.inner_text("#result") == "Pengumuman: 1 peserta."
         got = client.wait_for("notice", 5)
         assert got["message"] == "Mohon tenang, waktu akan ditambah."
