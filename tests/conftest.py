@@ -125,11 +125,11 @@ def db_engine(database_url: str):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def demo(settings: Settings, db_engine) -> list:  # type: ignore[no-untyped-def]
-    """The demo exam with 60 candidates, seeded once per run."""
+    """The demo exam with 240 candidates, seeded once per run (tests take fresh ones)."""
     from exam_server.demo.seed import seed_demo
 
     with Session(db_engine) as db, db.begin():
-        return seed_demo(db, settings.secret_key_value, 60).credentials
+        return seed_demo(db, settings.secret_key_value, 240).credentials
 
 
 @pytest.fixture()

@@ -190,7 +190,7 @@ def test_a_committee_goes_from_empty_to_printed_cards(
         exam.get_by_label("Kata sandi").fill(password)
         exam.get_by_role("button", name="Masuk").click()
         # The page asks for the session token only once the server says it is needed.
-        expect(exam.locator("#login-error")).to_contain_text("Token")
+        expect(exam.locator("#login-error")).to_contain_text("token sesi")
         exam.get_by_label("Token sesi").fill(token)
         exam.get_by_role("button", name="Masuk").click()
         expect(exam.get_by_role("heading", name="Periksa data Anda")).to_be_visible()

@@ -306,7 +306,9 @@ async def test_every_get_page_sends_the_security_headers_and_no_inline_script(
                     found.append(path)
         return found
 
-    every = paths(app.router.routes)
+    # The proctor's live room (``.../live``) is a server-sent event stream that never ends, so
+    # the in-process client would wait for ever; the same middleware answers it as every route.
+    every = [p for p in paths(app.router.routes) if not p.endswith("/live")]
     assert "/" in every and "/panitia/masuk" in every and len(every) > 25
     anonymous = httpx.AsyncClient(transport=admin.http._transport, base_url="http://testserver")
     for path in [*every, "/static/exam.js", "/static/staff.css", "/does-not-exist"]:
