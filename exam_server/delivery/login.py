@@ -26,10 +26,10 @@ from exam_server.delivery.credentials import (
 from exam_server.delivery.input_limits import InputRefused, loads_limited, read_body
 from exam_server.delivery.messages import error_body
 from exam_server.delivery.papers import open_attempt
+from exam_server.delivery.prepare import candidate_info, login_info
 from exam_server.delivery.prepared import Lookup
 from exam_server.delivery.services import Services
 from exam_server.delivery.throttle import Throttle, candidate_throttle, may_enter, request_address
-from exam_server.display import mask_nik, session_time
 
 log = logging.getLogger(__name__)
 
@@ -253,36 +253,7 @@ async def _database_login(
             ),
             "ws_url": "/ws/v1/exam",
             "lang": lang,
-            "candidate": {
-                "name": candidate.name,
-                "participant_no": candidate.participant_no,
-                "nik_masked": mask_nik(candidate.nik),
-                "unit": candidate.unit,
-            },
-            "session": {
-                "name": session.name,
-                "room": session.room,
-                "starts_at": session.starts_at.isoformat(),
-                "ends_at": session.ends_at.isoformat(),
-                # Issue 15: the session's own zone, and its times as people there read them.
-                "time_zone": session.time_zone,
-                "starts_local": session_time(session.starts_at, session, "%d-%m-%Y %H:%M"),
-                "ends_local": session_time(session.ends_at, session, "%H:%M"),
-            },
-            "exam": {
-                "title": exam.title,
-                "sections": [
-                    {
-                        "code": s.code,
-                        "name": s.name,
-                        "count": s.question_count,
-                        "minutes": s.minutes,
-                    }
-                    for s in sections
-                ],
-                "minutes": exam.shared_minutes or sum(s.minutes or 0 for s in sections),
-                "rules_id": exam.rules_id,
-                "rules_en": exam.rules_en,
-            },
+            "candidate": candidate_info(candidate),
+            **login_info(session, exam, sections),
         }
     )
