@@ -65,7 +65,7 @@ def sql(world: Any, query: str, **params: Any) -> list[Any]:
 
 def services_call(world: Any, fn: Callable[[Any], Any]) -> Any:
     async def run() -> Any:
-        async with open_services(world.settings, background=False) as services:
+        async with open_services(world.settings) as services:
             return await fn(services)
 
     return asyncio.run(run())
