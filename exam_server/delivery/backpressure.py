@@ -65,6 +65,19 @@ BUSY_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+def pool_exhausted(exc: BaseException) -> bool:
+    """This worker's own pool had no connection free in time: the server is busy, not down.
+
+    Only an unreachable service costs candidates time that is given back (outage minutes,
+    docs/operations.md); a full pool under a burst must not be recorded as one.
+    """
+    if isinstance(exc, sqlalchemy.exc.TimeoutError):  # "QueuePool limit ... reached"
+        return True
+    return isinstance(exc, redis.exceptions.ConnectionError) and str(exc).startswith(
+        "No connection available"
+    )
+
+
 def retry_after_s(base_s: int) -> int:
     """The base wait plus jitter, so a queue of phones does not come back in one wave."""
     return base_s + random.randint(0, max(1, base_s))

@@ -36,6 +36,7 @@ from exam_server.db.models import (
     WritebehindFence,
 )
 from exam_server.delivery.attempt_events import store_events
+from exam_server.delivery.backpressure import pool_exhausted
 from exam_server.delivery.checkpoint import CHANGES, attempt_key
 from exam_server.delivery.outages import record_outage, running_attempts
 from exam_server.delivery.services import Services
@@ -205,7 +206,8 @@ class WriteBehind:
                 self.token = 0
             except (RedisError, SQLAlchemyError, OSError) as exc:
                 cause = "redis" if isinstance(exc, RedisError) else "postgres"
-                self._down_since.setdefault(cause, int(time.time() * 1000))
+                if not pool_exhausted(exc):  # busy is not down: no outage minutes for it
+                    self._down_since.setdefault(cause, int(time.time() * 1000))
                 log.warning("write-behind pass failed (%s), will retry: %s", cause, exc)
                 await asyncio.sleep(1)
             except Exception:

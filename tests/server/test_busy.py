@@ -129,3 +129,32 @@ def test_a_full_worker_answers_hello_with_busy_and_close_1013(
     finally:
         server.stop()
     assert "Traceback" not in server.log_path.read_text()
+
+
+async def test_a_full_pool_is_busy_not_an_outage_and_an_unreachable_redis_is_an_outage(
+    settings,
+) -> None:  # type: ignore[no-untyped-def]
+    """Outage minutes are given back for a service that was down, never for a worker's own
+    full pool under a burst (found at 10,000 candidates: every attempt got a minute)."""
+    import redis.asyncio
+    import redis.exceptions
+
+    from exam_server.delivery.backpressure import pool_exhausted
+    from exam_server.delivery.services import redis_client
+
+    full = redis_client(str(settings.redis_url), max_connections=1, timeout_s=0.2)
+    try:
+        held = await full.connection_pool.get_connection()
+        with pytest.raises(redis.exceptions.ConnectionError) as exhausted:
+            await full.ping()
+        assert pool_exhausted(exhausted.value)
+        await full.connection_pool.release(held)
+    finally:
+        await full.aclose()
+    down = redis.asyncio.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    try:
+        with pytest.raises(redis.exceptions.ConnectionError) as unreachable:
+            await down.ping()
+        assert not pool_exhausted(unreachable.value)
+    finally:
+        await down.aclose()
