@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,8 +34,17 @@ from exam_server.settings import Settings, SettingsError
 from exam_server.web.slow_clients import protocol_class
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn  # heavy: only `tkd serve` and `tkd demo` start a server
+
+    # uvicorn shuts down on SIGTERM and then raises the signal again; by default that kills
+    # the process before the embedded PostgreSQL and Redis it started are stopped. As an
+    # exception it unwinds through ``services_ready`` instead (docs/operations.md).
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
     os.environ.setdefault("TKD_SECRET_KEY", settings.secret_key_value)  # workers share one key
     trusted = list(settings.trusted_proxies)
