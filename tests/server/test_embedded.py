@@ -70,6 +70,7 @@ def test_a_server_stopped_with_sigterm_stops_the_embedded_servers_it_started() -
         finally:
             if proc.poll() is None:
                 proc.kill()
+                proc.wait(10)
         with pytest.raises(redis.exceptions.ConnectionError):
             redis.Redis(unix_socket_path=str(sock), socket_timeout=2).ping()
         assert not (Path(tmp) / "pg" / "postmaster.pid").exists()

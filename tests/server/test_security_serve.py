@@ -139,6 +139,7 @@ def tkd_serve(settings: Settings, tmp_path: Path, demo) -> Iterator[Any]:  # typ
             proc.wait(10)
         if proc.poll() is None:
             proc.kill()
+            proc.wait(10)  # reaped: a Popen left running warns, and warnings fail the suite
 
 
 def closed_within(sock: socket.socket, seconds: float, drip: bytes | None = None) -> bool:
