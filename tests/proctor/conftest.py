@@ -5,55 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from staff.support import StaffClient, log_in, make_staff, staff_app
-from starlette.applications import Starlette
+from staff.conftest import admin, app, panitia, proctor, services
 
 from exam_server.db.models import Candidate, Exam, ExamSession, SessionCandidate
 from exam_server.db.staff_models import ProctorAssignment, StaffUser
 from exam_server.delivery.credentials import generate_password, hash_password
-from exam_server.delivery.services import Services, open_services
 from exam_server.demo.seed import EXAM_CODE, DemoCredential
 from exam_server.settings import Settings
 
-
-@pytest.fixture(scope="session")
-async def services(settings: Settings) -> AsyncIterator[Services]:
-    async with open_services(settings) as svc:
-        yield svc
-
-
-@pytest.fixture(scope="session")
-def app(settings: Settings, services: Services) -> Starlette:
-    application = staff_app(settings)
-    application.state.services = services  # ASGITransport does not run the lifespan
-    return application
-
-
-@pytest.fixture()
-async def admin(app: Starlette, services: Services) -> AsyncIterator[StaffClient]:
-    client = await log_in(app, await make_staff(services, "admin"))
-    yield client
-    await client.http.aclose()
-
-
-@pytest.fixture()
-async def panitia(app: Starlette, services: Services) -> AsyncIterator[StaffClient]:
-    client = await log_in(app, await make_staff(services, "panitia"))
-    yield client
-    await client.http.aclose()
-
-
-@pytest.fixture()
-async def proctor(app: Starlette, services: Services) -> AsyncIterator[StaffClient]:
-    client = await log_in(app, await make_staff(services, "proctor"))
-    yield client
-    await client.http.aclose()
+# The committee's app and personas, shared with tests/staff and tests/results.
+__all__ = ["admin", "app", "panitia", "proctor", "services"]
 
 
 @dataclass
