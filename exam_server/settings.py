@@ -68,7 +68,6 @@ class Settings:
     writebehind_interval_s: float = 0.2
     writebehind_batch: int = 2000
     deadline_sweep_s: float = 1.0
-    login_failures_allowed: int = 10
     login_lockout_s: int = 15 * 60
     # Candidates may log in this long before their session starts and wait in the lobby.
     early_login_s: int = 60 * 60
@@ -104,8 +103,6 @@ class Settings:
     # (TKD_WRITEBEHIND_ALARM_S, TKD_STREAM_ALARM_LEN).
     writebehind_alarm_s: float = 10.0
     stream_alarm_len: int = 200_000
-    # What `hello` answers with when the state cannot be built now (TKD_HELLO_RETRY_MS).
-    hello_retry_ms: int = 3000
     # -- issue 13: limits on every input and whom to trust (docs/security.md) -------------
     # A login body is a few hundred bytes; anything near this limit is an attack.
     max_body_bytes: int = 16 * 1024
@@ -200,7 +197,6 @@ class Settings:
             checkpoint_check_s=float(_int(env, "TKD_CHECKPOINT_CHECK_S", 2, 1, 300)),
             writebehind_alarm_s=float(_int(env, "TKD_WRITEBEHIND_ALARM_S", 10, 1, 3600)),
             stream_alarm_len=_int(env, "TKD_STREAM_ALARM_LEN", 200_000, 100, 100_000_000),
-            hello_retry_ms=_int(env, "TKD_HELLO_RETRY_MS", 3000, 100, 600_000),
             max_body_bytes=_int(env, "TKD_MAX_BODY_BYTES", 16 * 1024, 1024, 1024 * 1024),
             max_json_depth=_int(env, "TKD_MAX_JSON_DEPTH", 16, 4, 64),
             max_field_chars=_int(env, "TKD_MAX_FIELD_CHARS", 256, 64, 4096),

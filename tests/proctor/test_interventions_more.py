@@ -130,7 +130,7 @@ async def test_a_lockout_shows_on_the_row_and_a_proctor_clears_it(
 ) -> None:  # type: ignore[no-untyped-def]
     cred = room.creds[2]
     cands, _ = ids(db_engine, room)
-    for _ in range(services.settings.login_failures_allowed):
+    for _ in range(services.settings.login_pair_failures):
         resp = await admin.http.post(
             "/api/v1/candidate/login",
             json={"participant_no": cred.participant_no, "password": "salah"},
