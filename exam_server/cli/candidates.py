@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from exam_server.cli.runner import CommandError, run_work, writable
+from exam_server.cli.runner import CommandError, passwords_to_redis, run_work, writable
 from exam_server.db.audit import Actor, record
 from exam_server.db.models import Candidate
 from exam_server.settings import Settings
@@ -187,6 +187,9 @@ def cmd_candidates_password(args: argparse.Namespace, settings: Settings) -> int
             db, actor, s.secret_key_value, [candidate.id], args.reason.strip()
         )
         record(db, actor, "candidate.reissue", "candidate", candidate.id, reason=args.reason)
+        # Before the commit is safe: a token that Redis does not vouch for is checked in
+        # PostgreSQL (exam_server.delivery.revocation).
+        await passwords_to_redis(s, [(cred.participant_no, cred.password)])
         return cred.participant_no, cred.password
 
     number, password = run_work(settings, work)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exam_server.db.audit import Actor
 from exam_server.db.embedded import embedded_services
 from exam_server.db.engine import make_async_engine, make_sync_engine, session_factory, upgrade
+from exam_server.delivery.credentials import hash_password
+from exam_server.delivery.prepared import credentials_changed
+from exam_server.delivery.services import redis_client
 from exam_server.refusal import Refusal
 from exam_server.settings import Settings
 
@@ -101,6 +104,20 @@ def run_work(settings: Settings, work: Work[T]) -> T:
             return asyncio.run(_in_transaction(ready, work))
         except Refusal as exc:
             raise CommandError(exc.text(ready.default_lang)) from None
+
+
+async def passwords_to_redis(settings: Settings, issued: Iterable[tuple[str, str]]) -> None:
+    """New passwords (participant number, password) reach a prepared session's 08:00 path
+    now, not at the next preparation. Called before the commit, which is safe: a token
+    that Redis does not vouch for is checked in PostgreSQL (exam_server.delivery.revocation)."""
+    if settings.redis_url is None:
+        return
+    secret = settings.secret_key_value
+    redis = redis_client(settings.redis_url, max_connections=2)
+    try:
+        await credentials_changed(redis, [(n, hash_password(secret, p)) for n, p in issued])
+    finally:
+        await redis.aclose()
 
 
 def writable(path_text: str) -> Path:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from exam_server.cli.runner import CommandError, run_work, writable
+from exam_server.cli.runner import CommandError, passwords_to_redis, run_work, writable
 from exam_server.db.audit import Actor, snapshot
 from exam_server.db.models import ExamSession
 from exam_server.db.staff_models import StaffUser
@@ -252,7 +252,9 @@ def cmd_sessions_cards(args: argparse.Namespace, settings: Settings) -> int:
                 "(their old passwords stop working)"
             )
         # Rendered inside the transaction: if the PDF fails, no password is replaced.
-        return render_cards(cards, args.per_page, lang)
+        pdf = render_cards(cards, args.per_page, lang)
+        await passwords_to_redis(s, [(c.participant_no, c.password) for c in cards])
+        return pdf
 
     pdf = run_work(settings, work)
     # The PDF holds passwords: readable by its owner only.

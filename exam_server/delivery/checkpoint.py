@@ -12,9 +12,10 @@ Layout (all keys under ``tkd:``):
 * ``events`` pub/sub channel: durable, replaced, closed, graded and clock news for
   whichever worker holds the candidate's connection.
 
-A change is decided by :func:`exam_server.delivery.seq.judge` inside WATCH/MULTI, so two workers
-racing on one attempt cannot both apply a seq: the loser retries and sees a duplicate.
-Claims, clock changes and rebuilds are Lua scripts (``checkpoint_scripts``): one step each.
+A change is decided by the seq rule of :func:`exam_server.delivery.seq.judge`, run inside
+Redis as one script (``checkpoint_scripts.APPLY``), so two workers racing on one attempt
+cannot both apply a seq: the second sees a duplicate. Claims, clock changes and rebuilds
+are Lua scripts too: one step each.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from redis.exceptions import WatchError
 
 from exam_server.delivery import checkpoint_scripts as lua
 from exam_server.delivery.protocol import Answer, Change, Doubt, Submit, choice_to_json
-from exam_server.delivery.seq import Clock, Verdict, judge
+from exam_server.delivery.seq import Clock, Verdict
 from exam_server.delivery.snapshot import (  # re-exported: the checkpoint's own data
     LoggedChange,
     Snapshot,
@@ -47,6 +48,8 @@ __all__ = [
 ]
 
 CHANGES = "tkd:changes"
+# Where prepared papers live (exam_server.delivery.prepared, which imports this module).
+PREP_PREFIX = "tkd:prep:"
 DEADLINES = "tkd:deadlines"
 EVENTS = "tkd:events"
 
@@ -63,11 +66,19 @@ def attempt_key(attempt_id: int) -> str:
     return f"tkd:attempt:{attempt_id}"
 
 
+def committed_key(attempt_id: int) -> str:
+    """What PostgreSQL holds of the attempt, as the write-behind last committed it."""
+    return f"tkd:committed:{attempt_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     generation: int  # 0: the attempt is not in Redis, nothing was claimed
     previous_worker: str = ""
     previous_conn: str = ""
+    # Compared with PostgreSQL since this Redis server started and not behind its last
+    # commit: served without asking PostgreSQL (docs/protocol.md, "Redis lost or behind").
+    trusted: bool = False
 
 
 RESEED_CREATED, RESEED_ANSWERS, RESEED_CLOCK, RESEED_SUBMITTED = 1, 2, 4, 8
@@ -80,6 +91,18 @@ class Outcome:
     missing: bool = False
     replaced: bool = False
     clock: Clock | None = None
+
+
+def _change_fields(change: Change) -> tuple[str, str, str, str]:
+    """kind, question, the change stream's value (JSON) and the hash's value ('' deletes)."""
+    if isinstance(change, Answer):
+        value = choice_to_json(change.choice)
+        text = json.dumps(value)
+        return "answer", str(change.q), text, "" if value is None else text
+    if isinstance(change, Doubt):
+        return "doubt", str(change.q), json.dumps(change.on), "1" if change.on else ""
+    assert isinstance(change, Submit)
+    return "submit", "", json.dumps("candidate"), ""
 
 
 def _event(
@@ -99,22 +122,13 @@ def _event(
 class CheckpointStore:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self._set_durable = redis.register_script(
-            # Only touch a checkpoint that exists: after a Redis loss, a stray HSET would
-            # create a half hash that looks like an attempt with no answers.
-            """
-            for i, key in ipairs(KEYS) do
-              if redis.call('EXISTS', key) == 1 then
-                local cur = tonumber(redis.call('HGET', key, 'durable_seq') or '0')
-                local new = tonumber(ARGV[i])
-                if new > cur then redis.call('HSET', key, 'durable_seq', ARGV[i]) end
-              end
-            end
-            return 1
-            """
-        )
+        self._committed = redis.register_script(lua.COMMITTED)
+        self._verified = redis.register_script(lua.VERIFIED)
         self.events = events_channel(redis)
         self._claim = redis.register_script(lua.CLAIM)
+        self._open = redis.register_script(lua.OPEN)
+        self._apply = redis.register_script(lua.APPLY)
+        self._clocks = redis.register_script(lua.CLOCKS)
         self._change_clock = redis.register_script(lua.CHANGE_CLOCK)
         self._reseed = redis.register_script(lua.RESEED)
 
@@ -145,10 +159,44 @@ class CheckpointStore:
         Only an existing checkpoint is claimed: a claim after a Redis loss must not create a
         hash holding nothing but ``conn`` (it would look like an attempt with no clock).
         """
-        g, prev_w, prev_c = await self._claim(
-            keys=[attempt_key(attempt_id)], args=[conn, device, worker, attempt_id, self.events]
+        g, prev_w, prev_c, trusted = await self._claim(
+            keys=[attempt_key(attempt_id), committed_key(attempt_id)],
+            args=[conn, device, worker, attempt_id, self.events],
         )
-        return Claim(int(g), str(prev_w or ""), str(prev_c or ""))
+        return Claim(int(g), str(prev_w or ""), str(prev_c or ""), int(trusted) == 1)
+
+    async def open(
+        self, attempt_id: int, conn: str, device: str, worker: str, now_ms: int
+    ) -> tuple[Claim, Snapshot | None]:
+        """A hello's Redis work in one script (``checkpoint_scripts.OPEN``): the checkpoint,
+        made now from the prepared paper if there is none yet, claimed for ``conn``.
+
+        ``Claim.generation`` 0: neither a checkpoint nor a prepared paper (PostgreSQL
+        rebuilds it: ``Services.resync``).
+        """
+        reply = await self._open(
+            keys=[
+                attempt_key(attempt_id),
+                committed_key(attempt_id),
+                f"{PREP_PREFIX}paper:{attempt_id}",
+                DEADLINES,
+                CHANGES,
+            ],
+            args=[conn, device, worker, attempt_id, self.events, now_ms, PREP_PREFIX],
+        )
+        g, prev_w, prev_c, trusted, *flat = reply
+        claim = Claim(int(g), str(prev_w or ""), str(prev_c or ""), int(trusted) == 1)
+        h = dict(zip(flat[::2], flat[1::2], strict=True))
+        return claim, snapshot_from_hash(attempt_id, h) if h else None
+
+    async def verified(
+        self, attempt_id: int, durable_seq: int, clock_v: int, submitted: bool
+    ) -> None:
+        """The checkpoint was compared with PostgreSQL and is current: trust it from now on."""
+        await self._verified(
+            keys=[attempt_key(attempt_id), committed_key(attempt_id)],
+            args=[durable_seq, clock_v, "1" if submitted else "0"],
+        )
 
     async def reseed(
         self,
@@ -162,7 +210,8 @@ class CheckpointStore:
         args: list[Any] = [attempt_id, conn, device, worker]
         for name, value in mapping.items():
             args += [name, value]
-        return int(await self._reseed(keys=[attempt_key(attempt_id), DEADLINES], args=args))
+        keys = [attempt_key(attempt_id), DEADLINES, committed_key(attempt_id)]
+        return int(await self._reseed(keys=keys, args=args))
 
     async def publish(self, event: Mapping[str, Any]) -> None:
         await self.redis.publish(self.events, json.dumps(event))
@@ -170,79 +219,33 @@ class CheckpointStore:
     async def apply(
         self, attempt_id: int, conn: str, change: Change, now_ms: int, device: str = ""
     ) -> Outcome:
-        key = attempt_key(attempt_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(key)
-                    fields = await pipe.hmget(
-                        key,
-                        [
-                            "submitted",
-                            "starts_ms",
-                            "deadline_ms",
-                            "paused_at_ms",
-                            "last_seq",
-                            "conn",
-                        ],
-                    )
-                    if fields[1] is None:
-                        return Outcome(None, missing=True)
-                    # No holder at all (a rebuild by a proctor's action): the writer takes it.
-                    # Another holder: this connection was replaced.
-                    if conn and fields[5] is not None and fields[5] != conn:
-                        return Outcome(None, replaced=True)
-                    clock = Clock(
-                        fields[0] == "1", int(fields[1]), int(fields[2]), int(fields[3] or 0)
-                    )
-                    last_seq = int(fields[4] or 0)
-                    verdict = judge(clock, last_seq, change.seq, now_ms)
-                    if verdict is Verdict.TIME_OVER and not clock.submitted:
-                        pipe.multi()
-                        self._queue_close(pipe, attempt_id, now_ms, "deadline")
-                        await pipe.execute()
-                        return Outcome(verdict, last_seq, clock=clock)
-                    if verdict is not Verdict.APPLY:
-                        await pipe.unwatch()
-                        return Outcome(verdict, last_seq, clock=clock)
-                    pipe.multi()
-                    if conn and fields[5] is None:
-                        pipe.hset(key, mapping={"conn": conn, "device": device})
-                    self._queue_change(pipe, attempt_id, change, now_ms, device)
-                    await pipe.execute()
-                    return Outcome(verdict, change.seq, clock=clock)
-                except WatchError:
-                    continue  # someone else changed this attempt: decide again
+        """Decide and apply one change in one script (``checkpoint_scripts.APPLY``).
 
-    @staticmethod
-    def _queue_change(pipe: Any, attempt_id: int, change: Change, now_ms: int, device: str) -> None:
-        key = attempt_key(attempt_id)
-        pipe.hset(key, "last_seq", change.seq)
-        if isinstance(change, Answer):
-            value = choice_to_json(change.choice)
-            if value is None:
-                pipe.hdel(key, f"a:{change.q}")
-            else:
-                pipe.hset(key, f"a:{change.q}", json.dumps(value))
-            pipe.hset(key, f"t:{change.q}", now_ms)
-            pipe.xadd(
-                CHANGES, _event(attempt_id, "answer", change.seq, change.q, value, now_ms, device)
-            )
-        elif isinstance(change, Doubt):
-            if change.on:
-                pipe.hset(key, f"d:{change.q}", "1")
-            else:
-                pipe.hdel(key, f"d:{change.q}")
-            pipe.xadd(
-                CHANGES,
-                _event(attempt_id, "doubt", change.seq, change.q, change.on, now_ms, device),
-            )
-        elif isinstance(change, Submit):
-            pipe.hset(key, "submitted", "1")
-            pipe.zrem(DEADLINES, str(attempt_id))
-            pipe.xadd(
-                CHANGES, _event(attempt_id, "submit", change.seq, None, "candidate", now_ms, device)
-            )
+        ``now_ms`` is when the change was received: one that arrived before the deadline
+        counts even if its turn comes after it (docs/protocol.md, "Time").
+        """
+        kind, q, logged, stored = _change_fields(change)
+        verdict, last, submitted, starts, deadline, paused = await self._apply(
+            keys=[attempt_key(attempt_id), DEADLINES, CHANGES],
+            args=[
+                conn,
+                device[:100],
+                change.seq,
+                kind,
+                q,
+                logged,
+                stored,
+                now_ms,
+                attempt_id,
+                self.events,
+            ],
+        )
+        if verdict == "missing":
+            return Outcome(None, missing=True)
+        if verdict == "replaced":
+            return Outcome(None, replaced=True)
+        clock = Clock(int(submitted) == 1, int(starts), int(deadline), int(paused or 0))
+        return Outcome(Verdict(verdict), int(last), clock=clock)
 
     def _queue_close(self, pipe: Any, attempt_id: int, now_ms: int, reason: str) -> None:
         pipe.hset(attempt_key(attempt_id), "submitted", "1")
@@ -250,8 +253,9 @@ class CheckpointStore:
         pipe.xadd(CHANGES, _event(attempt_id, "close", 0, None, reason, now_ms, "server"))
         pipe.publish(self.events, json.dumps({"t": "closed", "a": attempt_id}))
 
-    async def close_if_expired(self, attempt_id: int, now_ms: int) -> bool:
-        """Submit an attempt whose time is up, even if its candidate never comes back."""
+    async def close_if_expired(self, attempt_id: int, now_ms: int, grace_ms: int = 0) -> bool:
+        """Submit an attempt whose time was up ``grace_ms`` ago, even if its candidate
+        never comes back."""
         key = attempt_key(attempt_id)
         async with self.redis.pipeline(transaction=True) as pipe:
             try:
@@ -265,7 +269,7 @@ class CheckpointStore:
                     await pipe.execute()
                     return False
                 clock = Clock(fields[0] == "1", int(fields[1]), int(fields[2]), int(fields[3] or 0))
-                if not clock.expired(now_ms):
+                if not clock.expired(now_ms - grace_ms):
                     await pipe.unwatch()
                     return False
                 pipe.multi()
@@ -279,12 +283,26 @@ class CheckpointStore:
         ids = await self.redis.zrangebyscore(DEADLINES, "-inf", now_ms, start=0, num=limit)
         return [int(i) for i in ids]
 
-    async def set_durable(self, durable: Mapping[int, int]) -> None:
-        if durable:
-            ids = list(durable)
-            await self._set_durable(
-                keys=[attempt_key(a) for a in ids], args=[durable[a] for a in ids]
-            )
+    async def committed(
+        self,
+        durable: Mapping[int, int],
+        clocks: Mapping[int, int] | None = None,
+        submitted: Sequence[int] = (),
+    ) -> None:
+        """After a commit: durable seqs into the checkpoints, and PostgreSQL's position
+        (durable seq, clock version, submitted) into each attempt's committed hash."""
+        clocks = clocks or {}
+        done = set(submitted)
+        args: list[Any] = []
+        for attempt_id in dict.fromkeys([*durable, *clocks, *done]):
+            args += [
+                attempt_id,
+                durable.get(attempt_id, 0),
+                clocks.get(attempt_id, 0),
+                "1" if attempt_id in done else "0",
+            ]
+        for i in range(0, len(args), 2000):  # keep each script short for everyone else
+            await self._committed(args=args[i : i + 2000])
 
     async def change_clock(
         self, attempt_ids: Sequence[int], now_ms: int, action: str, extra_ms: int = 0
@@ -310,16 +328,16 @@ class CheckpointStore:
 
     async def clocks(self, attempt_ids: Sequence[int]) -> dict[int, tuple[Clock, int, int] | None]:
         """Each attempt's clock, last_seq and clock_v as Redis holds them now (None: missing)."""
-        fields = ["submitted", "starts_ms", "deadline_ms", "paused_at_ms", "last_seq", "clock_v"]
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for attempt_id in attempt_ids:
-                pipe.hmget(attempt_key(attempt_id), fields)
-            rows = await pipe.execute()
         out: dict[int, tuple[Clock, int, int] | None] = {}
-        for attempt_id, f in zip(attempt_ids, rows, strict=True):
-            if f[1] is None:
-                out[attempt_id] = None
-                continue
-            clock = Clock(f[0] == "1", int(f[1]), int(f[2]), int(f[3] or 0))
-            out[attempt_id] = (clock, int(f[4] or 0), int(f[5] or 0))
+        ids = list(attempt_ids)
+        for i in range(0, len(ids), 500):  # keep each script short for everyone else
+            part = ids[i : i + 500]
+            flat = await self._clocks(args=part)
+            for n, attempt_id in enumerate(part):
+                f = flat[6 * n : 6 * n + 6]
+                if f[1] is None:
+                    out[attempt_id] = None
+                    continue
+                clock = Clock(f[0] == "1", int(f[1]), int(f[2]), int(f[3] or 0))
+                out[attempt_id] = (clock, int(f[4] or 0), int(f[5] or 0))
         return out

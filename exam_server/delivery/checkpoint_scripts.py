@@ -8,17 +8,151 @@ doubles, exact for them, and ``%.0f`` writes them back without an exponent.
 
 from __future__ import annotations
 
-# KEYS[1] attempt hash. ARGV: conn, device, worker, attempt id, events channel.
-# Returns {generation, previous worker, previous conn}; generation 0: no such hash.
-CLAIM = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0, '', ''} end
+# Which Redis server this is: a restart, or a failover to a replica, gives a new run id,
+# and a copy of an attempt made before it may be older than PostgreSQL (docs/protocol.md,
+# "Redis lost or behind"). Used inside scripts so that it is read in the same step.
+RUN_ID = """
+local function run_id()
+  return string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') or ''
+end
+"""
+
+# Whether an attempt hash may be trusted without asking PostgreSQL: it was compared with
+# PostgreSQL (or made from a prepared paper) by this Redis server (``run``), and it is not
+# behind what the write-behind last committed (the ``committed`` hash, written after each
+# commit). ``h`` holds HMGET run, last_seq, clock_v, submitted; ``c`` the committed key.
+TRUSTED = (
+    RUN_ID
+    + """
+local function trusted(h, c)
+  if h[1] ~= run_id() then return 0 end
+  local pg = redis.call('HMGET', c, 'durable_seq', 'clock_v', 'submitted')
+  if tonumber(h[2] or '0') < tonumber(pg[1] or '0') then return 0 end
+  if tonumber(h[3] or '0') < tonumber(pg[2] or '0') then return 0 end
+  if pg[3] == '1' and h[4] ~= '1' then return 0 end
+  return 1
+end
+"""
+)
+
+# KEYS[1] attempt hash, KEYS[2] its committed hash. ARGV: conn, device, worker, attempt id,
+# events channel. Returns {generation, previous worker, previous conn, trusted};
+# generation 0: no such hash. Trusted 0: compare with PostgreSQL before serving it.
+CLAIM_BODY = """
 local prev = redis.call('HMGET', KEYS[1], 'w', 'conn')
+local h = redis.call('HMGET', KEYS[1], 'run', 'last_seq', 'clock_v', 'submitted')
 redis.call('HSET', KEYS[1], 'conn', ARGV[1], 'device', ARGV[2], 'w', ARGV[3])
 local g = redis.call('HINCRBY', KEYS[1], 'claim_n', 1)
 redis.call('PUBLISH', ARGV[5], '{"t":"replaced","a":' .. ARGV[4] .. ',"c":"' .. ARGV[1]
   .. '","g":' .. g .. '}')
-return {g, prev[1] or '', prev[2] or ''}
+local claim = {g, prev[1] or '', prev[2] or '', trusted(h, KEYS[2])}
 """
+CLAIM = (
+    TRUSTED
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, '', '', 0} end
+"""
+    + CLAIM_BODY
+    + """
+return claim
+"""
+)
+
+# After the write-behind's commit: each attempt's durable seq in its hash (only a hash that
+# exists: a stray HSET after a Redis loss would make a half hash that looks like an attempt
+# with no answers), and what PostgreSQL now holds in its committed hash.
+# ARGV: groups of attempt id, durable seq, clock version, submitted (1/0); 0 = unchanged.
+COMMITTED = """
+for i = 1, #ARGV, 4 do
+  local id, seq, v, sub = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3]
+  local key, c = 'tkd:attempt:' .. id, 'tkd:committed:' .. id
+  if seq > 0 then
+    if redis.call('EXISTS', key) == 1 and tonumber(redis.call('HGET', key, 'durable_seq') or '0') < seq then
+      redis.call('HSET', key, 'durable_seq', ARGV[i + 1])
+    end
+    if tonumber(redis.call('HGET', c, 'durable_seq') or '0') < seq then
+      redis.call('HSET', c, 'durable_seq', ARGV[i + 1])
+    end
+  end
+  if v > 0 and tonumber(redis.call('HGET', c, 'clock_v') or '0') < v then
+    redis.call('HSET', c, 'clock_v', ARGV[i + 2])
+  end
+  if sub == '1' then redis.call('HSET', c, 'submitted', '1') end
+end
+return 1
+"""
+
+# An attempt hash compared with PostgreSQL and found current: trusted by this Redis server
+# from now on, and the committed hash set to exactly what PostgreSQL holds (a reopened
+# attempt is no longer submitted there). KEYS[1] attempt hash, KEYS[2] committed hash.
+# ARGV: durable seq, clock version, submitted (1/0).
+VERIFIED = (
+    RUN_ID
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'run', run_id())
+redis.call('HSET', KEYS[2], 'durable_seq', ARGV[1], 'clock_v', ARGV[2], 'submitted', ARGV[3])
+return 1
+"""
+)
+
+# A prepared attempt's first checkpoint, from its paper alone (docs/operations.md,
+# "Prepared sessions"): start(attempt hash, paper, deadlines, changes, attempt id, now ms,
+# prepared-key prefix); the session's key is named inside (TKD runs one Redis, not a
+# cluster: docs/operations.md). The time starts at the later of now and the session's
+# start and ends at the earlier of that plus the exam's minutes and the session's end; the
+# ``start`` entry lets the write-behind create the attempt row with exactly this paper and
+# clock. The hash is trusted only if this Redis server wrote the paper and PostgreSQL had
+# not started the attempt then; otherwise the hello compares it with PostgreSQL first.
+# Returns true when the checkpoint was made, false when not prepared.
+START_FN = """
+local function start(key, paper, deadlines, changes, id, now_text, prefix)
+  local p = redis.call('HMGET', paper, 'c', 's', 'e', 'seed', 'qids', 'opts', 'secs',
+    'minutes', 'run', 'started')
+  if not p[1] then return false end
+  local w = redis.call('HMGET', prefix .. 'session:' .. p[2], 'starts_ms', 'ends_ms')
+  if not w[1] or not w[2] then return false end
+  local now = tonumber(now_text)
+  local starts = math.max(now, tonumber(w[1]))
+  local deadline = math.min(starts + tonumber(p[8]) * 60000, tonumber(w[2]))
+  local sd, ss = string.format('%.0f', deadline), string.format('%.0f', starts)
+  local n = #cjson.decode(p[5])
+  redis.call('HSET', key, 'submitted', '0', 'starts_ms', ss, 'deadline_ms', sd,
+    'paused_at_ms', '0', 'n', n, 'last_seq', '0', 'durable_seq', '0')
+  if p[9] == run_id() and p[10] ~= '1' then redis.call('HSET', key, 'run', p[9]) end
+  redis.call('ZADD', deadlines, sd, id)
+  local row = '{"c":' .. p[1] .. ',"s":' .. p[2] .. ',"e":' .. p[3] .. ',"seed":'
+    .. cjson.encode(p[4]) .. ',"qids":' .. p[5] .. ',"opts":' .. p[6] .. ',"secs":' .. p[7]
+    .. ',"starts_ms":' .. ss .. ',"deadline_ms":' .. sd .. '}'
+  redis.call('XADD', changes, '*', 'a', id, 'k', 'start', 's', '0', 'q', '', 'v', row,
+    't', now_text, 'd', 'server')
+  return true
+end
+"""
+
+# Everything a hello does in Redis, in one step: the checkpoint (made from the prepared
+# paper if there is none yet), the claim, and the hash to build ``state`` from.
+# KEYS[1] attempt hash, KEYS[2] committed hash, KEYS[3] paper, KEYS[4] deadlines,
+# KEYS[5] changes stream. ARGV: conn, device, worker, attempt id, events channel, now ms,
+# prepared-key prefix. Returns CLAIM's four values followed by the hash's field/value
+# pairs; generation 0: neither a checkpoint nor a prepared paper (ask PostgreSQL).
+OPEN = (
+    TRUSTED
+    + START_FN
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if not start(KEYS[1], KEYS[3], KEYS[4], KEYS[5], ARGV[4], ARGV[6], ARGV[7]) then
+    return {0, '', '', 0}
+  end
+end
+"""
+    + CLAIM_BODY
+    + """
+local h = redis.call('HGETALL', KEYS[1])
+for i = 1, #h do claim[#claim + 1] = h[i] end
+return claim
+"""
+)
 
 # KEYS[1] deadlines, KEYS[2] changes stream, KEYS[3..] attempt hashes.
 # ARGV: action (pause|resume|extend), now, extra ms, events channel, then one id per hash.
@@ -69,7 +203,11 @@ return out
 # KEYS[1] attempt hash, KEYS[2] deadlines. ARGV: attempt id, conn, device, worker, then
 # the hash rebuilt from PostgreSQL as field, value pairs.
 # Returns a bit mask: 1 created, 2 answers replaced, 4 clock replaced, 8 now submitted.
-RESEED = """
+# Either way the hash is then trusted by this Redis server (see TRUSTED), and KEYS[3], the
+# committed hash, is set to PostgreSQL's position.
+RESEED = (
+    RUN_ID
+    + """
 local key = KEYS[1]
 local pg = {}
 for i = 5, #ARGV, 2 do pg[ARGV[i]] = ARGV[i + 1] end
@@ -106,6 +244,9 @@ else
     redis.call('HSET', key, 'durable_seq', pg['durable_seq'])
   end
 end
+redis.call('HSET', key, 'run', run_id())
+redis.call('HSET', KEYS[3], 'durable_seq', pg['durable_seq'], 'clock_v', pg['clock_v'] or '0',
+  'submitted', pg['submitted'] or '0')
 if r ~= 0 then
   if ARGV[2] ~= '' and not redis.call('HGET', key, 'conn') then
     redis.call('HSET', key, 'conn', ARGV[2], 'device', ARGV[3], 'w', ARGV[4])
@@ -118,4 +259,78 @@ if r ~= 0 then
   end
 end
 return r
+"""
+)
+
+# One change, decided and applied in one step: the seq rule of
+# ``exam_server.delivery.seq.judge`` (the reference; tests/server/test_apply_script.py
+# checks that both agree), then the hash, the change stream and, at the deadline, the
+# close. One round trip per answer instead of WATCH, HMGET and MULTI/EXEC.
+# KEYS[1] attempt hash, KEYS[2] deadlines, KEYS[3] changes stream.
+# ARGV: conn, device, seq, kind (answer|doubt|submit), q, stream value (JSON), hash value
+# ('' deletes), now ms (when the change was received), attempt id, events channel.
+# Returns {verdict, last_seq, submitted, starts, deadline, paused}; the verdict is one of
+# seq.Verdict's values, 'missing' (not in Redis) or 'replaced' (another device holds it).
+APPLY = """
+local key = KEYS[1]
+local f = redis.call('HMGET', key, 'submitted', 'starts_ms', 'deadline_ms', 'paused_at_ms',
+  'last_seq', 'conn')
+if not f[2] then return {'missing', 0, 0, 0, 0, 0} end
+if ARGV[1] ~= '' and f[6] and f[6] ~= ARGV[1] then return {'replaced', 0, 0, 0, 0, 0} end
+local submitted, starts, deadline = f[1] == '1', tonumber(f[2]), tonumber(f[3])
+local paused, last = tonumber(f[4] or '0'), tonumber(f[5] or '0')
+local seq, now = tonumber(ARGV[3]), tonumber(ARGV[8])
+local sub = submitted and 1 or 0
+local function out(v, l) return {v, l, sub, f[2], f[3], f[4] or '0'} end
+if seq <= last then return out('duplicate', last) end
+if submitted then
+  if now >= deadline then return out('time_over', last) end
+  return out('submitted', last)
+end
+if paused == 0 and now >= deadline then
+  redis.call('HSET', key, 'submitted', '1')
+  redis.call('ZREM', KEYS[2], ARGV[9])
+  redis.call('XADD', KEYS[3], '*', 'a', ARGV[9], 'k', 'close', 's', '0', 'q', '',
+    'v', '"deadline"', 't', ARGV[8], 'd', 'server')
+  redis.call('PUBLISH', ARGV[10], '{"t":"closed","a":' .. ARGV[9] .. '}')
+  return out('time_over', last)
+end
+if paused ~= 0 then return out('paused', last) end
+if now < starts then return out('not_started', last) end
+if seq ~= last + 1 then return out('out_of_order', last) end
+if ARGV[1] ~= '' and not f[6] then
+  -- No holder at all (a rebuild by a proctor's action): the writer takes it.
+  redis.call('HSET', key, 'conn', ARGV[1], 'device', ARGV[2])
+end
+redis.call('HSET', key, 'last_seq', ARGV[3])
+local kind, q = ARGV[4], ARGV[5]
+if kind == 'answer' then
+  if ARGV[7] == '' then redis.call('HDEL', key, 'a:' .. q)
+  else redis.call('HSET', key, 'a:' .. q, ARGV[7]) end
+  redis.call('HSET', key, 't:' .. q, ARGV[8])
+elseif kind == 'doubt' then
+  if ARGV[7] == '' then redis.call('HDEL', key, 'd:' .. q)
+  else redis.call('HSET', key, 'd:' .. q, '1') end
+else
+  redis.call('HSET', key, 'submitted', '1')
+  redis.call('ZREM', KEYS[2], ARGV[9])
+  sub = 1
+end
+redis.call('XADD', KEYS[3], '*', 'a', ARGV[9], 'k', kind, 's', ARGV[3], 'q', q,
+  'v', ARGV[6], 't', ARGV[8], 'd', ARGV[2])
+return out('apply', seq)
+"""
+
+# The watch's read (exam_server.delivery.watch): for each attempt id in ARGV, its clock and
+# positions as one flat list of six values (submitted, starts, deadline, paused, last_seq,
+# clock_v; starts false: not in Redis). One script per few hundred attempts costs far less
+# than as many HMGETs in a pipeline, every two seconds, on every worker.
+CLOCKS = """
+local out = {}
+for i = 1, #ARGV do
+  local f = redis.call('HMGET', 'tkd:attempt:' .. ARGV[i], 'submitted', 'starts_ms',
+    'deadline_ms', 'paused_at_ms', 'last_seq', 'clock_v')
+  for j = 1, 6 do out[#out + 1] = f[j] end
+end
+return out
 """

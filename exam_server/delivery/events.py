@@ -43,6 +43,9 @@ class Connection(Protocol):
     @property
     def state(self) -> str: ...  # ``ConnState`` of delivery.socket, a StrEnum
 
+    @property
+    def opening(self) -> bool: ...  # its hello has not sent ``state`` yet
+
     async def on_event(self, event: dict[str, Any]) -> None: ...
 
     async def send_time(self) -> None: ...
@@ -95,6 +98,11 @@ class EventHub:
             await asyncio.sleep(0.5)
 
     async def dispatch(self, event: dict[str, Any]) -> None:
+        if "d" in event:  # a batch of durable seqs: attempt id -> seq
+            for attempt, seq in event["d"].items():
+                if int(attempt) in self.local:
+                    await self.dispatch({"t": event["t"], "a": int(attempt), "s": seq})
+            return
         conns = list(self.local.get(int(event.get("a", 0)), ()))
         for conn in conns:
             try:

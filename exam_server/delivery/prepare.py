@@ -35,10 +35,12 @@ from exam_server.db.models import (
     Question,
     SessionCandidate,
 )
+from exam_server.delivery.credentials import credential_version
 from exam_server.delivery.papers import build_paper, delivered_json, section_pools
 from exam_server.delivery.prepared import (
     PREFIX,
     cand_key,
+    cred_key,
     paper_key,
     questions_key,
     seats_key,
@@ -165,6 +167,9 @@ async def _prepare_session(db: AsyncSession, redis: Redis, session_id: int) -> P
     }
     # Logins take the slow path while the session is rebuilt, never half-old data.
     await redis.delete(session_key(session_id))
+    # Papers remember which Redis server they were written to: a first checkpoint made
+    # from a paper that an older server wrote is compared with PostgreSQL (prepared.START).
+    run = str((await redis.info("server"))["run_id"])
     old_seats = await redis.hgetall(seats_key(session_id))
     reusable = [c.id for c in seated if c.id not in started and str(c.id) in old_seats]
     exists = await _existing_papers(
@@ -190,12 +195,23 @@ async def _prepare_session(db: AsyncSession, redis: Redis, session_id: int) -> P
     for cid, aid in zip(fresh, new_ids, strict=True):
         seed = secrets.token_hex(16)
         order, opts, layout = build_paper(exam, sections, pools, questions, seed)
-        papers[aid] = _paper_hash(cid, session, exam, seed, order, opts, layout, minutes)
+        papers[aid] = _paper_hash(cid, session, exam, seed, order, opts, layout, minutes, run)
         aids[cid] = aid
     for cid, a in started.items():
-        papers[a.id] = _paper_hash(
-            cid, session, exam, a.seed, a.question_ids, a.option_orders, a.sections, minutes
-        )
+        papers[a.id] = {
+            **_paper_hash(
+                cid,
+                session,
+                exam,
+                a.seed,
+                a.question_ids,
+                a.option_orders,
+                a.sections,
+                minutes,
+                run,
+            ),
+            "started": "1",
+        }
     pipe = redis.pipeline(transaction=False)
     if questions:
         pipe.hset(
@@ -230,6 +246,7 @@ async def _prepare_session(db: AsyncSession, redis: Redis, session_id: int) -> P
             },
         )
         pipe.pexpireat(cand_key(c.participant_no), expire_at)
+        pipe.set(cred_key(c.id), credential_version(c.password_hash), pxat=expire_at)
         if n % CHUNK == CHUNK - 1:
             await pipe.execute()
     now_ms = int(time.time() * 1000)
@@ -261,8 +278,10 @@ def _paper_hash(
     opts: list[list[str]],
     layout: list[dict[str, Any]],
     minutes: int,
+    run: str,
 ) -> dict[str, Any]:
     return {
+        "run": run,
         "c": cid,
         "s": session.id,
         "e": exam.id,

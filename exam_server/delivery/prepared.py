@@ -10,7 +10,11 @@ all under ``tkd:prep:``:
 * ``cand:{participant_no}`` hash: ``c`` (candidate id), ``h`` (password hash), ``info``
   (the candidate part of the login answer, JSON) and ``s:{sid}`` -> attempt id per seat.
 * ``paper:{aid}`` hash: the attempt row to be (``c``, ``s``, ``e``, ``seed``, ``qids``,
-  ``opts``, ``secs``, ``minutes``, ``rr``).
+  ``opts``, ``secs``, ``minutes``, ``rr``), the run id of the Redis server that it was
+  written to (``run``) and ``started`` (1: PostgreSQL had the attempt then, so its first
+  checkpoint here must be compared with PostgreSQL).
+* ``cred:{cid}``: the version of the candidate's current password, which hello compares
+  with its token's (docs/security.md, "Impersonation").
 * ``seats:{sid}`` hash: candidate id -> ``aid|participant_no``.
 * ``questions:{eid}`` hash: question id -> the delivered question (JSON).
 * ``sessions`` set: the ids of the prepared sessions, which the preparer keeps up to date.
@@ -23,15 +27,16 @@ change stream, or by the slow path, always with the prepared id and paper.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
 
-from exam_server.delivery.checkpoint import CHANGES, DEADLINES, attempt_key
+from exam_server.delivery.checkpoint import PREP_PREFIX
+from exam_server.delivery.credentials import credential_version
 
-PREFIX = "tkd:prep:"
+PREFIX = PREP_PREFIX
 
 
 def session_key(session_id: int | str) -> str:
@@ -48,6 +53,10 @@ def paper_key(attempt_id: int | str) -> str:
 
 def seats_key(session_id: int | str) -> str:
     return f"{PREFIX}seats:{session_id}"
+
+
+def cred_key(candidate_id: int | str) -> str:
+    return f"{PREFIX}cred:{candidate_id}"
 
 
 def questions_key(exam_id: int | str) -> str:
@@ -164,57 +173,27 @@ class PreparedStore:
     async def status(self, session_id: int) -> dict[str, str]:
         return await self.redis.hgetall(session_key(session_id))  # type: ignore[no-any-return]
 
-    async def start(self, attempt_id: int, now_ms: int) -> bool:
-        """Open a prepared attempt's checkpoint from Redis alone; False if not prepared.
+    async def credential(self, candidate_id: int) -> str | None:
+        """The version of the candidate's current password (``credential_version``), or
+        None when Redis does not know it (then PostgreSQL is asked)."""
+        return await self.redis.get(cred_key(candidate_id))  # type: ignore[no-any-return]
 
-        The clock follows the login rule (docs/protocol.md): the time starts at the later
-        of now and the session's start and ends at the earlier of that plus the exam's
-        minutes and the session's end. The ``start`` entry lets the write-behind create
-        the attempt row in PostgreSQL with exactly this paper and clock.
-        """
-        paper = await self.redis.hgetall(paper_key(attempt_id))
-        if not paper:
-            return False
-        window = await self.redis.hmget(session_key(paper["s"]), ["starts_ms", "ends_ms"])
-        if window[0] is None or window[1] is None:
-            return False
-        starts = max(now_ms, int(window[0]))
-        deadline = min(starts + int(paper["minutes"]) * 60_000, int(window[1]))
-        key = attempt_key(attempt_id)
-        row = {k: paper[k] for k in ("c", "s", "e", "seed")}
-        row.update({k: json.loads(paper[k]) for k in ("qids", "opts", "secs")})
-        async with self.redis.pipeline(transaction=True) as pipe:
-            try:
-                await pipe.watch(key)
-                if await pipe.exists(key):
-                    return True
-                pipe.multi()
-                pipe.hset(
-                    key,
-                    mapping={
-                        "submitted": "0",
-                        "starts_ms": starts,
-                        "deadline_ms": deadline,
-                        "paused_at_ms": "0",
-                        "n": len(row["qids"]),
-                        "last_seq": "0",
-                        "durable_seq": "0",
-                    },
-                )
-                pipe.zadd(DEADLINES, {str(attempt_id): deadline})
-                pipe.xadd(
-                    CHANGES,
-                    {
-                        "a": str(attempt_id),
-                        "k": "start",
-                        "s": "0",
-                        "q": "",
-                        "v": json.dumps({**row, "starts_ms": starts, "deadline_ms": deadline}),
-                        "t": str(now_ms),
-                        "d": "server",
-                    },
-                )
-                await pipe.execute()
-            except WatchError:
-                pass  # another worker opened it at the same moment: theirs stands
-        return True
+
+async def credentials_changed(redis: Redis, changed: Iterable[tuple[str, str]]) -> None:
+    """New passwords (participant number, password hash), after their commit, reach the
+    08:00 path of a prepared candidate at once rather than at the next preparation: older
+    tokens stop at hello and the old password stops at login. An unprepared candidate has
+    nothing in Redis to change: PostgreSQL serves them."""
+    rows = list(changed)
+    for i in range(0, len(rows), 500):
+        part = rows[i : i + 500]
+        async with redis.pipeline(transaction=False) as pipe:
+            for number, _ in part:
+                pipe.hget(cand_key(number), "c")
+            ids = await pipe.execute()
+            for (number, password_hash), candidate_id in zip(part, ids, strict=True):
+                if candidate_id is not None:
+                    version = credential_version(password_hash)
+                    pipe.set(cred_key(candidate_id), version, xx=True, keepttl=True)
+                    pipe.hset(cand_key(number), "h", password_hash)
+            await pipe.execute()

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 if TYPE_CHECKING:
     from exam_server.delivery.services import Services
@@ -68,6 +69,11 @@ redis.call('EXPIRE', key, ARGV[5])
 return 1
 """
 
+_BEAT = """
+for i = 2, #ARGV do redis.call('HSET', 'tkd:live:' .. ARGV[i], 'seen_ms', ARGV[1]) end
+return 1
+"""
+
 _BYE = """
 if redis.call('HGET', KEYS[1], 'conn') == ARGV[1] then
   redis.call('HSET', KEYS[1], 'conn', '', 'since_ms', ARGV[2], 'seen_ms', ARGV[2])
@@ -84,8 +90,17 @@ async def _announce(redis: Redis, session_id: int, attempt_id: int, kind: str) -
 async def hello(
     redis: Redis, session_id: int, attempt_id: int, conn_id: str, device: str, at_ms: int
 ) -> None:
-    await redis.eval(_HELLO, 1, live_key(attempt_id), conn_id, device, at_ms, STALE_MS, LIVE_TTL_S)
-    await _announce(redis, session_id, attempt_id, "hello")
+    async with redis.pipeline(transaction=False) as pipe:
+        queue_hello(pipe, session_id, attempt_id, conn_id, device, at_ms)
+        await pipe.execute()
+
+
+def queue_hello(
+    pipe: Pipeline, session_id: int, attempt_id: int, conn_id: str, device: str, at_ms: int
+) -> None:
+    """A hello's news for the room, queued on the caller's pipeline (one round trip)."""
+    pipe.eval(_HELLO, 1, live_key(attempt_id), conn_id, device, at_ms, STALE_MS, LIVE_TTL_S)
+    pipe.publish(room_channel(session_id), json.dumps({"a": attempt_id, "k": "hello"}))
 
 
 async def bye(redis: Redis, session_id: int, attempt_id: int, conn_id: str, at_ms: int) -> None:
@@ -112,10 +127,8 @@ async def beat(redis: Redis, attempt_ids: Iterable[int], at_ms: int) -> None:
     ids = list(attempt_ids)
     if not ids:
         return
-    async with redis.pipeline(transaction=False) as pipe:
-        for attempt_id in ids:
-            pipe.hset(live_key(attempt_id), "seen_ms", at_ms)
-        await pipe.execute()
+    for i in range(0, len(ids), 500):  # one short script per few hundred sockets
+        await redis.eval(_BEAT, 0, at_ms, *ids[i : i + 500])
 
 
 async def heartbeat_loop(services: Services) -> None:

@@ -6,8 +6,9 @@ The server applies a change only when it is exactly the next one; anything at or
 client may always resend. The clock is the server's: time stops while paused, and a change
 after the deadline closes the attempt instead of being applied.
 
-Redis executes these decisions inside a WATCH/MULTI transaction (``exam_server.delivery.checkpoint``),
-so the rule lives here once and is tested without any server.
+Redis runs the same rule in one script per change (``checkpoint_scripts.APPLY``); this
+is the reference, tested without any server, and tests/server/test_apply_script.py checks
+that the script agrees with it.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ import contextlib
 import datetime as dt
 import logging
 import os
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -60,14 +59,6 @@ class Services:
     hello_gate: Gate
     worker_id: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
 
-    async def open_checkpoint(self, attempt_id: int) -> Snapshot | None:
-        """The attempt's checkpoint in Redis, or a prepared start made now (Redis only);
-        None when Redis has neither (then PostgreSQL rebuilds it: ``resync``)."""
-        snap = await self.store.load(attempt_id)
-        if snap is None and await self.prepared.start(attempt_id, int(time.time() * 1000)):
-            snap = await self.store.load(attempt_id)
-        return snap
-
     async def restore_checkpoint(self, attempt_id: int) -> Snapshot:
         """Rebuild a checkpoint that Redis lost from PostgreSQL (row plus answer log)."""
         snap, _ = await self.resync(attempt_id)
@@ -91,6 +82,7 @@ class Services:
             if attempt is None and snap is not None:
                 # A prepared start PostgreSQL has not heard of yet: nothing there to be
                 # behind of; the write-behind inserts the row (docs/operations.md).
+                await self.store.verified(attempt_id, 0, 0, False)
                 return snap, 0
             if attempt is None:
                 # A prepared attempt whose session changed before its first hello: the row
@@ -106,6 +98,9 @@ class Services:
             if snap is not None and not behind_postgres(
                 snap, attempt.durable_seq, attempt.clock_version, submitted
             ):
+                await self.store.verified(
+                    attempt_id, attempt.durable_seq, attempt.clock_version, submitted
+                )
                 return snap, 0
             mapping = await checkpoint_from_db(db, attempt)
         mask = await self.store.reseed(attempt_id, mapping, conn, device, self.worker_id)

@@ -24,9 +24,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from exam_server.db.models import Result
 from exam_server.delivery import presence
-from exam_server.delivery.attempt_events import note
+from exam_server.delivery.attempt_events import note, queue_note
 from exam_server.delivery.backpressure import is_exhaustion, retry_after_s
-from exam_server.delivery.checkpoint import Outcome, Snapshot
+from exam_server.delivery.checkpoint import Claim, Outcome, Snapshot
 from exam_server.delivery.credentials import CandidateClaims, TokenError
 from exam_server.delivery.messages import message
 from exam_server.delivery.outbound import Outbound
@@ -99,6 +99,11 @@ class Connection:
         self._tasks: set[asyncio.Task[None]] = set()
         # News that arrives before the first ``state`` waits, so ``state`` is always first.
         self._held: list[dict[str, Any]] | None = []
+
+    @property
+    def opening(self) -> bool:
+        """Registered for news, but its hello has not sent ``state`` yet."""
+        return self._held is not None
 
     async def send(self, msg: dict[str, Any]) -> None:
         """Queue a message for this socket; never waits for the socket itself."""
@@ -239,7 +244,9 @@ class Connection:
         for msg in held:
             await self.send(msg)
 
-    async def handle(self, text: str) -> None:
+    async def handle(self, text: str, received_ms: int) -> None:
+        """One message from the phone; ``received_ms``: when it arrived (a change that
+        arrived before the deadline counts, however long its turn took)."""
         settings = self.services.settings
         msg = parse(text, settings.max_message_bytes, settings.max_json_depth)
         if isinstance(msg, BadMessage):
@@ -273,7 +280,7 @@ class Connection:
             )
         else:
             try:
-                await self.change(msg)
+                await self.change(msg, received_ms)
             except Exception as exc:
                 if not is_exhaustion(exc):
                     raise
@@ -284,13 +291,13 @@ class Connection:
     def _retry_ms(self) -> int:
         return retry_after_s(self.services.settings.busy_retry_after_s) * 1000
 
-    async def change(self, change: Change) -> None:
+    async def change(self, change: Change, received_ms: int) -> None:
         problem = self.services.papers.invalid_change(self.paper, change)
         if problem:
             await self.error("bad_message", change.seq, detail=problem)
             return
         store = self.services.store
-        outcome = await store.apply(self.attempt_id, self.conn_id, change, now_ms(), self.device)
+        outcome = await store.apply(self.attempt_id, self.conn_id, change, received_ms, self.device)
         if outcome.missing or outcome.verdict is Verdict.OUT_OF_ORDER:
             # Redis lost this attempt, or a gap: Redis may hold an older copy than
             # PostgreSQL, and a seq it would hand out again is already taken there.
@@ -301,7 +308,7 @@ class Connection:
             )
             if mask:
                 outcome = await store.apply(
-                    self.attempt_id, self.conn_id, change, now_ms(), self.device
+                    self.attempt_id, self.conn_id, change, received_ms, self.device
                 )
         await self._answer(change, outcome)
 
@@ -370,7 +377,7 @@ async def exam_socket(ws: WebSocket) -> None:
             if text is None:
                 await conn.error("bad_message", detail="binary frames are not part of the protocol")
                 continue
-            await conn.handle(text)
+            await conn.handle(text, now_ms())
     except WebSocketDisconnect:
         pass
     except asyncio.CancelledError:
@@ -409,12 +416,15 @@ async def _open(
     services.hub.register(conn)
     try:
         snap = await _take_over(services, conn)
-        await note(services.redis, conn.attempt_id, "connect", device, _where(ws))
-        await presence.safely(
-            presence.hello(
-                services.redis, paper.session_id, conn.attempt_id, conn.conn_id, device, now_ms()
+        # News for the attempt's story and the proctor's room: one round trip, and never a
+        # reason to fail the socket.
+        async with services.redis.pipeline(transaction=False) as pipe:
+            queue_note(pipe, conn.attempt_id, "connect", device, _where(ws))
+            presence.queue_hello(
+                pipe, paper.session_id, conn.attempt_id, conn.conn_id, device, now_ms()
             )
-        )
+            with contextlib.suppress(RedisError):
+                await pipe.execute()
         await conn.send_state(snap)
     except BaseException:
         conn.state = ConnState.REPLACED
@@ -427,28 +437,43 @@ async def _open(
 
 
 async def _take_over(services: Services, conn: Connection) -> Snapshot:
-    """Compare the attempt with PostgreSQL, rebuild what Redis holds older, claim it.
+    """Claim the attempt; compare it with PostgreSQL only when Redis cannot vouch for it.
 
-    The claim is atomic and only takes an existing checkpoint, so a Redis loss between
-    the rebuild and the claim means: rebuild again. PostgreSQL down: Redis's copy is used
-    as it is (answers keep being acknowledged), unless Redis has none either.
+    Redis vouches for a checkpoint that this Redis server made from a prepared paper or
+    compared with PostgreSQL, and that is not behind the write-behind's last commit
+    (``Claim.trusted``): the 08:00 hello then reads Redis only (docs/operations.md,
+    "Prepared sessions"). Otherwise PostgreSQL is asked and what Redis holds older is
+    rebuilt (docs/protocol.md, "Redis lost or behind"); PostgreSQL down: Redis's copy is
+    used as it is (answers keep being acknowledged), unless Redis has none either. The
+    claim only takes an existing checkpoint, so a Redis loss meanwhile means: again.
     """
     store, attempt_id = services.store, conn.attempt_id
     for _ in range(3):
-        snap = await services.open_checkpoint(attempt_id)
+        claim, snap = await store.open(
+            attempt_id, conn.conn_id, conn.device, services.worker_id, now_ms()
+        )
+        if claim.generation and claim.trusted:
+            return await _claimed(services, conn, claim, snap)
         try:
             snap, _mask = await services.resync(attempt_id, snap, conn.conn_id, conn.device)
         except (SQLAlchemyError, OSError) as exc:
             if snap is None:
                 raise
             log.warning("attempt %s: PostgreSQL unreachable, Redis copy used (%s)", attempt_id, exc)
-        claim = await store.claim(attempt_id, conn.conn_id, conn.device, services.worker_id)
         if claim.generation:
-            conn.claimed(claim.generation)
-            await note_takeover(services, attempt_id, claim.previous_worker)
             loaded = await store.load(attempt_id)
-            return loaded or snap
+            return await _claimed(services, conn, claim, loaded or snap)
     raise LookupError(f"attempt {attempt_id} keeps vanishing from Redis")
+
+
+async def _claimed(
+    services: Services, conn: Connection, claim: Claim, snap: Snapshot | None
+) -> Snapshot:
+    conn.claimed(claim.generation)
+    await note_takeover(services, conn.attempt_id, claim.previous_worker)
+    if snap is None:
+        raise LookupError(f"attempt {conn.attempt_id} vanished from Redis")
+    return snap
 
 
 async def _retry_later(ws: WebSocket, services: Services, lang: str) -> None:

@@ -58,18 +58,23 @@ async def check_once(services: Services, send_time: bool = True) -> list[int]:
     """
     now = int(time.time() * 1000)
     await services.redis.hset(WORKERS, services.worker_id, now)
-    conns = services.hub.connections()
+    # A connection still in its hello may not have a checkpoint yet: not a loss.
+    conns = [c for c in services.hub.connections() if not c.opening]
     ids = sorted({c.attempt_id for c in conns})
     if not ids:
         return []
+    # What each phone had been told before the read: news that arrives while the reply
+    # travels is newer than the reply, not a sign that Redis is behind.
+    told = [(conn.durable_seen, conn.clock_v) for conn in conns]
     clocks = await services.store.clocks(ids)
     stale: list[int] = []
-    for conn in conns:
+    for conn, (durable_seen, clock_v) in zip(conns, told, strict=True):
         found = clocks.get(conn.attempt_id)
-        if found is None or found[1] < conn.durable_seen or found[2] < conn.clock_v:
+        if found is None or found[1] < durable_seen or found[2] < clock_v:
             stale.append(conn.attempt_id)
             continue
-        conn.clock, conn.clock_v = found[0], found[2]
+        if found[2] >= conn.clock_v:  # never set back a clock that came in meanwhile
+            conn.clock, conn.clock_v = found[0], found[2]
         if send_time:
             with contextlib.suppress(Exception):
                 await conn.send_time()
@@ -90,13 +95,35 @@ async def check_once(services: Services, send_time: bool = True) -> list[int]:
 
 
 async def note_takeover(services: Services, attempt_id: int, previous_worker: str) -> None:
-    """A candidate arrived from another worker; if that worker is gone, the gap counts."""
+    """A candidate arrived from another worker; if that worker is gone, the gap counts.
+
+    A heartbeat older than three checks may only mean a worker starved of CPU: the gap is
+    recorded only if the heartbeat has still not moved one grace period later (a worker
+    that is alive beats again), so a busy server gives nobody false outage minutes.
+    """
     if not previous_worker or previous_worker == services.worker_id:
         return
     beat = await services.redis.hget(WORKERS, previous_worker)
     now = int(time.time() * 1000)
-    grace_ms = int(3 * services.settings.checkpoint_check_s * 1000)
-    if beat is None or now - int(beat) <= grace_ms:
+    grace_s = 3 * services.settings.checkpoint_check_s
+    if beat is None or now - int(beat) <= grace_s * 1000:
         return  # alive: the phone moved (or lost signal), not the server's failure
+    task = asyncio.create_task(
+        _if_still_gone(services, attempt_id, previous_worker, int(beat), now)
+    )
+    _confirming.add(task)
+    task.add_done_callback(_confirming.discard)
+
+
+_confirming: set[asyncio.Task[None]] = set()  # held until done: asyncio keeps weak references
+
+
+async def _if_still_gone(
+    services: Services, attempt_id: int, worker: str, beat: int, arrived_ms: int
+) -> None:
+    await asyncio.sleep(3 * services.settings.checkpoint_check_s)
     with contextlib.suppress(Exception):
-        await record_outage(services, [attempt_id], "worker", int(beat), now)
+        later = await services.redis.hget(WORKERS, worker)
+        if later is not None and int(later) > beat:
+            return  # it beat again: slow, not gone
+        await record_outage(services, [attempt_id], "worker", beat, arrived_ms)

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from exam_server.db.audit import record
 from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
 from exam_server.db.staff_models import AuditEntry, CredentialIssue
-from exam_server.delivery.revocation import end_open_sockets
+from exam_server.delivery.revocation import passwords_reissued
 from exam_server.staff.candidate_import import (
     parse_candidates,
     template_csv,
@@ -278,7 +278,7 @@ async def candidate_reissue(request: Request, staff: Staff) -> Response:
             db, staff.actor, services.settings.secret_key_value, [candidate.id], reason
         )
         record(db, staff.actor, "candidate.reissue", "candidate", candidate.id, reason=reason)
-    await end_open_sockets(services, candidate.id)  # an impersonator's socket ends now
+    await passwords_reissued(services, [cred])  # an impersonator's socket ends now
     return await render(request, staff, "password_once.html", c=candidate, password=cred.password)
 
 

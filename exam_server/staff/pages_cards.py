@@ -14,6 +14,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from exam_server.db.models import ExamSession
+from exam_server.delivery.credentials import hash_password
+from exam_server.delivery.prepared import credentials_changed
 from exam_server.staff.cards import render_cards
 from exam_server.staff.sessions_store import session_cards, started_in_session
 from exam_server.web.auth import page, services_of
@@ -53,6 +55,11 @@ async def print_cards(request: Request, staff: Staff) -> Response:
             lang,
             login_url=str(request.base_url),
         )
+    # A prepared session's 08:00 path learns the new passwords now (docs/operations.md).
+    secret = services.settings.secret_key_value
+    await credentials_changed(
+        services.redis, [(c.participant_no, hash_password(secret, c.password)) for c in cards]
+    )
     if started:
         await flash(
             request,

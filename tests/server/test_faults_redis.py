@@ -22,7 +22,7 @@ from server.fault_support import (
 )
 from tests_support import assert_state_matches_belief, flush_redis_keeping_claim
 
-from exam_server.delivery.checkpoint import attempt_key
+from exam_server.delivery.checkpoint import attempt_key, committed_key
 from exam_server.delivery.services import open_services
 from exam_server.proctor.interventions import extend_attempts
 
@@ -75,6 +75,34 @@ def test_redis_restored_from_an_older_copy_loses_no_answer_no_extension_no_submi
     restore_attempt(raw, attempt, older)  # an older copy must not reopen a submitted attempt
     state = exam_client.connect(resend=False)
     assert state["status"] == "submitted"
+
+
+def test_a_redis_restarted_from_an_older_snapshot_is_compared_with_postgresql_at_hello(  # type: ignore[no-untyped-def]
+    exam_client, db_engine, settings
+) -> None:
+    exam_client.connect()
+    attempt = attempt_id_of(db_engine, exam_client.participant_no)
+    raw = raw_redis(str(settings.redis_url))
+    for q in range(3):
+        exam_client.answer(q, pick=1)
+    exam_client.wait_for("durable", timeout=15, seq=3)
+    # A snapshot: the attempt and what the write-behind had committed, taken together.
+    older = dump_attempt(raw, attempt)
+    older_committed = raw.dump(committed_key(attempt))
+    assert older_committed is not None
+    for q in range(3, 6):
+        exam_client.answer(q, pick=2)
+    exam_client.wait_for("durable", timeout=15, seq=6)
+    exam_client.close()
+    # Redis restarts from that snapshot: both copies agree with each other, and the
+    # attempt names the server that wrote it, not the one now running.
+    restore_attempt(raw, attempt, older)
+    raw.restore(committed_key(attempt), 0, older_committed, replace=True)
+    raw.hset(attempt_key(attempt), "run", "0" * 40)
+
+    state = exam_client.connect(resend=False)  # hello: Redis cannot vouch, PostgreSQL can
+    assert state["last_seq"] == 6
+    assert sorted(state["answers"]) == [str(q) for q in range(6)]
 
 
 def test_an_idle_phone_is_told_to_resend_after_redis_loses_everything(  # type: ignore[no-untyped-def]

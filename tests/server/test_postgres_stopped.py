@@ -80,7 +80,11 @@ def test_login_hello_and_acks_go_on_with_postgresql_stopped_and_durable_resumes(
             client.wait_for("durable", timeout=30, seq=seq)  # the write-behind catches up
             client.close()
             server.stop()
-            assert "Traceback" not in server.log_path.read_text()
+            log_text = server.log_path.read_text()
+            assert "Traceback" not in log_text
+            # Hello did not even try PostgreSQL: no fallback was needed.
+            assert "password not checked" not in log_text
+            assert "PostgreSQL unreachable" not in log_text
         finally:
             rclient.flushdb()
             rclient.close()

@@ -10,7 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
-from tests_support import ExamClient, move_to_own_session, prepare, start_server
+from tests_support import ExamClient, move_to_own_session, prepare, reissue, start_server
+from websockets.sync.client import connect
 
 from exam_server.db.models import Candidate, SessionCandidate
 from exam_server.delivery.credentials import hash_password
@@ -169,3 +170,23 @@ def test_a_new_password_or_session_time_after_preparation_is_reflected(
         assert wait_for_status(server.url, candidate, "barubaru22", 403) == 403
     finally:
         server.stop()
+
+
+def test_a_reissued_password_reaches_the_prepared_path_at_once(
+    live_server, candidate, db_engine, settings
+) -> None:  # type: ignore[no-untyped-def]
+    sid = move_to_own_session(db_engine, candidate)
+    prepare(settings, sid)
+    impostor = ExamClient(live_server.url, candidate.participant_no, candidate.password, "impostor")
+    assert impostor.login().status_code == 200
+    impostor.connect()
+    impostor.close()
+    new_password = reissue(settings, candidate.participant_no)
+    # Not at the next preparation: now. The old token ends at hello, the new password logs in.
+    with connect(live_server.ws_url, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "hello", "token": impostor.token, "device": "impostor"}))
+        assert json.loads(ws.recv(timeout=10))["code"] == "bad_token"
+    real = ExamClient(live_server.url, candidate.participant_no, new_password, "real")
+    assert real.login().status_code == 200
+    assert real.connect()["type"] == "state"
+    real.close()

@@ -3,6 +3,7 @@ and outage minutes recorded and given back (docs/operations.md)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import time
@@ -14,9 +15,11 @@ from tests_support import ExamClient, flush_redis_keeping_claim
 
 from exam_server.db.models import Candidate, ExamSession
 from exam_server.delivery.checkpoint import CHANGES, attempt_key
+from exam_server.delivery.events import WORKERS
 from exam_server.delivery.outages import give_back, minutes_owed, outstanding, record_outage
 from exam_server.delivery.papers import open_attempt
 from exam_server.delivery.services import open_services
+from exam_server.delivery.watch import note_takeover
 from exam_server.delivery.writebehind import FencedOut, WriteBehind, differing, stream_lag_ms
 from exam_server.demo.seed import SESSION_NAME
 
@@ -127,7 +130,7 @@ async def test_no_durable_over_a_skipped_insert_that_differs(
                 seen.append(json.loads(m["data"]))
         await pubsub.aclose()
     assert not [
-        e for e in seen if e.get("t") == "durable" and e["a"] == attempt
+        e for e in seen if e.get("t") == "durable" and str(attempt) in e.get("d", {})
     ]  # the phone keeps its change
     assert {"t": "resync", "a": attempt} in seen  # and is asked to resend it
     assert redis_client.hget(attempt_key(attempt), "a:0") == json.dumps("A")  # PostgreSQL's
@@ -207,3 +210,22 @@ async def test_an_unreachable_service_is_recorded_for_every_running_attempt(
         a=attempt,
     )
     assert row is not None and row.lost_ms >= 30_000
+
+
+@pytest.mark.slow
+async def test_a_slow_worker_is_not_a_gone_worker(exam_client, db_engine, settings) -> None:  # type: ignore[no-untyped-def]
+    exam_client.connect()
+    attempt = attempt_id_of(db_engine, exam_client.participant_no)
+    async with open_services(settings) as services:
+        now = int(time.time() * 1000)
+        # A worker starved of CPU: its heartbeat is 8 s old when its candidate moves...
+        await services.redis.hset(WORKERS, "starved:1", now - 8_000)
+        await note_takeover(services, attempt, "starved:1")
+        # ...and it beats again a moment later: it was alive, the gap was not the server's.
+        await services.redis.hset(WORKERS, "starved:1", int(time.time() * 1000))
+        await asyncio.sleep(3 * settings.checkpoint_check_s + 1)
+        rows = pg(
+            db_engine, "SELECT count(*) AS n FROM attempt_outages WHERE attempt_id = :a", a=attempt
+        )
+        assert rows.n == 0
+        await services.redis.hdel(WORKERS, "starved:1")
