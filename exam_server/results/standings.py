@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from exam_server.db.models import ExamSection
 from exam_server.display import session_time
@@ -63,12 +62,6 @@ def tiebreak_codes(heads: Sequence[SectionHead]) -> list[str]:
 async def exam_heads(db: AsyncSession, exam_id: int) -> list[SectionHead]:
     rows = await db.scalars(select(ExamSection).where(ExamSection.exam_id == exam_id))
     return section_heads(list(rows))
-
-
-def exam_heads_sync(db: Session, exam_id: int) -> list[SectionHead]:
-    return section_heads(
-        list(db.scalars(select(ExamSection).where(ExamSection.exam_id == exam_id)))
-    )
 
 
 def _points_of(i: int) -> str:

@@ -133,6 +133,11 @@ def when_text(session: ExamSession, lang: str) -> str:
     return f"{day} {start:%d-%m-%Y %H:%M}-{end:%H:%M} {zone_label(name, start)}"
 
 
+async def get_session(db: AsyncSession, session_id: int, lock: bool = False) -> ExamSession | None:
+    """The session, or None; ``lock`` holds its row (FOR UPDATE) until the caller commits."""
+    return await db.get(ExamSession, session_id, with_for_update=lock)
+
+
 async def find_session(db: AsyncSession, session_id: int | str, lock: bool = False) -> ExamSession:
     text = str(session_id).strip()
     session = await db.get(ExamSession, int(text), with_for_update=lock) if text.isdigit() else None
