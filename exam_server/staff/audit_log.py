@@ -12,6 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exam_server.db.staff_models import AuditEntry
 
 
+async def entity_history(db: AsyncSession, entity: str, entity_id: int) -> list[AuditEntry]:
+    """Every entry about one thing (a candidate, an exam, ...), newest first."""
+    return list(
+        await db.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))
+            .order_by(AuditEntry.id.desc())
+        )
+    )
+
+
 async def audit_entries(
     db: AsyncSession,
     limit: int,
