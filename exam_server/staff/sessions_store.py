@@ -143,7 +143,8 @@ async def sessions_by_start(
     db: AsyncSession, *, exam_id: int | None = None, proctor_id: int | None = None
 ) -> list[ExamSession]:
     """Sessions in start order; of one exam, and/or only those assigned to one proctor."""
-    query = select(ExamSession).order_by(ExamSession.starts_at)
+    # Sessions starting together (two rooms at 08:00) keep one order: the order they were made.
+    query = select(ExamSession).order_by(ExamSession.starts_at, ExamSession.id)
     if exam_id is not None:
         query = query.where(ExamSession.exam_id == exam_id)
     if proctor_id is not None:
