@@ -231,14 +231,19 @@ async def grade_all(url: str, exam_id: int, workers: int, batch: int, one_by_one
 
 
 def export(url: str, exam_id: int, fmt: str, out: Path) -> dict[str, float]:
-    from sqlalchemy.orm import Session
-
     from exam_server.results.export import export_file
-    from exam_server.results.standings import Columns, exam_heads_sync
+    from exam_server.results.standings import Columns, exam_heads
 
+    async def heads() -> Columns:
+        async_engine = make_async_engine(url, pool_size=1)
+        try:
+            async with session_factory(async_engine)() as db:
+                return Columns(await exam_heads(db, exam_id))
+        finally:
+            await async_engine.dispose()
+
+    columns = asyncio.run(heads())
     engine = create_engine(sync_url(url))
-    with Session(engine) as db:
-        columns = Columns(exam_heads_sync(db, exam_id))
     tracemalloc.start()
     started = time.perf_counter()
     with engine.connect() as conn:

@@ -18,8 +18,7 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
-from tests_support import ExamClient, LiveServer, start_server
+from tests_support import ExamClient, LiveServer, seed_demo_now, start_server
 
 from exam_server.db.engine import sync_url, upgrade
 from exam_server.settings import Settings
@@ -124,12 +123,9 @@ def db_engine(database_url: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def demo(settings: Settings, db_engine) -> list:  # type: ignore[no-untyped-def]
+def demo(settings: Settings, database_url: str) -> list:  # type: ignore[type-arg]
     """The demo exam with 240 candidates, seeded once per run (tests take fresh ones)."""
-    from exam_server.demo.seed import seed_demo
-
-    with Session(db_engine) as db, db.begin():
-        return seed_demo(db, settings.secret_key_value, 240).credentials
+    return seed_demo_now(database_url, settings.secret_key_value, 240)
 
 
 @pytest.fixture()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -20,11 +21,26 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from exam_server.db.engine import make_async_engine, session_factory
 from exam_server.db.models import Candidate, Exam, ExamSession, SessionCandidate
-from exam_server.demo.seed import EXAM_CODE
+from exam_server.demo.seed import EXAM_CODE, DemoCredential, seed_demo
 from exam_server.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def seed_demo_now(database_url: str, secret_key: str, count: int) -> list[DemoCredential]:
+    """The demo seeded in one transaction of its own, for a fixture or test that is not async."""
+
+    async def seed() -> list[DemoCredential]:
+        engine = make_async_engine(database_url, pool_size=1)
+        try:
+            async with session_factory(engine)() as db, db.begin():
+                return (await seed_demo(db, secret_key, count)).credentials
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(seed())
 
 
 def assert_state_matches_belief(state: dict[str, Any], client: Any) -> None:

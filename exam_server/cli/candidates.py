@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_server.cli.runner import CommandError, passwords_to_redis, run_work, writable
 from exam_server.db.audit import Actor, record
@@ -22,6 +22,7 @@ from exam_server.staff.candidate_import import parse_candidates, template_csv, t
 from exam_server.staff.candidate_search import STATUSES, search_candidates
 from exam_server.staff.candidates_store import (
     CorrectionError,
+    candidate_numbered,
     correct_candidate,
     corrected_row,
     correction_fields,
@@ -70,12 +71,10 @@ def cmd_candidates_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _candidate(db: Any, participant_no: str) -> Any:
+async def _candidate(db: AsyncSession, participant_no: str) -> Candidate:
 
     number = participant_no.strip().upper()
-    found = await db.scalar(
-        select(Candidate).where(Candidate.participant_no == number).with_for_update()
-    )
+    found = await candidate_numbered(db, number, lock=True)
     if found is None:
         raise CorrectionError(f"Peserta {number} tidak ada.", f"No candidate {number}.")
     return found

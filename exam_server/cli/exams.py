@@ -11,11 +11,8 @@ import argparse
 import json
 from typing import Any
 
-from sqlalchemy import select
-
 from exam_server.cli.runner import run_work, writable
 from exam_server.db.audit import Actor, record, snapshot
-from exam_server.db.models import Exam, ExamSession
 from exam_server.delivery.papers import section_pools
 from exam_server.settings import Settings
 from exam_server.staff.dashboard import counts, rows_for, to_csv
@@ -35,13 +32,14 @@ from exam_server.staff.exams_store import (
     delete_section,
     draw_problems,
     exam_sections,
+    exams_by_code,
     fill_section,
     find_exam,
     find_section,
     save_section,
     update_exam,
 )
-from exam_server.staff.sessions_store import find_session
+from exam_server.staff.sessions_store import find_session, sessions_by_start
 
 
 def _exam_options(args: argparse.Namespace) -> dict[str, str]:
@@ -77,7 +75,7 @@ def _exam_json(exam: Any) -> dict[str, Any]:
 def cmd_exams_list(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(db: Any, actor: Actor, s: Settings) -> list[dict[str, Any]]:
-        return [_exam_json(e) for e in await db.scalars(select(Exam).order_by(Exam.code))]
+        return [_exam_json(e) for e in await exams_by_code(db)]
 
     exams = run_work(settings, work)
     if args.json:
@@ -204,11 +202,7 @@ def cmd_exams_show(args: argparse.Namespace, settings: Settings) -> int:
         sections = await exam_sections(db, exam.id)
         pools = await section_pools(db, exam.id)
         problems = draw_problems(sections, pools, s.default_lang)
-        sessions = await db.scalars(
-            select(ExamSession)
-            .where(ExamSession.exam_id == exam.id)
-            .order_by(ExamSession.starts_at)
-        )
+        sessions = await sessions_by_start(db, exam_id=exam.id)
         return {
             **_exam_json(exam),
             "sections": [
@@ -254,13 +248,7 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
             entity, entity_id = "session", sessions[0].id
         else:
             exam = await find_exam(db, args.exam)
-            sessions = list(
-                await db.scalars(
-                    select(ExamSession)
-                    .where(ExamSession.exam_id == exam.id)
-                    .order_by(ExamSession.starts_at)
-                )
-            )
+            sessions = await sessions_by_start(db, exam_id=exam.id)
             entity, entity_id = "exam", exam.id
         rows = await rows_for(db, [x.id for x in sessions])
         if csv_path:

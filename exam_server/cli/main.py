@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import redis
-from sqlalchemy.orm import Session
 
 from exam_server.cli import candidates as cli_candidates
 from exam_server.cli import exams as cli_exams
@@ -25,8 +24,7 @@ from exam_server.cli import results as results_cli
 from exam_server.cli import sessions as cli_sessions
 from exam_server.cli import staff as staff_cli
 from exam_server.cli.loadtest import LoadtestConfig, format_report, read_credentials, run_loadtest
-from exam_server.cli.runner import CommandError, migrate, services_ready
-from exam_server.db.engine import make_sync_engine
+from exam_server.cli.runner import CommandError, migrate, run_in_transaction, services_ready
 from exam_server.delivery.checkpoint import DEADLINES, attempt_key
 from exam_server.delivery.prepare import prepare_exam_sessions
 from exam_server.demo.seed import EXAM_CODE, seed_demo, write_credentials
@@ -91,10 +89,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     with services_ready(settings) as ready:
         migrate(ready)
         assert ready.database_url and ready.redis_url
-        engine = make_sync_engine(ready.database_url)
-        with Session(engine) as db, db.begin():
-            demo = seed_demo(db, ready.secret_key_value, args.candidates, reset=args.reset)
-        engine.dispose()
+        demo = run_in_transaction(
+            ready,
+            lambda db, _actor, s: seed_demo(
+                db, s.secret_key_value, args.candidates, reset=args.reset
+            ),
+        )
         if demo.removed_attempts:
             client = redis.Redis.from_url(ready.redis_url)
             client.delete(*[attempt_key(a) for a in demo.removed_attempts])

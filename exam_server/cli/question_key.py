@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from exam_server.bank.store import KeyRefused, correct_key
+from exam_server.bank.store import KeyRefused, correct_key, exam_codes_using, get_question
 from exam_server.cli.runner import CommandError, run_work
-from exam_server.db.audit import record
-from exam_server.db.models import Exam, ExamQuestion, ExamSection, Question
+from exam_server.db.audit import Actor, record
 from exam_server.settings import Settings
 from exam_server.staff.exams_store import mark_question_results_stale
 from question_bank.problems import ImportProblem
@@ -46,10 +45,10 @@ def cmd_key(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError(str(exc)) from None
 
     async def work(
-        db: Any, actor: Any, s: Settings
+        db: AsyncSession, actor: Actor, s: Settings
     ) -> tuple[dict[str, float], dict[str, float], list[str]]:
 
-        question = await db.get(Question, args.question)
+        question = await get_question(db, args.question)
         if question is None:
             raise CommandError(f"soal {args.question} tidak ada / no question {args.question}")
         ids = [o["id"] for o in question.options]
@@ -65,7 +64,7 @@ def cmd_key(args: argparse.Namespace, settings: Settings) -> int:
             )
         wanted = {i: wanted.get(i, 0.0) for i in ids}
         try:
-            change = await db.run_sync(lambda sync_db: correct_key(sync_db, args.question, wanted))
+            change = await correct_key(db, args.question, wanted)
         except KeyRefused as refused:
             first = ImportProblem.found(refused.findings[0])
             raise CommandError(f"{first.message_id} / {first.message_en}") from None
@@ -83,16 +82,7 @@ def cmd_key(args: argparse.Namespace, settings: Settings) -> int:
             await mark_question_results_stale(
                 db, args.question, f"kunci soal #{args.question} ({actor.username}: {reason})"
             )
-        codes = list(
-            await db.scalars(
-                select(Exam.code)
-                .join(ExamSection, ExamSection.exam_id == Exam.id)
-                .join(ExamQuestion, ExamQuestion.section_id == ExamSection.id)
-                .where(ExamQuestion.question_id == args.question)
-                .distinct()
-                .order_by(Exam.code)
-            )
-        )
+        codes = await exam_codes_using(db, args.question)
         return change.old, change.new, codes
 
     old, new, codes = run_work(settings, work)

@@ -12,13 +12,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from exam_server.bank.store import item_from_question, save_items
+from exam_server.bank.store import SaveReport, bank_counts, bank_items, save_items
 from exam_server.cli import question_key
-from exam_server.cli.runner import CommandError, migrated_engine
-from exam_server.db.models import Question, QuestionImage
+from exam_server.cli.runner import CommandError, run_work
+from exam_server.db.audit import Actor
 from exam_server.settings import Settings
 from question_bank.exporting import EXPORT_FORMATS, export_bank, spreadsheet_items
 from question_bank.importing import parse_bank
@@ -73,10 +72,14 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             for problem in report.errors:
                 print(f"  {_problem_line(problem)}", file=sys.stderr)
         return 1
-    with migrated_engine(settings) as engine, Session(engine) as db, db.begin():
-        saved = save_items(db, report.items)
-        if args.dry_run:
-            db.rollback()
+
+    async def save(db: AsyncSession, _actor: Actor, _s: Settings) -> SaveReport:
+        saved = await save_items(db, report.items)
+        if args.dry_run:  # counted, and nothing written
+            await db.rollback()
+        return saved
+
+    saved = run_work(settings, save)
     outcome = {"imported": saved.imported, "duplicates": saved.duplicates, "errors": []}
     if args.json:
         skipped = [_problem_json(p) for p in report.skipped]
@@ -95,17 +98,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
-    with migrated_engine(settings) as engine, Session(engine) as db:
-        query = select(Question).order_by(Question.id)
-        if args.section:
-            query = query.where(Question.section == args.section)
-        questions = list(db.scalars(query))
-        images: dict[int, list[QuestionImage]] = {}
-        for image in db.scalars(
-            select(QuestionImage).where(QuestionImage.question_id.in_([q.id for q in questions]))
-        ):
-            images.setdefault(image.question_id, []).append(image)
-        items = [item_from_question(q, images.get(q.id, ())) for q in questions]
+    items = run_work(settings, lambda db, _actor, _s: bank_items(db, args.section))
     data = export_bank(items, args.format)
     Path(args.out).write_bytes(data)
     left_out = [] if args.format == "qti" else spreadsheet_items(items)[1]
@@ -121,12 +114,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
-    with migrated_engine(settings) as engine, Session(engine) as db:
-        rows = db.execute(
-            select(Question.section, Question.category, func.count())
-            .group_by(Question.section, Question.category)
-            .order_by(Question.section, Question.category)
-        ).all()
+    rows = run_work(settings, lambda db, _actor, _s: bank_counts(db))
     if args.json:
         print(json.dumps([{"section": s, "category": c, "count": n} for s, c, n in rows]))
     else:

@@ -10,32 +10,39 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from exam_server.cli.runner import CommandError, migrated_engine, services_ready
+from exam_server.cli.runner import CommandError, migrate, run_in_transaction, services_ready
 from exam_server.db.audit import Actor, record
-from exam_server.db.engine import make_async_engine, session_factory, upgrade
-from exam_server.db.models import Exam, ExamSession
+from exam_server.db.engine import make_async_engine, make_sync_engine, session_factory, upgrade
 from exam_server.results.export import export_file
 from exam_server.results.regrade import regrade_exam
-from exam_server.results.standings import Columns, exam_heads_sync
+from exam_server.results.standings import Columns, exam_heads
 from exam_server.results.story_pdf import render_story
 from exam_server.results.story_store import attempt_for, load_story
 from exam_server.results.story_text import story_lines
 from exam_server.settings import Settings
 from exam_server.staff.exam_forms import FormError
 from exam_server.staff.exams_store import find_exam
+from exam_server.staff.sessions_store import get_session
 from exam_server.web.rendering import number
 from exam_server.web.spreadsheet_csv import COMMA, SEMICOLON
 
 
-def exam_id_of(db: Session, ref: str) -> int | None:
-    """The id of the exam named by id or by code, or None."""
-    text = str(ref).strip()
-    if text.isdigit() and db.get(Exam, int(text)) is not None:
-        return int(text)
-    return db.scalar(select(Exam.id).where(Exam.code == text))
+async def _export_columns(
+    db: AsyncSession, exam_ref: str, session_id: int | None, lang: str
+) -> tuple[int, Columns]:
+    """The exam's id and its export columns; a CommandError when the exam, or the session
+    within it, does not exist."""
+    try:
+        exam = await find_exam(db, exam_ref)
+    except FormError:
+        raise CommandError(f"exam {exam_ref} does not exist") from None
+    if session_id is not None:
+        session = await get_session(db, session_id)
+        if session is None or session.exam_id != exam.id:
+            raise CommandError(f"session {session_id} is not a session of exam {exam_ref}")
+    return exam.id, Columns(await exam_heads(db, exam.id), lang)
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -43,23 +50,22 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise CommandError(f"folder {out.parent} does not exist")
-    with migrated_engine(settings) as engine:
-        with Session(engine) as db:
-            exam_id = exam_id_of(db, args.exam)
-            if exam_id is None:
-                raise CommandError(f"exam {args.exam} does not exist")
-            if args.session is not None:
-                session = db.get(ExamSession, args.session)
-                if session is None or session.exam_id != exam_id:
-                    raise CommandError(
-                        f"session {args.session} is not a session of exam {args.exam}"
-                    )
-            columns = Columns(exam_heads_sync(db, exam_id), args.lang)
-        with engine.connect() as conn:
-            style = COMMA if args.csv_comma else SEMICOLON
-            count = export_file(
-                conn, out, args.format, exam_id, columns, args.session, args.unit, style
-            )
+    with services_ready(settings) as ready:
+        migrate(ready)
+        exam_id, columns = run_in_transaction(
+            ready, lambda db, _actor, _s: _export_columns(db, args.exam, args.session, args.lang)
+        )
+        assert ready.database_url
+        # The export streams its rows through a sync connection (results.export).
+        engine = make_sync_engine(ready.database_url)
+        try:
+            with engine.connect() as conn:
+                style = COMMA if args.csv_comma else SEMICOLON
+                count = export_file(
+                    conn, out, args.format, exam_id, columns, args.session, args.unit, style
+                )
+        finally:
+            engine.dispose()
     print(f"{count} baris ditulis ke {out} / {count} rows written to {out}")
     return 0
 

@@ -100,10 +100,16 @@ def run_work(settings: Settings, work: Work[T]) -> T:
     """
     with services_ready(settings) as ready:
         migrate(ready)
-        try:
-            return asyncio.run(_in_transaction(ready, work))
-        except Refusal as exc:
-            raise CommandError(exc.text(ready.default_lang)) from None
+        return run_in_transaction(ready, work)
+
+
+def run_in_transaction(ready: Settings, work: Work[T]) -> T:
+    """``run_work`` for a command that has made its services ready and migrated already
+    (it goes on to use them after the transaction)."""
+    try:
+        return asyncio.run(_in_transaction(ready, work))
+    except Refusal as exc:
+        raise CommandError(exc.text(ready.default_lang)) from None
 
 
 async def passwords_to_redis(settings: Settings, issued: Iterable[tuple[str, str]]) -> None:

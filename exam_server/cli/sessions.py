@@ -13,15 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from exam_server.cli.runner import CommandError, passwords_to_redis, run_work, writable
 from exam_server.db.audit import Actor, snapshot
-from exam_server.db.models import ExamSession
-from exam_server.db.staff_models import StaffUser
 from exam_server.delivery.prepare import prepare_session
 from exam_server.delivery.services import redis_client
 from exam_server.settings import Settings
+from exam_server.staff.accounts import account_named
 from exam_server.staff.cards import render_cards
 from exam_server.staff.exams_store import find_exam
 from exam_server.staff.scheduling import move, seated_candidate, spread
@@ -36,6 +33,7 @@ from exam_server.staff.sessions_store import (
     session_cards,
     session_form,
     session_values,
+    sessions_by_start,
     set_proctor,
     token_now,
     update_session,
@@ -75,10 +73,8 @@ def _session_json(session: Any, seated: int) -> dict[str, Any]:
 def cmd_sessions_list(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(db: Any, actor: Actor, s: Settings) -> list[dict[str, Any]]:
-        query = select(ExamSession).order_by(ExamSession.starts_at, ExamSession.id)
-        if args.exam:
-            query = query.where(ExamSession.exam_id == (await find_exam(db, args.exam)).id)
-        sessions = list(await db.scalars(query))
+        exam_id = (await find_exam(db, args.exam)).id if args.exam else None
+        sessions = await sessions_by_start(db, exam_id=exam_id)
         seated = await seat_counts(db, [x.id for x in sessions])
         return [_session_json(x, seated.get(x.id, 0)) for x in sessions]
 
@@ -204,9 +200,7 @@ def cmd_sessions_proctor(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(db: Any, actor: Actor, s: Settings) -> str:
         session = await find_session(db, args.session)
-        user = await db.scalar(
-            select(StaffUser).where(StaffUser.username == args.username.strip().lower())
-        )
+        user = await account_named(db, args.username.strip().lower())
         await set_proctor(db, actor, session, user, remove=args.remove)
         verb = "no longer proctors" if args.remove else "proctors"
         return f"{args.username} {verb} {session.name}"

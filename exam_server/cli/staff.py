@@ -12,19 +12,20 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from exam_server.cli.audit import cmd_verify
 from exam_server.cli.runner import CommandError, run_work
 from exam_server.db.audit import Actor
-from exam_server.db.staff_models import ROLES, AuditEntry, StaffUser
+from exam_server.db.staff_models import ROLES
 from exam_server.settings import Settings
 from exam_server.staff.accounts import (
     AccountError,
+    account_named,
     check_new_account,
     create_account,
+    staff_users,
     update_account,
 )
+from exam_server.staff.audit_log import audit_entries
 
 if TYPE_CHECKING:
     pass
@@ -63,7 +64,7 @@ def cmd_staff_create(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(db: Any, actor: Actor, s: Settings) -> list[dict[str, Any]]:
-        users = await db.scalars(select(StaffUser).order_by(StaffUser.username))
+        users = await staff_users(db)
         return [
             {"username": u.username, "full_name": u.full_name, "role": u.role, "active": u.active}
             for u in users
@@ -84,9 +85,7 @@ def cmd_staff_update(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(db: Any, actor: Actor, s: Settings) -> bool:
         name = args.username.strip().lower()
-        user = await db.scalar(
-            select(StaffUser).where(StaffUser.username == name).with_for_update()
-        )
+        user = await account_named(db, name, lock=True)
         if user is None:
             raise AccountError(f"Akun {name} tidak ada.", f"No account {name}.")
         role = args.role or user.role
@@ -104,15 +103,14 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
         return cmd_verify(args, settings)
 
     async def work(db: Any, actor: Actor, s: Settings) -> list[dict[str, Any]]:
-        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(args.limit)
-        for column, value in (
-            (AuditEntry.entity, args.entity),
-            (AuditEntry.entity_id, args.id),
-            (AuditEntry.action, args.action),
-            (AuditEntry.username, args.user),
-        ):
-            if value:
-                query = query.where(column == value)
+        found = await audit_entries(
+            db,
+            args.limit,
+            entity=args.entity or "",
+            entity_id=args.id or "",
+            action=args.action or "",
+            username=args.user or "",
+        )
         return [
             {
                 "id": e.id,
@@ -125,7 +123,7 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
                 "new": e.new,
                 "reason": e.reason,
             }
-            for e in await db.scalars(query)
+            for e in found
         ]
 
     entries = run_work(settings, work)

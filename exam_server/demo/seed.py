@@ -1,4 +1,8 @@
-"""``tkd demo``: a ready exam, a session running now and demo candidates with credentials."""
+"""``tkd demo``: a ready exam, a session running now and demo candidates with credentials.
+
+Everything here takes the caller's ``AsyncSession`` and leaves committing to the caller, so
+the demo is seeded whole or not at all.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_server.bank.store import save_items
 from exam_server.db.models import (
@@ -91,11 +95,11 @@ def demo_name(i: int) -> str:
     return f"{FIRST[i % len(FIRST)]} {LAST[(i // len(FIRST)) % len(LAST)]}"
 
 
-def ensure_demo_exam(db: Session) -> Exam:
-    exam = db.scalar(select(Exam).where(Exam.code == EXAM_CODE))
+async def ensure_demo_exam(db: AsyncSession) -> Exam:
+    exam = await db.scalar(select(Exam).where(Exam.code == EXAM_CODE))
     if exam is not None:
         return exam
-    report = save_items(db, DEMO_ITEMS)
+    report = await save_items(db, DEMO_ITEMS)
     exam = Exam(
         code=EXAM_CODE,
         title="Simulasi Tes Kemampuan Dasar (Demo)",
@@ -105,7 +109,7 @@ def ensure_demo_exam(db: Session) -> Exam:
         rules_en=RULES_EN,
     )
     db.add(exam)
-    db.flush()
+    await db.flush()
     layout = [
         (
             "TWK",
@@ -136,14 +140,14 @@ def ensure_demo_exam(db: Session) -> Exam:
             pass_mark=pass_mark,
         )
         db.add(section)
-        db.flush()
+        await db.flush()
         for i, qid in enumerate(ids):
             db.add(ExamQuestion(section_id=section.id, question_id=qid, position=i))
     return exam
 
 
-def ensure_open_session(db: Session, exam: Exam, now: dt.datetime) -> ExamSession:
-    session = db.scalar(
+async def ensure_open_session(db: AsyncSession, exam: Exam, now: dt.datetime) -> ExamSession:
+    session = await db.scalar(
         select(ExamSession).where(ExamSession.exam_id == exam.id, ExamSession.name == SESSION_NAME)
     )
     if session is None:
@@ -154,7 +158,7 @@ def ensure_open_session(db: Session, exam: Exam, now: dt.datetime) -> ExamSessio
     if not session.starts_at <= now < session.ends_at - dt.timedelta(hours=1):
         session.starts_at = now - dt.timedelta(minutes=5)
         session.ends_at = now + dt.timedelta(hours=8)
-    db.flush()
+    await db.flush()
     return session
 
 
@@ -164,15 +168,17 @@ class DemoReady:
     removed_attempts: list[int]  # their Redis checkpoints must go too
 
 
-def seed_demo(db: Session, secret_key: str, count: int, *, reset: bool = False) -> DemoReady:
+async def seed_demo(
+    db: AsyncSession, secret_key: str, count: int, *, reset: bool = False
+) -> DemoReady:
     """Make the demo ready; demo passwords are re-issued (only their HMAC is stored)."""
     now = dt.datetime.now(dt.UTC)
-    exam = ensure_demo_exam(db)
-    session = ensure_open_session(db, exam, now)
+    exam = await ensure_demo_exam(db)
+    session = await ensure_open_session(db, exam, now)
     removed: list[int] = []
     if reset:
         removed = list(
-            db.scalars(
+            await db.scalars(
                 delete(Attempt).where(Attempt.session_id == session.id).returning(Attempt.id)
             )
         )
@@ -199,19 +205,21 @@ def seed_demo(db: Session, secret_key: str, count: int, *, reset: bool = False) 
         }
         for i, c in enumerate(creds, start=1)
     ]
+    ids: list[int] = []
     for start in range(0, len(rows), 1000):
         stmt = insert(Candidate).values(rows[start : start + 1000])
-        db.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["participant_no"],
-                set_={"password_hash": stmt.excluded.password_hash},
+        # RETURNING gives inserted and updated rows alike; asking for the ids by participant
+        # number instead would pass the driver's bind-parameter limit at 100000 candidates.
+        ids.extend(
+            await db.scalars(
+                stmt.on_conflict_do_update(
+                    index_elements=["participant_no"],
+                    set_={"password_hash": stmt.excluded.password_hash},
+                ).returning(Candidate.id)
             )
         )
-    ids = db.scalars(
-        select(Candidate.id).where(Candidate.participant_no.in_([c.participant_no for c in creds]))
-    ).all()
     for start in range(0, len(ids), 1000):
-        db.execute(
+        await db.execute(
             insert(SessionCandidate)
             .values(
                 [
@@ -221,7 +229,9 @@ def seed_demo(db: Session, secret_key: str, count: int, *, reset: bool = False) 
             )
             .on_conflict_do_nothing()
         )
-    db.execute(update(ExamSession).where(ExamSession.id == session.id).values(token_required=False))
+    await db.execute(
+        update(ExamSession).where(ExamSession.id == session.id).values(token_required=False)
+    )
     return DemoReady(creds, removed)
 
 

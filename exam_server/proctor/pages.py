@@ -28,6 +28,7 @@ from exam_server.proctor.feed import feed_of
 from exam_server.proctor.monitor import roster, sessions_today, snapshot
 from exam_server.proctor.papers import attendance_pdf, report_pdf
 from exam_server.proctor.room import STATUSES, changed_rows
+from exam_server.staff.sessions_store import get_session
 from exam_server.web.auth import current_staff, may_see_session, page, services_of
 from exam_server.web.identity import Staff
 from exam_server.web.rendering import error_page, flash, redirect, render, request_lang
@@ -48,7 +49,7 @@ async def _session_or_error(request: Request, staff: Staff) -> ExamSession | Res
             "This session is not assigned to you.",
         )
     async with services_of(request).sessions() as db:
-        session = await db.get(ExamSession, session_id)
+        session = await get_session(db, session_id)
     if session is None:
         return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
     return session

@@ -15,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from exam_server.db.models import ExamSession
 from exam_server.delivery.credentials import CandidateClaims, TokenError
 from exam_server.delivery.services import Services
 from exam_server.results import scoreboard
@@ -25,6 +24,7 @@ from exam_server.results.slip_pdf import render_slip
 from exam_server.results.store import Lookup, slip_for_attempt, slip_for_code
 from exam_server.results.story import SheetRow
 from exam_server.results.story_store import load_story
+from exam_server.staff.sessions_store import get_session
 from exam_server.web.rendering import request_lang
 
 PROBLEMS: dict[str, tuple[int, str, str]] = {
@@ -207,7 +207,7 @@ async def board_page(request: Request) -> Response:
     """The projector page; it polls the JSON itself and says when the board is off."""
     session_id = request.path_params["session_id"]
     async with _services(request).sessions() as db:
-        session = await db.get(ExamSession, session_id)
+        session = await get_session(db, session_id)
     if session is None:
         return await render(
             request,
@@ -237,7 +237,7 @@ async def board_json(request: Request) -> Response:
             headers={"Cache-Control": "no-store"},
         )
     async with services.sessions() as db:
-        session = await db.get(ExamSession, session_id)
+        session = await get_session(db, session_id)
         if session is None:
             return _error("not_found", lang)
         data = await scoreboard.cached_board(db, services.redis, session, _now())

@@ -11,14 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from exam_server.db.audit import record
-from exam_server.db.models import Attempt, Candidate, Exam, ExamSession, Result
+from exam_server.db.models import Exam
 from exam_server.results import scoreboard
 from exam_server.results.analysis import FLAG_TEXT, analyse_exam, export_rows
 from exam_server.results.export import (
@@ -34,13 +33,15 @@ from exam_server.results.standings import (
     STATUS_TEXT,
     Columns,
     exam_heads,
-    query_params,
-    ranked_query,
+    ranked_page,
     reasons,
+    result_units,
     row_status,
     section_points,
-    tiebreak_codes,
 )
+from exam_server.results.store import exam_result_counts
+from exam_server.staff.exams_store import get_exam
+from exam_server.staff.sessions_store import get_session, sessions_by_start
 from exam_server.web.auth import page, services_of
 from exam_server.web.identity import Staff
 from exam_server.web.rendering import error_page, flash, redirect, request_lang
@@ -61,7 +62,7 @@ def _filters(request: Request) -> tuple[int | None, str | None]:
 
 async def _exam_or_404(request: Request, staff: Staff) -> Exam | Response:
     async with services_of(request).sessions() as db:
-        exam = await db.get(Exam, request.path_params["exam_id"])
+        exam = await get_exam(db, request.path_params["exam_id"])
     if exam is None:
         return error_page(request, staff, 404, "Ujian tidak ada.", "No such exam.")
     return exam
@@ -70,21 +71,7 @@ async def _exam_or_404(request: Request, staff: Staff) -> Exam | Response:
 @page("export")
 async def results_home(request: Request, staff: Staff) -> Response:
     async with services_of(request).sessions() as db:
-        counts = (
-            await db.execute(
-                select(
-                    Exam.id,
-                    Exam.code,
-                    Exam.title,
-                    func.count(Result.attempt_id),
-                    func.count(Result.attempt_id).filter(Result.passed.is_(True)),
-                )
-                .outerjoin(Attempt, Attempt.exam_id == Exam.id)
-                .outerjoin(Result, Result.attempt_id == Attempt.id)
-                .group_by(Exam.id)
-                .order_by(Exam.code)
-            )
-        ).all()
+        counts = await exam_result_counts(db)
     return await render(request, "staff_home.html", staff, exams=counts)
 
 
@@ -98,26 +85,11 @@ async def exam_results(request: Request, staff: Staff) -> Response:
     services = services_of(request)
     async with services.sessions() as db:
         heads = await exam_heads(db, exam.id)
-        stmt = ranked_query(
-            tiebreak_codes(heads), limit=PAGE_ROWS + 1, offset=(page_no - 1) * PAGE_ROWS
+        rows = await ranked_page(
+            db, exam.id, heads, session_id, unit, PAGE_ROWS + 1, (page_no - 1) * PAGE_ROWS
         )
-        rows = (await db.execute(stmt, query_params(exam.id, session_id, unit))).all()
-        sessions = list(
-            await db.scalars(
-                select(ExamSession)
-                .where(ExamSession.exam_id == exam.id)
-                .order_by(ExamSession.starts_at)
-            )
-        )
-        units = list(
-            await db.scalars(
-                select(Candidate.unit)
-                .distinct()
-                .join(Attempt, Attempt.candidate_id == Candidate.id)
-                .where(Attempt.exam_id == exam.id)
-                .order_by(Candidate.unit)
-            )
-        )
+        sessions = await sessions_by_start(db, exam_id=exam.id)
+        units = await result_units(db, exam.id)
     boards = {s.id: await scoreboard.is_on(services.redis, s.id) for s in sessions}
     lang = request_lang(request)
     shown: list[dict[str, Any]] = [
@@ -285,7 +257,7 @@ async def board_switch(request: Request, staff: Staff) -> Response:
     on = request.state.form.get("on") == "1"
     services = services_of(request)
     async with services.sessions() as db, db.begin():
-        session = await db.get(ExamSession, session_id)
+        session = await get_session(db, session_id)
         if session is None:
             return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
         await scoreboard.switch(services.redis, session_id, on)

@@ -21,9 +21,8 @@ from typing import Any
 
 from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
-from exam_server.db.models import ExamSection
+from exam_server.db.models import Attempt, Candidate, ExamSection
 from exam_server.display import session_time
 from exam_server.staff.dashboard import state_of
 
@@ -63,12 +62,6 @@ def tiebreak_codes(heads: Sequence[SectionHead]) -> list[str]:
 async def exam_heads(db: AsyncSession, exam_id: int) -> list[SectionHead]:
     rows = await db.scalars(select(ExamSection).where(ExamSection.exam_id == exam_id))
     return section_heads(list(rows))
-
-
-def exam_heads_sync(db: Session, exam_id: int) -> list[SectionHead]:
-    return section_heads(
-        list(db.scalars(select(ExamSection).where(ExamSection.exam_id == exam_id)))
-    )
 
 
 def _points_of(i: int) -> str:
@@ -121,6 +114,34 @@ ORDER BY g.rank NULLS LAST, c.participant_no{page}
 
 def query_params(exam_id: int, session_id: int | None, unit: str | None) -> dict[str, Any]:
     return {"exam_id": exam_id, "session_id": session_id, "unit": unit or None}
+
+
+async def ranked_page(
+    db: AsyncSession,
+    exam_id: int,
+    heads: Sequence[SectionHead],
+    session_id: int | None,
+    unit: str | None,
+    limit: int,
+    offset: int,
+) -> list[Any]:
+    """One page of the exam's ranked rows (``ranked_query``'s columns), ranks taken over
+    the whole exam before the session and unit filters apply."""
+    stmt = ranked_query(tiebreak_codes(heads), limit=limit, offset=offset)
+    return list((await db.execute(stmt, query_params(exam_id, session_id, unit))).all())
+
+
+async def result_units(db: AsyncSession, exam_id: int) -> list[str]:
+    """The units of the candidates who have an attempt in the exam, sorted: the unit filter."""
+    return list(
+        await db.scalars(
+            select(Candidate.unit)
+            .distinct()
+            .join(Attempt, Attempt.candidate_id == Candidate.id)
+            .where(Attempt.exam_id == exam_id)
+            .order_by(Candidate.unit)
+        )
+    )
 
 
 def row_status(row: Any, now: dt.datetime | None = None) -> str:

@@ -1,11 +1,12 @@
-"""Reading one stored result as a slip, by attempt (the candidate) or by verify code."""
+"""Reading stored results: one as a slip, by attempt (the candidate) or by verify code;
+and how many were graded and passed per exam."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_server.db.models import Attempt, Candidate, Exam, ExamSection, ExamSession, Result
@@ -19,6 +20,24 @@ class Lookup:
 
     slip: Slip | None
     problem: str | None = None
+
+
+async def exam_result_counts(db: AsyncSession) -> list[tuple[int, str, str, int, int]]:
+    """Each exam by code, as (id, code, title, results graded, results passed)."""
+    rows = await db.execute(
+        select(
+            Exam.id,
+            Exam.code,
+            Exam.title,
+            func.count(Result.attempt_id),
+            func.count(Result.attempt_id).filter(Result.passed.is_(True)),
+        )
+        .outerjoin(Attempt, Attempt.exam_id == Exam.id)
+        .outerjoin(Result, Result.attempt_id == Attempt.id)
+        .group_by(Exam.id)
+        .order_by(Exam.code)
+    )
+    return [(i, code, title, graded, passed) for i, code, title, graded, passed in rows]
 
 
 async def _slip_for(db: AsyncSession, result: Result, attempt: Attempt) -> Slip:

@@ -1,4 +1,5 @@
-"""Creating and changing staff accounts (pages and ``tkd staff create`` share this)."""
+"""Staff accounts: listing, finding, creating and changing them (the staff page and
+``tkd staff`` share this)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,33 @@ def check_new_account(username: str, role: str, password: str) -> str:
     except passwords.WeakPasswordError as exc:
         raise AccountError(exc.id_text, exc.en_text) from None
     return username
+
+
+async def staff_users(db: AsyncSession) -> list[StaffUser]:
+    """Every account, by username."""
+    return list(await db.scalars(select(StaffUser).order_by(StaffUser.username)))
+
+
+async def active_proctors(db: AsyncSession) -> list[StaffUser]:
+    """The accounts that may be assigned to a session as its proctor, by username."""
+    return list(
+        await db.scalars(
+            select(StaffUser)
+            .where(StaffUser.role == "proctor", StaffUser.active)
+            .order_by(StaffUser.username)
+        )
+    )
+
+
+async def get_account(db: AsyncSession, staff_id: int, lock: bool = False) -> StaffUser | None:
+    """The account, or None; ``lock`` holds its row (FOR UPDATE) until the caller commits."""
+    return await db.get(StaffUser, staff_id, with_for_update=lock)
+
+
+async def account_named(db: AsyncSession, username: str, lock: bool = False) -> StaffUser | None:
+    """The account with this username (as stored: lower case), or None."""
+    query = select(StaffUser).where(StaffUser.username == username)
+    return await db.scalar(query.with_for_update() if lock else query)
 
 
 async def create_account(

@@ -53,6 +53,45 @@ class ImportOutcome:
         }
 
 
+async def get_candidate(
+    db: AsyncSession, candidate_id: int, lock: bool = False
+) -> Candidate | None:
+    """The candidate, or None; ``lock`` holds the row (FOR UPDATE) until the caller commits."""
+    return await db.get(Candidate, candidate_id, with_for_update=lock)
+
+
+async def candidate_numbered(db: AsyncSession, number: str, lock: bool = False) -> Candidate | None:
+    """The candidate with this participant number (as stored: upper case), or None."""
+    query = select(Candidate).where(Candidate.participant_no == number)
+    return await db.scalar(query.with_for_update() if lock else query)
+
+
+async def candidate_sessions(db: AsyncSession, candidate_id: int) -> list[ExamSession]:
+    """The sessions the candidate is scheduled in, in start order."""
+    return list(
+        await db.scalars(
+            select(ExamSession)
+            .join(SessionCandidate, SessionCandidate.session_id == ExamSession.id)
+            .where(SessionCandidate.candidate_id == candidate_id)
+            .order_by(ExamSession.starts_at)
+        )
+    )
+
+
+async def candidate_attempts(db: AsyncSession, candidate_id: int) -> list[Attempt]:
+    """The candidate's attempts, oldest first."""
+    return list(
+        await db.scalars(
+            select(Attempt).where(Attempt.candidate_id == candidate_id).order_by(Attempt.id)
+        )
+    )
+
+
+async def password_issue(db: AsyncSession, candidate_id: int) -> CredentialIssue | None:
+    """When and by whom the candidate's current password was issued, or None (never)."""
+    return await db.get(CredentialIssue, candidate_id)
+
+
 def participant_no(sequence_value: int, today: dt.date | None = None) -> str:
     """Digits only (easy on a phone keypad): two-digit year, then the sequence."""
     year = (today or dt.date.today()).year % 100

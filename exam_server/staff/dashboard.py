@@ -1,4 +1,5 @@
-"""Who is where: scheduled, logged in, in progress, submitted, absent; per exam and session."""
+"""Who is where: scheduled, logged in, in progress, submitted, absent; per exam and session;
+and the totals the home page shows."""
 
 from __future__ import annotations
 
@@ -7,10 +8,17 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
+from exam_server.db.models import (
+    Attempt,
+    Candidate,
+    Exam,
+    ExamSession,
+    Question,
+    SessionCandidate,
+)
 from exam_server.display import session_time
 from exam_server.web.spreadsheet_csv import BOM, SEMICOLON, CsvStyle, csv_text
 
@@ -35,6 +43,15 @@ class Row:
     submitted_at: dt.datetime | None
     session_id: int = 0  # names repeat ("Sesi 1" on two days): count by id
     time_zone: str = "Asia/Jakarta"  # the session's, for the times shown (WIB/WITA/WIT)
+
+
+async def home_counts(db: AsyncSession) -> dict[str, int]:
+    """How many candidates, bank questions and exams there are."""
+    return {
+        "candidates": int(await db.scalar(select(func.count()).select_from(Candidate)) or 0),
+        "questions": int(await db.scalar(select(func.count()).select_from(Question)) or 0),
+        "exams": int(await db.scalar(select(func.count()).select_from(Exam)) or 0),
+    }
 
 
 def state_of(attempt_status: str | None, session_ends_at: dt.datetime, now: dt.datetime) -> str:

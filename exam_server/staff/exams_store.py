@@ -50,6 +50,20 @@ def _taken(code: str) -> FormError:
     return FormError(f"Kode {code} sudah dipakai.", f"The code {code} is taken.")
 
 
+async def get_exam(db: AsyncSession, exam_id: int, lock: bool = False) -> Exam | None:
+    """The exam, or None; ``lock`` holds its row (FOR UPDATE) until the caller commits, so
+    changes to one exam happen one at a time."""
+    return await db.get(Exam, exam_id, with_for_update=lock)
+
+
+async def exams_by_code(db: AsyncSession) -> list[Exam]:
+    return list(await db.scalars(select(Exam).order_by(Exam.code)))
+
+
+async def exams_newest_first(db: AsyncSession) -> list[Exam]:
+    return list(await db.scalars(select(Exam).order_by(Exam.created_at.desc())))
+
+
 async def find_exam(db: AsyncSession, ref: str | int) -> Exam:
     """An exam by id or by code (the command line accepts either)."""
     text = str(ref).strip()
@@ -158,6 +172,11 @@ async def exam_sections(db: AsyncSession, exam_id: int) -> list[ExamSection]:
             select(ExamSection).where(ExamSection.exam_id == exam_id).order_by(ExamSection.position)
         )
     )
+
+
+async def get_section(db: AsyncSession, section_id: int, lock: bool = False) -> ExamSection | None:
+    """The section, or None; ``lock`` holds its row (FOR UPDATE) until the caller commits."""
+    return await db.get(ExamSection, section_id, with_for_update=lock)
 
 
 async def find_section(db: AsyncSession, exam: Exam, ref: str | int) -> ExamSection:

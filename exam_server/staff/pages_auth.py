@@ -5,14 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from exam_server.db.models import Candidate, Exam, Question
-from exam_server.db.staff_models import ROLES, AuditEntry, StaffUser
-from exam_server.staff.accounts import AccountError, create_account, update_account
+from exam_server.db.staff_models import ROLES
+from exam_server.staff.accounts import (
+    AccountError,
+    create_account,
+    get_account,
+    staff_users,
+    update_account,
+)
+from exam_server.staff.audit_log import audit_entries
+from exam_server.staff.dashboard import home_counts
 from exam_server.web.auth import (
     LOGIN_CSRF_COOKIE,
     PREFIX,
@@ -122,17 +128,13 @@ async def logout(request: Request, staff: Staff) -> Response:
 @page(None)
 async def home(request: Request, staff: Staff) -> Response:
     async with services_of(request).sessions() as db:
-        counts = {
-            "candidates": await db.scalar(select(func.count()).select_from(Candidate)),
-            "questions": await db.scalar(select(func.count()).select_from(Question)),
-            "exams": await db.scalar(select(func.count()).select_from(Exam)),
-        }
+        counts = await home_counts(db)
     return await render(request, staff, "home.html", counts=counts)
 
 
 async def _staff_page(request: Request, staff: Staff, error: str = "") -> Response:
     async with services_of(request).sessions() as db:
-        users = list(await db.scalars(select(StaffUser).order_by(StaffUser.username)))
+        users = await staff_users(db)
     return await render(
         request,
         staff,
@@ -179,7 +181,7 @@ async def staff_update(request: Request, staff: Staff) -> Response:
     new_password = str(form.get("password", ""))
     try:
         async with services_of(request).sessions() as db, db.begin():
-            user = await db.get(StaffUser, request.path_params["staff_id"], with_for_update=True)
+            user = await get_account(db, request.path_params["staff_id"], lock=True)
             if user is None:
                 return error_page(request, staff, 404, "Akun tidak ada.", "No such account.")
             await update_account(db, staff.actor, user, role, active, new_password)
@@ -198,24 +200,17 @@ async def audit_log(request: Request, staff: Staff) -> Response:
     entity = request.query_params.get("entity", "")
     entity_id = request.query_params.get("entity_id", "")
     q = request.query_params.get("q", "").strip()[:100]
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(201)
-    if q:
-        # Who did it, what, or why: one box searches the three.
-        like = f"%{q}%"
-        query = query.where(
-            AuditEntry.username.ilike(like)
-            | AuditEntry.action.ilike(like)
-            | AuditEntry.reason.ilike(like)
-        )
-    if entity:
-        query = query.where(AuditEntry.entity == entity)
-    if entity_id:
-        query = query.where(AuditEntry.entity_id == entity_id)
     before = request.query_params.get("before", "")
-    if before.isdigit():
-        query = query.where(AuditEntry.id < int(before))
     async with services_of(request).sessions() as db:
-        entries = list(await db.scalars(query))
+        # One more than a page shows, to know whether there is more.
+        entries = await audit_entries(
+            db,
+            201,
+            search=q,
+            entity=entity,
+            entity_id=entity_id,
+            before=int(before) if before.isdigit() else None,
+        )
     return await render(
         request,
         staff,

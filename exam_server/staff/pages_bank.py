@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -19,12 +18,16 @@ from starlette.routing import Route
 from exam_server.bank.store import (
     KeyRefused,
     bank_counts,
+    bank_items,
+    bank_sections,
     correct_key,
-    item_from_question,
+    exam_sections_using,
+    get_question,
     save_items,
+    search_questions,
 )
 from exam_server.db.audit import record
-from exam_server.db.models import ExamQuestion, ExamSection, Question, QuestionImage
+from exam_server.db.models import Question
 from exam_server.refusal import Refusal
 from exam_server.staff.exams_store import mark_question_results_stale
 from exam_server.web.auth import page, services_of
@@ -77,8 +80,7 @@ async def bank_import(request: Request, staff: Staff) -> Response:
     saved = None
     if report.ok and request.state.form.get("dry_run") != "1":
         async with services_of(request).sessions() as db, db.begin():
-            # save_items is written for a sync Session; run_sync lends it one on our connection.
-            saved = await db.run_sync(lambda sync_db: save_items(sync_db, report.items))
+            saved = await save_items(db, report.items)
             record(
                 db,
                 staff.actor,
@@ -115,20 +117,16 @@ async def bank_export(request: Request, staff: Staff) -> Response:
     if fmt not in EXPORT_TYPES:
         return error_page(request, staff, 404, "Format tidak dikenal.", "Unknown format.")
     async with services_of(request).sessions() as db:
-        questions = list(await db.scalars(select(Question).order_by(Question.id)))
-        images: dict[int, list[QuestionImage]] = {}
-        for image in await db.scalars(select(QuestionImage)):
-            images.setdefault(image.question_id, []).append(image)
+        items = await bank_items(db)
         record(
             db,
             staff.actor,
             "bank.export",
             "question",
             "",
-            new={"format": fmt, "count": len(questions)},
+            new={"format": fmt, "count": len(items)},
         )
         await db.commit()
-    items = [item_from_question(q, images.get(q.id, ())) for q in questions]
     data = await run_in_threadpool(export_bank, items, fmt)
     name = "bank-soal.zip" if fmt == "qti" else f"bank-soal.{fmt}"
     return Response(
@@ -150,24 +148,10 @@ async def question_list(request: Request, staff: Staff) -> Response:
     params = request.query_params
     text, section = params.get("q", "").strip(), params.get("seksi", "").strip()
     page_no = max(1, int(params["hal"])) if params.get("hal", "").isdigit() else 1
-    query = select(Question)
-    if text:
-        pattern = f"%{text}%"
-        matches: list[ColumnElement[bool]] = [
-            Question.stem_html.ilike(pattern),
-            Question.external_id.ilike(pattern),
-            Question.category.ilike(pattern),
-        ]
-        if text.isdigit():
-            matches.append(Question.id == int(text))
-        query = query.where(or_(*matches))
-    if section:
-        query = query.where(Question.section == section)
     async with services_of(request).sessions() as db:
-        total = int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
-        page_query = query.order_by(Question.id).offset((page_no - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-        rows = list(await db.scalars(page_query))
-        sections = [s for s in await db.scalars(select(Question.section).distinct()) if s]
+        found = await search_questions(db, text, section, page_no, PAGE_SIZE)
+        sections = await bank_sections(db)
+    total = found.total
     questions = [
         {
             "id": q.id,
@@ -177,7 +161,7 @@ async def question_list(request: Request, staff: Staff) -> Response:
             "key": _key_text(q.options, q.weighted),
             "external_id": q.external_id or "",
         }
-        for q in rows
+        for q in found.questions
     ]
     return await render(
         request,
@@ -187,7 +171,7 @@ async def question_list(request: Request, staff: Staff) -> Response:
         total=total,
         q=text,
         section=section,
-        sections=sorted(sections),
+        sections=sections,
         page_no=page_no,
         pages=max(1, -(-total // PAGE_SIZE)),
     )
@@ -197,17 +181,10 @@ async def _question_page(
     request: Request, staff: Staff, question_id: int, errors: list[str] | None = None
 ) -> Response:
     async with services_of(request).sessions() as db:
-        question = await db.get(Question, question_id)
+        question = await get_question(db, question_id)
         if question is None:
             return error_page(request, staff, 404, "Soal tidak ditemukan.", "No such question.")
-        used_in = (
-            await db.execute(
-                select(ExamSection.exam_id, ExamSection.code)
-                .join(ExamQuestion)
-                .where(ExamQuestion.question_id == question_id)
-                .distinct()
-            )
-        ).all()
+        used_in = await exam_sections_using(db, question_id)
     return await render(
         request,
         staff,
@@ -254,7 +231,7 @@ async def question_correct_key(request: Request, staff: Staff) -> Response:
     form, lang = request.state.form, request_lang(request)
     reason = str(form.get("reason", "")).strip()
     async with services_of(request).sessions() as db:
-        question = await db.get(Question, question_id)
+        question = await get_question(db, question_id)
         if question is None:
             return error_page(request, staff, 404, "Soal tidak ditemukan.", "No such question.")
         try:
@@ -269,9 +246,7 @@ async def question_correct_key(request: Request, staff: Staff) -> Response:
     async with services_of(request).sessions() as db:
         try:
             async with db.begin():
-                change = await db.run_sync(
-                    lambda sync_db: correct_key(sync_db, question_id, scores)
-                )
+                change = await correct_key(db, question_id, scores)
                 if change.old != change.new:
                     record(
                         db,

@@ -7,14 +7,13 @@ A question used by an exam that somebody has started is part of that exam's fixe
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from exam_server.bank.store import KeyRefused, edit_text
+from exam_server.bank.store import KeyRefused, edit_text, get_question, started_exams_using
 from exam_server.db.audit import record
-from exam_server.db.models import Attempt, ExamQuestion, ExamSection, Question
+from exam_server.db.models import Question
 from exam_server.web.auth import page, services_of
 from exam_server.web.identity import Staff
 from exam_server.web.rendering import error_page, flash, redirect, render, request_lang
@@ -43,22 +42,11 @@ async def question_template(request: Request, staff: Staff) -> Response:
     )
 
 
-async def _started_exams(db: object, question_id: int) -> list[int]:
-    rows = await db.scalars(  # type: ignore[attr-defined]
-        select(ExamSection.exam_id)
-        .join(ExamQuestion, ExamQuestion.section_id == ExamSection.id)
-        .where(ExamQuestion.question_id == question_id)
-        .where(ExamSection.exam_id.in_(select(Attempt.exam_id)))
-        .distinct()
-    )
-    return list(rows)
-
-
 async def _edit_page(
     request: Request, staff: Staff, question: Question, errors: list[str], status: int = 200
 ) -> Response:
     async with services_of(request).sessions() as db:
-        started = await _started_exams(db, question.id)
+        started = await started_exams_using(db, question.id)
     typed = request.state.form if errors and request.method == "POST" else None
     return await render(
         request,
@@ -76,7 +64,7 @@ async def _edit_page(
 @page("bank.edit")
 async def text_form(request: Request, staff: Staff) -> Response:
     async with services_of(request).sessions() as db:
-        question = await db.get(Question, request.path_params["question_id"])
+        question = await get_question(db, request.path_params["question_id"])
     if question is None:
         return error_page(request, staff, 404, "Soal tidak ditemukan.", "No such question.")
     return await _edit_page(request, staff, question, [])
@@ -87,10 +75,10 @@ async def text_save(request: Request, staff: Staff) -> Response:
     question_id = request.path_params["question_id"]
     form, en = request.state.form, request_lang(request) == "en"
     async with services_of(request).sessions() as db:
-        question = await db.get(Question, question_id)
+        question = await get_question(db, question_id)
         if question is None:
             return error_page(request, staff, 404, "Soal tidak ditemukan.", "No such question.")
-        started = await _started_exams(db, question_id)
+        started = await started_exams_using(db, question_id)
     errors: list[str] = []
     reason = str(form.get("reason", "")).strip()
     if not reason:
@@ -110,9 +98,7 @@ async def text_save(request: Request, staff: Staff) -> Response:
     async with services_of(request).sessions() as db:
         try:
             async with db.begin():
-                change = await db.run_sync(
-                    lambda sync_db: edit_text(sync_db, question_id, stem, options)
-                )
+                change = await edit_text(db, question_id, stem, options)
                 if change.new:
                     record(
                         db,

@@ -3,7 +3,6 @@ password re-issue."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -11,9 +10,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from exam_server.db.audit import record
-from exam_server.db.models import Attempt, Candidate, ExamSession, SessionCandidate
-from exam_server.db.staff_models import AuditEntry, CredentialIssue
+from exam_server.db.models import Candidate
 from exam_server.delivery.revocation import passwords_reissued
+from exam_server.staff.audit_log import entity_history
 from exam_server.staff.candidate_import import (
     parse_candidates,
     template_csv,
@@ -22,11 +21,15 @@ from exam_server.staff.candidate_import import (
 from exam_server.staff.candidate_search import STATUSES, search_candidates, units
 from exam_server.staff.candidates_store import (
     CorrectionError,
+    candidate_attempts,
+    candidate_sessions,
     correct_candidate,
     corrected_row,
     delete_candidate,
+    get_candidate,
     import_candidates,
     issue_passwords,
+    password_issue,
     session_names,
     twin_group_count,
     twin_groups,
@@ -148,27 +151,10 @@ async def _candidate_page(
     request: Request, staff: Staff, candidate: Candidate, error: str = "", status_code: int = 200
 ) -> Response:
     async with services_of(request).sessions() as db:
-        history = list(
-            await db.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.entity == "candidate", AuditEntry.entity_id == str(candidate.id))
-                .order_by(AuditEntry.id.desc())
-            )
-        )
-        issued = await db.get(CredentialIssue, candidate.id)
-        sessions = list(
-            await db.scalars(
-                select(ExamSession)
-                .join(SessionCandidate, SessionCandidate.session_id == ExamSession.id)
-                .where(SessionCandidate.candidate_id == candidate.id)
-                .order_by(ExamSession.starts_at)
-            )
-        )
-        attempts = list(
-            await db.scalars(
-                select(Attempt).where(Attempt.candidate_id == candidate.id).order_by(Attempt.id)
-            )
-        )
+        history = await entity_history(db, "candidate", candidate.id)
+        issued = await password_issue(db, candidate.id)
+        sessions = await candidate_sessions(db, candidate.id)
+        attempts = await candidate_attempts(db, candidate.id)
         attempted = bool(attempts)
     return await render(
         request,
@@ -188,7 +174,7 @@ async def _candidate_page(
 @page("candidates.edit")
 async def candidate_view(request: Request, staff: Staff) -> Response:
     async with services_of(request).sessions() as db:
-        candidate = await db.get(Candidate, request.path_params["candidate_id"])
+        candidate = await get_candidate(db, request.path_params["candidate_id"])
     if candidate is None:
         return error_page(request, staff, 404, "Peserta tidak ada.", "No such candidate.")
     return await _candidate_page(request, staff, candidate)
@@ -200,9 +186,7 @@ async def candidate_correct(request: Request, staff: Staff) -> Response:
     en = request_lang(request) == "en"
     try:
         async with services_of(request).sessions() as db, db.begin():
-            candidate = await db.get(
-                Candidate, request.path_params["candidate_id"], with_for_update=True
-            )
+            candidate = await get_candidate(db, request.path_params["candidate_id"], lock=True)
             if candidate is None:
                 return error_page(request, staff, 404, "Peserta tidak ada.", "No such candidate.")
             row = corrected_row(form)
@@ -212,7 +196,7 @@ async def candidate_correct(request: Request, staff: Staff) -> Response:
             )
     except CorrectionError as exc:
         async with services_of(request).sessions() as db:
-            fresh = await db.get(Candidate, request.path_params["candidate_id"])
+            fresh = await get_candidate(db, request.path_params["candidate_id"])
         assert fresh is not None
         return await _candidate_page(request, staff, fresh, exc.en_text if en else exc.id_text, 400)
     if changes:
@@ -230,7 +214,7 @@ async def candidate_delete(request: Request, staff: Staff) -> Response:
     en = request_lang(request) == "en"
     try:
         async with services_of(request).sessions() as db, db.begin():
-            candidate = await db.get(Candidate, request.path_params["candidate_id"])
+            candidate = await get_candidate(db, request.path_params["candidate_id"])
             if candidate is None:
                 return error_page(request, staff, 404, "Peserta tidak ada.", "No such candidate.")
             name, number = candidate.name, candidate.participant_no
@@ -244,7 +228,7 @@ async def candidate_delete(request: Request, staff: Staff) -> Response:
             await delete_candidate(db, staff.actor, candidate, reason)
     except CorrectionError as exc:
         async with services_of(request).sessions() as db:
-            fresh = await db.get(Candidate, request.path_params["candidate_id"])
+            fresh = await get_candidate(db, request.path_params["candidate_id"])
         if fresh is None:
             return error_page(request, staff, 404, "Peserta tidak ada.", "No such candidate.")
         return await _candidate_page(request, staff, fresh, exc.en_text if en else exc.id_text, 400)
@@ -263,7 +247,7 @@ async def candidate_reissue(request: Request, staff: Staff) -> Response:
     services = services_of(request)
     reason = str(request.state.form.get("reason", "")).strip()
     async with services.sessions() as db, db.begin():
-        candidate = await db.get(Candidate, request.path_params["candidate_id"])
+        candidate = await get_candidate(db, request.path_params["candidate_id"])
         if candidate is None:
             return error_page(request, staff, 404, "Peserta tidak ada.", "No such candidate.")
         if not reason:

@@ -13,11 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from exam_server.db.models import ExamSession
 from exam_server.delivery.credentials import hash_password
 from exam_server.delivery.prepared import credentials_changed
 from exam_server.staff.cards import render_cards
-from exam_server.staff.sessions_store import session_cards, started_in_session
+from exam_server.staff.sessions_store import get_session, session_cards, started_in_session
 from exam_server.web.auth import page, services_of
 from exam_server.web.identity import Staff
 from exam_server.web.rendering import flash, redirect, request_lang
@@ -42,7 +41,7 @@ async def print_cards(request: Request, staff: Staff) -> Response:
         )
         return redirect(f"/sesi/{session_id}")
     async with services.sessions() as db, db.begin():
-        session = await db.get(ExamSession, session_id)
+        session = await get_session(db, session_id)
         if session is None:
             return redirect("/sesi")
         started = await started_in_session(db, session.id) if which == "all" else 0

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from exam_server.db.audit import record
 from exam_server.db.models import Exam, ExamSession
-from exam_server.db.staff_models import ProctorAssignment
 from exam_server.staff.dashboard import STATES, counts, rows_for, to_csv
+from exam_server.staff.exams_store import exams_by_code, get_exam
+from exam_server.staff.sessions_store import get_session, sessions_by_start
 from exam_server.web.auth import may_see_session, page, services_of
 from exam_server.web.identity import Staff
 from exam_server.web.rendering import error_page, render, request_lang
@@ -20,32 +20,18 @@ from exam_server.web.spreadsheet_csv import csv_style
 @page("dashboard.view")
 async def dashboard_home(request: Request, staff: Staff) -> Response:
     async with services_of(request).sessions() as db:
-        exams = (
-            []
-            if staff.role == "proctor"
-            else list(await db.scalars(select(Exam).order_by(Exam.code)))
-        )
-        query = select(ExamSession).order_by(ExamSession.starts_at)
-        if staff.role == "proctor":
-            query = query.join(
-                ProctorAssignment, ProctorAssignment.session_id == ExamSession.id
-            ).where(ProctorAssignment.staff_id == staff.id)
-        sessions = list(await db.scalars(query))
+        proctor = staff.role == "proctor"
+        exams = [] if proctor else await exams_by_code(db)
+        sessions = await sessions_by_start(db, proctor_id=staff.id if proctor else None)
     return await render(request, staff, "dashboard_home.html", exams=exams, sessions=sessions)
 
 
 async def _exam_rows(request: Request, staff: Staff) -> tuple[Exam | None, list[ExamSession], list]:  # type: ignore[type-arg]
     async with services_of(request).sessions() as db:
-        exam = await db.get(Exam, request.path_params["exam_id"])
+        exam = await get_exam(db, request.path_params["exam_id"])
         if exam is None:
             return None, [], []
-        sessions = list(
-            await db.scalars(
-                select(ExamSession)
-                .where(ExamSession.exam_id == exam.id)
-                .order_by(ExamSession.starts_at)
-            )
-        )
+        sessions = await sessions_by_start(db, exam_id=exam.id)
         rows = await rows_for(db, [s.id for s in sessions])
     return exam, sessions, rows
 
@@ -89,7 +75,7 @@ async def session_dashboard(request: Request, staff: Staff) -> Response:
             "This session is not assigned to you.",
         )
     async with services_of(request).sessions() as db:
-        session = await db.get(ExamSession, session_id)
+        session = await get_session(db, session_id)
         if session is None:
             return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
         rows = await rows_for(db, [session_id])
@@ -132,7 +118,7 @@ async def exam_csv(request: Request, staff: Staff) -> Response:
 async def session_csv(request: Request, staff: Staff) -> Response:
     session_id = request.path_params["session_id"]
     async with services_of(request).sessions() as db:
-        if await db.get(ExamSession, session_id) is None:
+        if await get_session(db, session_id) is None:
             return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
         rows = await rows_for(db, [session_id])
     await _log_export(request, staff, "session", session_id, len(rows))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from exam_server.bank.store import bank_counts
-from exam_server.db.models import Exam, ExamSection, ExamSession
 from exam_server.delivery.papers import section_pools
 from exam_server.staff.exam_forms import DRAWS, RELEASES, SCORING_MODELS, FormError, exam_values
 from exam_server.staff.exams_store import (
@@ -17,11 +15,15 @@ from exam_server.staff.exams_store import (
     delete_section,
     draw_problems,
     exam_sections,
+    exams_newest_first,
     fill_section,
+    get_exam,
+    get_section,
     rules_locked,
     save_section,
     update_exam,
 )
+from exam_server.staff.sessions_store import sessions_by_start
 from exam_server.web.auth import page, services_of
 from exam_server.web.identity import Staff
 from exam_server.web.rendering import error_page, flash, redirect, render, request_lang
@@ -39,7 +41,7 @@ async def exam_list(request: Request, staff: Staff) -> Response:
 
 async def _exams_page(request: Request, staff: Staff, error: str = "") -> Response:
     async with services_of(request).sessions() as db:
-        exams = list(await db.scalars(select(Exam).order_by(Exam.created_at.desc())))
+        exams = await exams_newest_first(db)
     return await render(
         request,
         staff,
@@ -64,20 +66,14 @@ async def exam_create(request: Request, staff: Staff) -> Response:
 
 async def _exam_page(request: Request, staff: Staff, exam_id: int, error: str = "") -> Response:
     async with services_of(request).sessions() as db:
-        exam = await db.get(Exam, exam_id)
+        exam = await get_exam(db, exam_id)
         if exam is None:
             return error_page(request, staff, 404, "Ujian tidak ada.", "No such exam.")
         sections = await exam_sections(db, exam_id)
         pool_refs = await section_pools(db, exam_id)
         bank = await bank_counts(db)
         locked = await rules_locked(db, exam_id)
-        sessions = list(
-            await db.scalars(
-                select(ExamSession)
-                .where(ExamSession.exam_id == exam_id)
-                .order_by(ExamSession.starts_at)
-            )
-        )
+        sessions = await sessions_by_start(db, exam_id=exam_id)
     pools = {section_id: len(refs) for section_id, refs in pool_refs.items()}
     return await render(
         request,
@@ -109,7 +105,7 @@ async def exam_update(request: Request, staff: Staff) -> Response:
     try:
         values = exam_values(request.state.form)
         async with services_of(request).sessions() as db, db.begin():
-            exam = await db.get(Exam, exam_id, with_for_update=True)
+            exam = await get_exam(db, exam_id, lock=True)
             if exam is None:
                 return error_page(request, staff, 404, "Ujian tidak ada.", "No such exam.")
             await update_exam(db, staff.actor, exam, values, _override(request, staff))
@@ -126,12 +122,12 @@ async def section_save(request: Request, staff: Staff) -> Response:
     section_id = request.path_params.get("section_id")
     try:
         async with services_of(request).sessions() as db, db.begin():
-            exam = await db.get(Exam, exam_id, with_for_update=True)
+            exam = await get_exam(db, exam_id, lock=True)
             if exam is None:
                 return error_page(request, staff, 404, "Ujian tidak ada.", "No such exam.")
             section = None
             if section_id is not None:
-                section = await db.get(ExamSection, section_id)
+                section = await get_section(db, section_id)
                 if section is None or section.exam_id != exam_id:
                     return error_page(request, staff, 404, "Bagian tidak ada.", "No such section.")
             saved = await save_section(
@@ -151,7 +147,7 @@ async def section_questions(request: Request, staff: Staff) -> Response:
     count_raw = str(form.get("count", "")).strip()
     try:
         async with services_of(request).sessions() as db, db.begin():
-            section = await db.get(ExamSection, section_id, with_for_update=True)
+            section = await get_section(db, section_id, lock=True)
             if section is None or section.exam_id != exam_id:
                 return error_page(request, staff, 404, "Bagian tidak ada.", "No such section.")
             chosen = await fill_section(
@@ -180,8 +176,8 @@ async def section_delete(request: Request, staff: Staff) -> Response:
     exam_id, section_id = request.path_params["exam_id"], request.path_params["section_id"]
     try:
         async with services_of(request).sessions() as db, db.begin():
-            await db.get(Exam, exam_id, with_for_update=True)  # one change to the exam at a time
-            section = await db.get(ExamSection, section_id)
+            await get_exam(db, exam_id, lock=True)  # one change to the exam at a time
+            section = await get_section(db, section_id)
             if section is None or section.exam_id != exam_id:
                 return error_page(request, staff, 404, "Bagian tidak ada.", "No such section.")
             code = section.code

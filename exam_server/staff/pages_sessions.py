@@ -5,24 +5,31 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from exam_server.db.models import Attempt, Candidate, Exam, ExamSession, SessionCandidate
-from exam_server.db.staff_models import ProctorAssignment, StaffUser
+from exam_server.db.models import ExamSession
 from exam_server.delivery.prepare import preparation, prepare_session, refresh_if_prepared
+from exam_server.staff.accounts import active_proctors, get_account
+from exam_server.staff.candidate_search import units as candidate_units
 from exam_server.staff.exam_forms import FormError
+from exam_server.staff.exams_store import exams_by_code, get_exam
 from exam_server.staff.lockouts import clear_candidate_lockout
 from exam_server.staff.scheduling import SchedulingError, move, seated_candidate, spread
 from exam_server.staff.sessions_store import (
     add_to_session,
     create_session,
     delete_session,
+    get_session,
+    other_sessions,
     remove_from_session,
+    session_has_begun,
+    session_people,
+    session_proctor_ids,
     session_values,
+    sessions_with_exams,
     set_proctor,
     token_now,
     update_session,
@@ -46,16 +53,13 @@ async def session_list(request: Request, staff: Staff) -> Response:
 
 async def _sessions_page(request: Request, staff: Staff, error: str = "") -> Response:
     exam_filter = request.query_params.get("exam", "")
-    query = select(ExamSession, Exam).join(Exam, Exam.id == ExamSession.exam_id)
-    if staff.role == "proctor":
-        query = query.join(ProctorAssignment, ProctorAssignment.session_id == ExamSession.id).where(
-            ProctorAssignment.staff_id == staff.id
-        )
-    if exam_filter.isdigit():
-        query = query.where(ExamSession.exam_id == int(exam_filter))
     async with services_of(request).sessions() as db:
-        rows = (await db.execute(query.order_by(ExamSession.starts_at))).all()
-        exams = list(await db.scalars(select(Exam).order_by(Exam.code)))
+        rows = await sessions_with_exams(
+            db,
+            exam_id=int(exam_filter) if exam_filter.isdigit() else None,
+            proctor_id=staff.id if staff.role == "proctor" else None,
+        )
+        exams = await exams_by_code(db)
     return await render(
         request,
         staff,
@@ -87,65 +91,20 @@ async def _session_page(
 ) -> Response:
     services = services_of(request)
     async with services.sessions() as db:
-        session = await db.get(ExamSession, session_id)
+        session = await get_session(db, session_id)
         if session is None:
             return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
-        exam = await db.get(Exam, session.exam_id)
+        exam = await get_exam(db, session.exam_id)
         # A session of 2,000 candidates pages, 100 at a time, and searches (name, number, NIK).
         q = request.query_params.get("q", "").strip()[:100]
         raw_page = request.query_params.get("page", "")
         page_no = max(1, int(raw_page)) if raw_page.isdigit() else 1
-        listed = (
-            select(Candidate, Attempt.status)
-            .join(SessionCandidate, SessionCandidate.candidate_id == Candidate.id)
-            .outerjoin(
-                Attempt,
-                (Attempt.candidate_id == Candidate.id) & (Attempt.session_id == session.id),
-            )
-            .where(SessionCandidate.session_id == session.id)
-        )
-        if q:
-            like = f"%{q}%"
-            listed = listed.where(
-                Candidate.name.ilike(like)
-                | Candidate.participant_no.ilike(like)
-                | Candidate.nik.ilike(like)
-            )
-        matching = await db.scalar(select(func.count()).select_from(listed.subquery())) or 0
-        seated = (
-            await db.scalar(select(func.count()).where(SessionCandidate.session_id == session.id))
-            or 0
-        )
-        people = (
-            await db.execute(
-                listed.order_by(Candidate.participant_no)
-                .offset((page_no - 1) * PEOPLE_PER_PAGE)
-                .limit(PEOPLE_PER_PAGE)
-            )
-        ).all()
-        started = bool(
-            await db.scalar(select(Attempt.id).where(Attempt.session_id == session.id).limit(1))
-        )
-        others = list(
-            await db.scalars(
-                select(ExamSession)
-                .where(ExamSession.exam_id == session.exam_id, ExamSession.id != session.id)
-                .order_by(ExamSession.starts_at)
-            )
-        )
-        units = list(await db.scalars(select(Candidate.unit).distinct().order_by(Candidate.unit)))
-        proctors = list(
-            await db.scalars(
-                select(StaffUser)
-                .where(StaffUser.role == "proctor", StaffUser.active)
-                .order_by(StaffUser.username)
-            )
-        )
-        assigned = set(
-            await db.scalars(
-                select(ProctorAssignment.staff_id).where(ProctorAssignment.session_id == session.id)
-            )
-        )
+        found = await session_people(db, session.id, q, page_no, PEOPLE_PER_PAGE)
+        started = await session_has_begun(db, session.id)
+        others = await other_sessions(db, session)
+        units = await candidate_units(db)
+        proctors = await active_proctors(db)
+        assigned = await session_proctor_ids(db, session.id)
         prep = await preparation(db, services.redis, session.id)
     token, changes_in = token_now(services.settings.secret_key_value, session)
     return await render(
@@ -156,20 +115,20 @@ async def _session_page(
         prep=prep,
         s=session,
         exam=exam,
-        people=people,
+        people=found.people,
         others=others,
-        units=[u for u in units if u],
+        units=units,
         proctors=proctors,
         assigned=assigned,
         token=token,
         changes_in=changes_in,
         error=error,
         started=started,
-        seated=seated,
-        matching=matching,
+        seated=found.seated,
+        matching=found.matching,
         q=q,
         page_no=page_no,
-        pages=max(1, -(-matching // PEOPLE_PER_PAGE)),
+        pages=max(1, -(-found.matching // PEOPLE_PER_PAGE)),
     )
 
 
@@ -195,7 +154,7 @@ async def session_token_page(request: Request, staff: Staff) -> Response:
     if not await may_see_session(request, staff, session_id):
         return _not_yours(request, staff)
     async with services.sessions() as db:
-        session = await db.get(ExamSession, session_id)
+        session = await get_session(db, session_id)
     if session is None:
         return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
     token, changes_in = token_now(services.settings.secret_key_value, session)
@@ -219,7 +178,7 @@ async def _change_session(
     session_id = request.path_params["session_id"]
     try:
         async with services_of(request).sessions() as db, db.begin():
-            session = await db.get(ExamSession, session_id, with_for_update=True)
+            session = await get_session(db, session_id, lock=True)
             if session is None:
                 return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
             done = await change(db, session)
@@ -235,7 +194,7 @@ async def session_prepare(request: Request, staff: Staff) -> Response:
     services = services_of(request)
     session_id = request.path_params["session_id"]
     async with services.sessions() as db:
-        if await db.get(ExamSession, session_id) is None:
+        if await get_session(db, session_id) is None:
             return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
         done = await prepare_session(db, services.redis, session_id)
     await flash(
@@ -352,7 +311,7 @@ async def exam_spread(request: Request, staff: Staff) -> Response:
     unit = str(request.state.form.get("unit", "")).strip()
     try:
         async with services_of(request).sessions() as db, db.begin():
-            if await db.get(Exam, exam_id, with_for_update=True) is None:
+            if await get_exam(db, exam_id, lock=True) is None:
                 return error_page(request, staff, 404, "Ujian tidak ada.", "No such exam.")
             counts = await spread(db, staff.actor, exam_id, unit)
     except SchedulingError as exc:
@@ -375,8 +334,8 @@ async def session_move(request: Request, staff: Staff) -> Response:
     target_raw = str(form.get("target", ""))
     try:
         async with services_of(request).sessions() as db, db.begin():
-            source = await db.get(ExamSession, session_id)
-            target = await db.get(ExamSession, int(target_raw)) if target_raw.isdigit() else None
+            source = await get_session(db, session_id)
+            target = await get_session(db, int(target_raw)) if target_raw.isdigit() else None
             if source is None or target is None:
                 raise SchedulingError("Sesi tujuan tidak ada.", "No such target session.")
             candidate = await seated_candidate(db, source.id, str(form.get("participant_no", "")))
@@ -397,10 +356,10 @@ async def session_proctor(request: Request, staff: Staff) -> Response:
     raw = str(form.get("staff_id", ""))
     try:
         async with services_of(request).sessions() as db, db.begin():
-            session = await db.get(ExamSession, session_id)
+            session = await get_session(db, session_id)
             if session is None:
                 return error_page(request, staff, 404, "Sesi tidak ada.", "No such session.")
-            user = await db.get(StaffUser, int(raw)) if raw.isdigit() else None
+            user = await get_account(db, int(raw)) if raw.isdigit() else None
             await set_proctor(db, staff.actor, session, user, remove=form.get("remove") == "1")
     except FormError as exc:
         return error_page(request, staff, 400, exc.id_text, exc.en_text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -131,6 +132,110 @@ def when_text(session: ExamSession, lang: str) -> str:
     start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
     day = (DAYS_EN if lang == "en" else DAYS_ID)[start.weekday()]
     return f"{day} {start:%d-%m-%Y %H:%M}-{end:%H:%M} {zone_label(name, start)}"
+
+
+async def get_session(db: AsyncSession, session_id: int, lock: bool = False) -> ExamSession | None:
+    """The session, or None; ``lock`` holds its row (FOR UPDATE) until the caller commits."""
+    return await db.get(ExamSession, session_id, with_for_update=lock)
+
+
+async def sessions_by_start(
+    db: AsyncSession, *, exam_id: int | None = None, proctor_id: int | None = None
+) -> list[ExamSession]:
+    """Sessions in start order; of one exam, and/or only those assigned to one proctor."""
+    # Sessions starting together (two rooms at 08:00) keep one order: the order they were made.
+    query = select(ExamSession).order_by(ExamSession.starts_at, ExamSession.id)
+    if exam_id is not None:
+        query = query.where(ExamSession.exam_id == exam_id)
+    if proctor_id is not None:
+        query = query.join(ProctorAssignment, ProctorAssignment.session_id == ExamSession.id).where(
+            ProctorAssignment.staff_id == proctor_id
+        )
+    return list(await db.scalars(query))
+
+
+async def sessions_with_exams(
+    db: AsyncSession, *, exam_id: int | None = None, proctor_id: int | None = None
+) -> list[tuple[ExamSession, Exam]]:
+    """Each session with its exam, in start order; of one exam, and/or only those assigned
+    to one proctor."""
+    query = select(ExamSession, Exam).join(Exam, Exam.id == ExamSession.exam_id)
+    if proctor_id is not None:
+        query = query.join(ProctorAssignment, ProctorAssignment.session_id == ExamSession.id).where(
+            ProctorAssignment.staff_id == proctor_id
+        )
+    if exam_id is not None:
+        query = query.where(ExamSession.exam_id == exam_id)
+    rows = await db.execute(query.order_by(ExamSession.starts_at))
+    return [(session, exam) for session, exam in rows]
+
+
+async def other_sessions(db: AsyncSession, session: ExamSession) -> list[ExamSession]:
+    """The exam's other sessions, in start order: where a candidate may be moved to."""
+    return list(
+        await db.scalars(
+            select(ExamSession)
+            .where(ExamSession.exam_id == session.exam_id, ExamSession.id != session.id)
+            .order_by(ExamSession.starts_at)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SessionPeople:
+    """One page of a session's candidates, each with their attempt's status (None: not
+    logged in yet), how many match the search, and how many sit in the session in all."""
+
+    people: list[tuple[Candidate, str | None]]
+    matching: int
+    seated: int
+
+
+async def session_people(
+    db: AsyncSession, session_id: int, search: str, page_no: int, per_page: int
+) -> SessionPeople:
+    """The session's candidates by participant number, page ``page_no`` (from 1); ``search``
+    matches part of a name, participant number or NIK."""
+    listed = (
+        select(Candidate, Attempt.status)
+        .join(SessionCandidate, SessionCandidate.candidate_id == Candidate.id)
+        .outerjoin(
+            Attempt,
+            (Attempt.candidate_id == Candidate.id) & (Attempt.session_id == session_id),
+        )
+        .where(SessionCandidate.session_id == session_id)
+    )
+    if search:
+        like = f"%{search}%"
+        listed = listed.where(
+            Candidate.name.ilike(like)
+            | Candidate.participant_no.ilike(like)
+            | Candidate.nik.ilike(like)
+        )
+    matching = await db.scalar(select(func.count()).select_from(listed.subquery())) or 0
+    seated = (
+        await db.scalar(select(func.count()).where(SessionCandidate.session_id == session_id)) or 0
+    )
+    rows = await db.execute(
+        listed.order_by(Candidate.participant_no).offset((page_no - 1) * per_page).limit(per_page)
+    )
+    return SessionPeople([(c, status) for c, status in rows], int(matching), int(seated))
+
+
+async def session_has_begun(db: AsyncSession, session_id: int) -> bool:
+    """Whether any candidate has started in the session."""
+    return bool(
+        await db.scalar(select(Attempt.id).where(Attempt.session_id == session_id).limit(1))
+    )
+
+
+async def session_proctor_ids(db: AsyncSession, session_id: int) -> set[int]:
+    """The staff ids of the proctors assigned to the session."""
+    return set(
+        await db.scalars(
+            select(ProctorAssignment.staff_id).where(ProctorAssignment.session_id == session_id)
+        )
+    )
 
 
 async def find_session(db: AsyncSession, session_id: int | str, lock: bool = False) -> ExamSession:

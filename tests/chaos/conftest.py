@@ -14,8 +14,7 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
-from tests_support import LiveServer, flush_redis_keeping_claim, start_server
+from tests_support import LiveServer, flush_redis_keeping_claim, seed_demo_now, start_server
 
 from exam_server.db.embedded import _start_postgres, _stop_postgres
 from exam_server.db.engine import sync_url, upgrade
@@ -74,10 +73,7 @@ def world(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             }
         )
         engine = create_engine(sync_url(db_url), pool_pre_ping=True)  # PostgreSQL restarts
-        from exam_server.demo.seed import seed_demo
-
-        with Session(engine) as db, db.begin():
-            credentials = seed_demo(db, settings.secret_key_value, 40).credentials
+        credentials = seed_demo_now(db_url, settings.secret_key_value, 40)
         client = redis.Redis.from_url(redis_url)
         redis_db = int(client.connection_pool.connection_kwargs.get("db", 0))
         flush_redis_keeping_claim(client)  # nothing of earlier tests' attempts

@@ -203,9 +203,11 @@ async def grade_all(services: Services, built: Built) -> None:
                 await grade_attempt(db, attempt_id, dt.datetime.now(dt.UTC))
 
 
-def set_key(db_engine, question_id: int, key: str) -> None:  # type: ignore[no-untyped-def]
+async def set_key(services: Services, question_id: int, key: str) -> None:
     """A key correction, as the bank page makes it: ``key`` becomes the one right option."""
-    with Session(db_engine) as db, db.begin():
-        q = db.get(Question, question_id)
+    async with services.sessions() as db, db.begin():
+        q = await db.get(Question, question_id)
         assert q is not None
-        correct_key(db, question_id, {o["id"]: 1.0 if o["id"] == key else 0.0 for o in q.options})
+        await correct_key(
+            db, question_id, {o["id"]: 1.0 if o["id"] == key else 0.0 for o in q.options}
+        )

@@ -31,9 +31,18 @@ async def test_it_exports_an_exam_to_xlsx_and_csv_files(
     add_candidate(db_engine, built, "Made", ["B"] * 8)
     await grade_all(services, built)
     out = tmp_path / "hasil.xlsx"
+    # The command runs its own event loop, as it does from a shell: give it a thread.
     assert (
-        _run(
-            settings, "export", "--exam", str(built.exam_id), "--format", "xlsx", "--out", str(out)
+        await asyncio.to_thread(
+            _run,
+            settings,
+            "export",
+            "--exam",
+            str(built.exam_id),
+            "--format",
+            "xlsx",
+            "--out",
+            str(out),
         )
         == 0
     )
@@ -43,7 +52,8 @@ async def test_it_exports_an_exam_to_xlsx_and_csv_files(
     assert names == ["Lestari", "Made"]
     out_csv = tmp_path / "hasil.csv"
     assert (
-        _run(
+        await asyncio.to_thread(
+            _run,
             settings,
             "export",
             "--exam",
@@ -72,7 +82,7 @@ async def test_it_regrades_and_names_an_unknown_exam(
     built = build_exam(db_engine)
     add_candidate(db_engine, built, "Nur", ["B"] + ["A"] * 7)
     await grade_all(services, built)
-    set_key(db_engine, built.question_ids[0], "B")
+    await set_key(services, built.question_ids[0], "B")
     # The command runs its own event loop, as it does from a shell: give it a thread.
     assert (
         await asyncio.to_thread(

@@ -16,7 +16,7 @@ from exam_server.db.staff_models import AuditEntry
 from exam_server.delivery.services import Services
 from exam_server.grading.scoring import RankInput, rank
 from exam_server.results.standings import (
-    exam_heads_sync,
+    exam_heads,
     query_params,
     ranked_query,
     tiebreak_codes,
@@ -53,8 +53,9 @@ async def test_sql_ranks_agree_with_the_scoring_rank_rule_on_random_results(
             + [rng.choice("ABCDE"), rng.choice("ABCDE")],
         )
     await grade_all(services, built)
+    async with services.sessions() as adb:
+        heads = await exam_heads(adb, built.exam_id)
     with Session(db_engine) as db:
-        heads = exam_heads_sync(db, built.exam_id)
         rows = db.execute(
             ranked_query(tiebreak_codes(heads)), query_params(built.exam_id, None, None)
         ).all()
@@ -179,7 +180,7 @@ async def test_the_committee_regrades_from_the_page_and_sees_the_report(
     from results.builders import set_key
 
     built = await _exam_with_ties(db_engine, services)
-    set_key(db_engine, built.question_ids[5], "B")  # TIU 3: Citra chose B
+    await set_key(services, built.question_ids[5], "B")  # TIU 3: Citra chose B
     resp = await panitia.post(f"/panitia/hasil/ujian/{built.exam_id}/nilai-ulang")
     assert resp.status_code == 200
     # Ayu, Budi and Dewi lose TIU 3, Citra gains it; the blank paper and the running one stay.

@@ -27,7 +27,7 @@ async def test_a_key_correction_changes_exactly_the_results_that_depend_on_it(
         assert db.get(Result, built.attempts[chose_a]).total == 40  # type: ignore[union-attr]
         assert db.get(Result, built.attempts[chose_b]).passed is False  # type: ignore[union-attr]
 
-    set_key(db_engine, built.question_ids[0], "B")  # the committee finds TWK 1's key was B
+    await set_key(services, built.question_ids[0], "B")  # the committee finds TWK 1's key was B
     async with services.sessions() as db, db.begin():
         report = await regrade_exam(db, built.exam_id, Actor(None, "uji"))
 

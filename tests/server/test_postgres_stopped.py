@@ -14,12 +14,11 @@ import pytest
 import redis
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
-from tests_support import ExamClient, prepare, start_server
+from tests_support import ExamClient, prepare, seed_demo_now, start_server
 
 from exam_server.db.embedded import _start_postgres, _stop_postgres, embedded_services
 from exam_server.db.engine import sync_url, upgrade
 from exam_server.db.models import ExamSession
-from exam_server.demo.seed import seed_demo
 from exam_server.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -50,8 +49,7 @@ def test_login_hello_and_acks_go_on_with_postgresql_stopped_and_durable_resumes(
         try:
             upgrade(emb.database_url)
             engine = create_engine(sync_url(emb.database_url))
-            with Session(engine) as db, db.begin():
-                creds = seed_demo(db, settings.secret_key_value, 3).credentials
+            creds = seed_demo_now(emb.database_url, settings.secret_key_value, 3)
             with Session(engine) as db:
                 session_id = db.scalars(select(ExamSession.id)).one()
             engine.dispose()

@@ -78,7 +78,7 @@ async def seed_bank(services: Services) -> None:
     from exam_server.demo.items import DEMO_ITEMS
 
     async with services.sessions() as db, db.begin():
-        await db.run_sync(lambda sync_db: save_items(sync_db, DEMO_ITEMS))
+        await save_items(db, DEMO_ITEMS)
 
 
 async def make_exam(client: StaffClient) -> int:

@@ -31,7 +31,7 @@ def _item(weighted: bool = False, kind: ItemKind = ItemKind.SINGLE) -> Item:
 
 async def _add(services, *items: Item) -> list[int]:  # type: ignore[no-untyped-def]
     async with services.sessions() as db, db.begin():
-        saved = await db.run_sync(lambda sync_db: save_items(sync_db, list(items)))
+        saved = await save_items(db, list(items))
     return saved.ids
 
 

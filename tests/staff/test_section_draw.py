@@ -108,7 +108,7 @@ async def _draw_exam(client: StaffClient, services, pool: int, count: int) -> tu
         for i in range(pool)
     ]
     async with services.sessions() as db, db.begin():
-        await db.run_sync(lambda sync_db: save_items(sync_db, items))
+        await save_items(db, items)
     exam_id = await make_exam(client)
     form = {
         **BASE,
