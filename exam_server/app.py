@@ -49,7 +49,8 @@ async def healthz(request: Request) -> JSONResponse:
     """Redis and PostgreSQL answer; how far the write-behind lags; whether news flows.
 
     ``writebehind_lag_ms`` is the age of the oldest change not yet in PostgreSQL,
-    ``stream_length`` the changes waiting in Redis, ``pubsub`` this worker's subscription.
+    ``stream_length`` the changes waiting in Redis, ``pubsub`` this worker's subscription,
+    ``loop_lag_ms`` the worst lateness of this worker's event loop in the last minute.
     Over the alarm thresholds the answer is still 200 (the worker serves candidates) with
     ``alarms`` listing why, and the same ALARM goes to the log (docs/operations.md).
     """
@@ -84,6 +85,7 @@ async def healthz(request: Request) -> JSONResponse:
                 "last_event_ms": hub.last_event_ms,
             },
             "connections": len(hub.connections()),
+            "loop_lag_ms": services.loop_lag.worst_ms(),
             "alarms": alarms,
         }
     )

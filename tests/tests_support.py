@@ -314,13 +314,6 @@ def _cli_env(settings: Settings) -> dict[str, str]:
 
 def prepare(settings: Settings, session_id: int) -> dict[str, Any]:
     """`tkd sessions prepare` on the test's services, as the committee would run it."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": str(settings.database_url),
-        "REDIS_URL": str(settings.redis_url),
-        "TKD_DATA_DIR": str(settings.data_dir),
-        "TKD_SECRET_KEY": settings.secret_key_value,
-    }
     done = subprocess.run(
         [
             sys.executable,
@@ -331,7 +324,7 @@ def prepare(settings: Settings, session_id: int) -> dict[str, Any]:
             str(session_id),
             "--json",
         ],
-        env=env,
+        env=_cli_env(settings),
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -15,7 +15,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 
-from exam_server.delivery import presence
+from exam_server.delivery import loop_lag, presence
 from exam_server.delivery.prepare import run_preparer
 from exam_server.delivery.services import Services
 from exam_server.delivery.watch import watch
@@ -46,6 +46,7 @@ async def background_tasks(services: Services) -> AsyncIterator[list[asyncio.Tas
         asyncio.create_task(wb.run_grading(), name="grading"),
         asyncio.create_task(run_preparer(services), name="prepare"),
         asyncio.create_task(presence.heartbeat_loop(services), name="presence"),
+        asyncio.create_task(loop_lag.measure(services.loop_lag), name="loop-lag"),
     ]
     try:
         yield tasks

@@ -28,6 +28,7 @@ from exam_server.delivery.checkpoint import (
 )
 from exam_server.delivery.credentials import CandidateTokens
 from exam_server.delivery.events import EventHub
+from exam_server.delivery.loop_lag import LoopLag
 from exam_server.delivery.papers import PaperCache, checkpoint_from_db, open_attempt
 from exam_server.delivery.prepared import PreparedStore
 from exam_server.settings import Settings
@@ -57,6 +58,7 @@ class Services:
     prepared: PreparedStore
     login_gate: Gate
     hello_gate: Gate
+    loop_lag: LoopLag = field(default_factory=LoopLag)
     worker_id: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
 
     async def restore_checkpoint(self, attempt_id: int) -> Snapshot:
