@@ -86,6 +86,10 @@ async def healthz(request: Request) -> JSONResponse:
             },
             "connections": len(hub.connections()),
             "loop_lag_ms": services.loop_lag.worst_ms(),
+            "gc": {
+                "full_collections": services.loop_lag.full_collections,
+                "worst_ms": round(services.loop_lag.worst_collection_ms),
+            },
             "alarms": alarms,
         }
     )

@@ -23,17 +23,21 @@ from exam_server.delivery.writebehind import WriteBehind
 
 
 def tune_collector() -> None:
-    """Start-up objects live for the whole process: move them out of the collector's way and
-    collect less often (cyclic GC pauses were the ack p99 tail; docs/benchmarks.md)."""
+    """Start-up objects live for the whole process: move them out of the collector's way,
+    and keep the young generations small. A first generation of a million objects
+    (thresholds 50,000 x 20) took 0.5-0.8 s to collect at 10,000 sockets, the ack tail of
+    that benchmark; at 5,000 x 10 a pass takes tens of milliseconds, and the full passes,
+    kept rare, about 50 ms (docs/benchmarks.md, "10,000 candidates")."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(50_000, 20, 50)
+    gc.set_threshold(5_000, 10, 100)
 
 
 @contextlib.asynccontextmanager
 async def background_tasks(services: Services) -> AsyncIterator[list[asyncio.Task[None]]]:
     """Run the worker's background tasks for the duration of the block, then cancel them."""
     wb = WriteBehind(services)
+    gc.callbacks.append(services.loop_lag.on_gc)
     tasks = [
         asyncio.create_task(services.hub.run(), name="events"),
         asyncio.create_task(
@@ -51,6 +55,8 @@ async def background_tasks(services: Services) -> AsyncIterator[list[asyncio.Tas
     try:
         yield tasks
     finally:
+        with contextlib.suppress(ValueError):
+            gc.callbacks.remove(services.loop_lag.on_gc)
         for task in tasks:
             task.cancel()
         for task in tasks:

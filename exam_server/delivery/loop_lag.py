@@ -22,10 +22,27 @@ ALARM_MS = 1000
 
 
 class LoopLag:
-    """The worst lateness of the loop over the last minute, in milliseconds."""
+    """The worst lateness of the loop over the last minute, in milliseconds, and what the
+    cyclic garbage collector's full passes (the usual cause) have cost."""
 
     def __init__(self) -> None:
         self._samples: deque[tuple[float, float]] = deque()  # (when, ms late), worst first
+        self.full_collections = 0
+        self.worst_collection_ms = 0.0
+        self._collecting_since = 0.0
+
+    def on_gc(self, phase: str, info: dict[str, int]) -> None:
+        """A ``gc.callbacks`` entry: times each pass over the oldest generation."""
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._collecting_since = time.perf_counter()
+            return
+        took_ms = (time.perf_counter() - self._collecting_since) * 1000
+        self.full_collections += 1
+        self.worst_collection_ms = max(self.worst_collection_ms, took_ms)
+        if took_ms > ALARM_MS / 4:
+            log.warning("full garbage collection took %d ms", took_ms)
 
     def note(self, at: float, late_ms: float) -> None:
         # Keep a decreasing run: a later, larger value makes older smaller ones irrelevant.

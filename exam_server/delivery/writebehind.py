@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import func, select, text, tuple_, update
+from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -143,6 +143,18 @@ CLOSE_UPDATE = text(
     "FROM unnest(CAST(:ids AS integer[]), CAST(:ats AS timestamptz[]), "
     "CAST(:reasons AS text[])) AS v(id, at, reason) "
     "WHERE attempts.id = v.id AND attempts.status <> 'submitted'"
+)
+
+
+# Never over a newer clock (a deadline does not go backwards); version 0: an entry from
+# before clocks carried one.
+CLOCK_UPDATE = text(
+    "UPDATE attempts SET deadline_at = v.deadline, paused_at = v.paused, "
+    "clock_version = greatest(attempts.clock_version, v.version) "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:deadlines AS timestamptz[]), "
+    "CAST(:paused AS timestamptz[]), CAST(:versions AS integer[])) "
+    "AS v(id, deadline, paused, version) "
+    "WHERE attempts.id = v.id AND (v.version = 0 OR attempts.clock_version < v.version)"
 )
 
 
@@ -278,18 +290,19 @@ class WriteBehind:
                     DURABLE_UPDATE,
                     {"ids": list(batch.durable), "seqs": list(batch.durable.values())},
                 )
-            for attempt_id, clock in batch.clocks.items():
-                paused = clock.get("paused_at_ms") or 0
-                version = int(clock.get("v") or 0)
-                stmt = update(Attempt).where(Attempt.id == attempt_id)
-                if version:  # never over a newer clock: a deadline does not go backwards
-                    stmt = stmt.where(Attempt.clock_version < version)
+            if batch.clocks:  # a session-wide pause moves thousands of clocks: one statement
+                clocks = list(batch.clocks.items())
                 await db.execute(
-                    stmt.values(
-                        deadline_at=_utc(clock["deadline_ms"]),
-                        paused_at=_utc(paused) if paused else None,
-                        clock_version=func.greatest(Attempt.clock_version, version),
-                    )
+                    CLOCK_UPDATE,
+                    {
+                        "ids": [a for a, _ in clocks],
+                        "deadlines": [_utc(c["deadline_ms"]) for _, c in clocks],
+                        "paused": [
+                            _utc(c["paused_at_ms"]) if c.get("paused_at_ms") else None
+                            for _, c in clocks
+                        ],
+                        "versions": [int(c.get("v") or 0) for _, c in clocks],
+                    },
                 )
             if batch.closed:  # 10:00 brings thousands of submits in one batch: one statement
                 await db.execute(
