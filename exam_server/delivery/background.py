@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator
 
 from exam_server.delivery import loop_lag, presence
@@ -20,6 +21,8 @@ from exam_server.delivery.prepare import run_preparer
 from exam_server.delivery.services import Services
 from exam_server.delivery.watch import watch
 from exam_server.delivery.writebehind import WriteBehind
+
+log = logging.getLogger(__name__)
 
 
 def tune_collector() -> None:
@@ -59,6 +62,7 @@ async def background_tasks(services: Services) -> AsyncIterator[list[asyncio.Tas
             gc.callbacks.remove(services.loop_lag.on_gc)
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        # Bounded: a task that does not stop must not keep the worker from stopping.
+        _, stuck = await asyncio.wait(tasks, timeout=10)
+        for task in stuck:
+            log.warning("background task %s did not stop", task.get_name())

@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from exam_server.delivery.checkpoint import events_channel
+from exam_server.delivery.loop_lag import pause
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class EventHub:
                     await pubsub.aclose()
             self.resubscribes += 1
             # News published meanwhile is lost: the next check reads it from Redis.
-            await asyncio.sleep(0.5)
+            await pause(0.5)
 
     async def dispatch(self, event: dict[str, Any]) -> None:
         if "d" in event:  # a batch of durable seqs: attempt id -> seq

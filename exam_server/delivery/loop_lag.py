@@ -69,3 +69,16 @@ async def measure(lag: LoopLag) -> None:
         lag.note(now, late_ms)
         if late_ms > ALARM_MS:
             log.error("ALARM: event loop stalled %d ms", late_ms)
+
+
+async def pause(seconds: float) -> None:
+    """Sleep between two passes of a background loop, unless the task is being cancelled.
+
+    A library may turn a cancellation that arrives mid-command into an ordinary error; the
+    loop logs it and sleeps again, and the worker never stops (a SIGTERM that hung one
+    shutdown in ten). ``Task.cancelling()`` still says so.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+    await asyncio.sleep(seconds)

@@ -36,6 +36,7 @@ from exam_server.db.models import (
     SessionCandidate,
 )
 from exam_server.delivery.credentials import credential_version
+from exam_server.delivery.loop_lag import pause
 from exam_server.delivery.papers import build_paper, delivered_json, section_pools
 from exam_server.delivery.prepared import (
     PREFIX,
@@ -415,7 +416,7 @@ async def run_preparer(services: Services) -> None:
                 raise
             except Exception as exc:  # PostgreSQL away at 08:00 is no reason to stop trying
                 log.warning("preparing sessions failed, will retry: %s", exc)
-            await asyncio.sleep(services.settings.prepare_check_s)
+            await pause(services.settings.prepare_check_s)
     finally:
         # Hand the lead over at shutdown rather than making the next worker wait a lease.
         with contextlib.suppress(Exception):

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from exam_server.delivery.loop_lag import pause
+
 if TYPE_CHECKING:
     from exam_server.delivery.services import Services
 
@@ -134,7 +136,7 @@ async def beat(redis: Redis, attempt_ids: Iterable[int], at_ms: int) -> None:
 async def heartbeat_loop(services: Services) -> None:
     """Each worker's background task: keep its open sockets fresh in the room view."""
     while True:
-        await asyncio.sleep(HEARTBEAT_S)
+        await pause(HEARTBEAT_S)
         try:
             ids = [c.attempt_id for c in services.hub.connections() if c.state == "active"]
             await beat(services.redis, ids, now_ms())

@@ -15,6 +15,7 @@ import logging
 import time
 
 from exam_server.delivery.events import WORKERS
+from exam_server.delivery.loop_lag import pause
 from exam_server.delivery.outages import record_outage
 from exam_server.delivery.services import Services
 
@@ -26,7 +27,7 @@ async def watch(services: Services, every_s: float, time_every_s: float) -> None
     last_time = time.monotonic()
     passes = 0
     while True:
-        await asyncio.sleep(every_s)
+        await pause(every_s)
         send_time = time.monotonic() - last_time >= time_every_s
         if send_time:
             last_time = time.monotonic()

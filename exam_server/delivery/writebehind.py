@@ -38,6 +38,7 @@ from exam_server.db.models import (
 from exam_server.delivery.attempt_events import store_events
 from exam_server.delivery.backpressure import pool_exhausted
 from exam_server.delivery.checkpoint import CHANGES, attempt_key
+from exam_server.delivery.loop_lag import pause
 from exam_server.delivery.outages import record_outage, running_attempts
 from exam_server.delivery.services import Services
 from exam_server.grading.grade import grade_attempt, grade_attempts
@@ -225,12 +226,12 @@ class WriteBehind:
                 if not pool_exhausted(exc):  # busy is not down: no outage minutes for it
                     self._down_since.setdefault(cause, int(time.time() * 1000))
                 log.warning("write-behind pass failed (%s), will retry: %s", cause, exc)
-                await asyncio.sleep(1)
+                await pause(1)
             except Exception:
                 log.exception("write-behind pass failed, will retry")
-                await asyncio.sleep(1)
+                await pause(1)
             if not busy:
-                await asyncio.sleep(settings.writebehind_interval_s)
+                await pause(settings.writebehind_interval_s)
 
     async def _lead(self) -> bool:
         redis = self.s.redis
@@ -448,7 +449,7 @@ class WriteBehind:
                 raise
             except Exception:
                 log.exception("grading pass failed, will retry")
-            await asyncio.sleep(0.5)
+            await pause(0.5)
 
     async def sweep_deadlines(self) -> None:
         # A change received before the deadline is applied as of its arrival, however long
