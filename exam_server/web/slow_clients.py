@@ -31,13 +31,11 @@ class _HeaderDeadline:
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
     _header_timer: asyncio.TimerHandle | None = None
-    _last_look = False
 
     def _request_in_progress(self) -> bool:
         return self.cycle is not None and not self.cycle.response_complete
 
     def _arm(self) -> None:
-        self._last_look = False
         if self._header_timer is None:
             self._header_timer = self.loop.call_later(header_timeout_s(), self._too_slow)
 
@@ -52,13 +50,6 @@ class _HeaderDeadline:
     def _too_slow(self) -> None:
         self._header_timer = None
         if self.transport.is_closing() or self._upgraded() or self._request_in_progress():
-            return
-        if not self._last_look:
-            # A worker past capacity may not yet have read headers that are waiting in the
-            # socket: look once more after the loop has polled its sockets again, so the
-            # server's own lateness never closes a phone's login without an answer.
-            self._last_look = True
-            self._header_timer = self.loop.call_later(0.05, self._too_slow)
             return
         self.transport.close()
 
