@@ -277,58 +277,34 @@ def move_to_own_session(
         return session.id
 
 
-def reissue(settings: Settings, participant_no: str) -> str:
-    """`tkd candidates password` (a lost card); returns the new password."""
+def tkd(settings: Settings, *args: str) -> str:
+    """A `tkd` command on the test's services, as the committee would run it; its output."""
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "exam_server.cli.main",
-            "candidates",
-            "password",
-            participant_no,
-            "--reason",
-            "kartu hilang",
-        ],
-        env=_cli_env(settings),
+        [sys.executable, "-m", "exam_server.cli.main", *args],
+        env={
+            **os.environ,
+            "DATABASE_URL": str(settings.database_url),
+            "REDIS_URL": str(settings.redis_url),
+            "TKD_DATA_DIR": str(settings.data_dir),
+            "TKD_SECRET_KEY": settings.secret_key_value,
+        },
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    number, password = done.stdout.split()
+    return done.stdout
+
+
+def reissue(settings: Settings, participant_no: str) -> str:
+    """`tkd candidates password` (a lost card); returns the new password."""
+    out = tkd(settings, "candidates", "password", participant_no, "--reason", "kartu hilang")
+    number, password = out.split()
     assert number == participant_no
     return password
 
 
-def _cli_env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": str(settings.database_url),
-        "REDIS_URL": str(settings.redis_url),
-        "TKD_DATA_DIR": str(settings.data_dir),
-        "TKD_SECRET_KEY": settings.secret_key_value,
-    }
-
-
 def prepare(settings: Settings, session_id: int) -> dict[str, Any]:
-    """`tkd sessions prepare` on the test's services, as the committee would run it."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "exam_server.cli.main",
-            "sessions",
-            "prepare",
-            str(session_id),
-            "--json",
-        ],
-        env=_cli_env(settings),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
+    """`tkd sessions prepare` on the test's services."""
+    return json.loads(tkd(settings, "sessions", "prepare", str(session_id), "--json"))  # type: ignore[no-any-return]

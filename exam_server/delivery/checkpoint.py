@@ -125,7 +125,6 @@ class CheckpointStore:
         self._committed = redis.register_script(lua.COMMITTED)
         self._verified = redis.register_script(lua.VERIFIED)
         self.events = events_channel(redis)
-        self._claim = redis.register_script(lua.CLAIM)
         self._open = redis.register_script(lua.OPEN)
         self._apply = redis.register_script(lua.APPLY)
         self._clocks = redis.register_script(lua.CLOCKS)
@@ -152,18 +151,6 @@ class CheckpointStore:
                 return True
             except WatchError:
                 return False
-
-    async def claim(self, attempt_id: int, conn: str, device: str, worker: str = "") -> Claim:
-        """Make ``conn`` the only connection allowed to write; tell the old one it lost.
-
-        Only an existing checkpoint is claimed: a claim after a Redis loss must not create a
-        hash holding nothing but ``conn`` (it would look like an attempt with no clock).
-        """
-        g, prev_w, prev_c, trusted = await self._claim(
-            keys=[attempt_key(attempt_id), committed_key(attempt_id)],
-            args=[conn, device, worker, attempt_id, self.events],
-        )
-        return Claim(int(g), str(prev_w or ""), str(prev_c or ""), int(trusted) == 1)
 
     async def open(
         self, attempt_id: int, conn: str, device: str, worker: str, now_ms: int

@@ -35,28 +35,17 @@ end
 """
 )
 
-# KEYS[1] attempt hash, KEYS[2] its committed hash. ARGV: conn, device, worker, attempt id,
-# events channel. Returns {generation, previous worker, previous conn, trusted};
-# generation 0: no such hash. Trusted 0: compare with PostgreSQL before serving it.
+# The claim inside OPEN: make ARGV[1] the only connection allowed to write and tell the old
+# one it lost. Leaves ``claim`` = {generation, previous worker, previous conn, trusted};
+# trusted 0: compare with PostgreSQL before serving the hash.
 CLAIM_BODY = """
-local prev = redis.call('HMGET', KEYS[1], 'w', 'conn')
-local h = redis.call('HMGET', KEYS[1], 'run', 'last_seq', 'clock_v', 'submitted')
+local f = redis.call('HMGET', KEYS[1], 'w', 'conn', 'run', 'last_seq', 'clock_v', 'submitted')
 redis.call('HSET', KEYS[1], 'conn', ARGV[1], 'device', ARGV[2], 'w', ARGV[3])
 local g = redis.call('HINCRBY', KEYS[1], 'claim_n', 1)
 redis.call('PUBLISH', ARGV[5], '{"t":"replaced","a":' .. ARGV[4] .. ',"c":"' .. ARGV[1]
   .. '","g":' .. g .. '}')
-local claim = {g, prev[1] or '', prev[2] or '', trusted(h, KEYS[2])}
+local claim = {g, f[1] or '', f[2] or '', trusted({f[3], f[4], f[5], f[6]}, KEYS[2])}
 """
-CLAIM = (
-    TRUSTED
-    + """
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0, '', '', 0} end
-"""
-    + CLAIM_BODY
-    + """
-return claim
-"""
-)
 
 # After the write-behind's commit: each attempt's durable seq in its hash (only a hash that
 # exists: a stray HSET after a Redis loss would make a half hash that looks like an attempt
@@ -134,7 +123,7 @@ end
 # paper if there is none yet), the claim, and the hash to build ``state`` from.
 # KEYS[1] attempt hash, KEYS[2] committed hash, KEYS[3] paper, KEYS[4] deadlines,
 # KEYS[5] changes stream. ARGV: conn, device, worker, attempt id, events channel, now ms,
-# prepared-key prefix. Returns CLAIM's four values followed by the hash's field/value
+# prepared-key prefix. Returns the claim's four values followed by the hash's field/value
 # pairs; generation 0: neither a checkpoint nor a prepared paper (ask PostgreSQL).
 OPEN = (
     TRUSTED

@@ -30,43 +30,20 @@ async def test_it_exports_an_exam_to_xlsx_and_csv_files(
     add_candidate(db_engine, built, "Lestari", ["A"] * 8)
     add_candidate(db_engine, built, "Made", ["B"] * 8)
     await grade_all(services, built)
+
+    async def export(fmt: str, out: Path, *extra: str) -> int:
+        # The command runs its own event loop, as it does from a shell: give it a thread.
+        args = ["export", "--exam", str(built.exam_id), "--format", fmt, "--out", str(out)]
+        return await asyncio.to_thread(_run, settings, *args, *extra)
+
     out = tmp_path / "hasil.xlsx"
-    # The command runs its own event loop, as it does from a shell: give it a thread.
-    assert (
-        await asyncio.to_thread(
-            _run,
-            settings,
-            "export",
-            "--exam",
-            str(built.exam_id),
-            "--format",
-            "xlsx",
-            "--out",
-            str(out),
-        )
-        == 0
-    )
+    assert await export("xlsx", out) == 0
     book = openpyxl.load_workbook(out, read_only=True)
     names = [r[3] for r in book.active.iter_rows(min_row=2, values_only=True)]  # type: ignore[union-attr]
     book.close()
     assert names == ["Lestari", "Made"]
     out_csv = tmp_path / "hasil.csv"
-    assert (
-        await asyncio.to_thread(
-            _run,
-            settings,
-            "export",
-            "--exam",
-            str(built.exam_id),
-            "--format",
-            "csv",
-            "--out",
-            str(out_csv),
-            "--lang",
-            "en",
-        )
-        == 0
-    )
+    assert await export("csv", out_csv, "--lang", "en") == 0
     rows = list(csv.DictReader(out_csv.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
     assert [(r["Name"], r["Rank"], r["Status"]) for r in rows] == [
         ("Lestari", "1", "PASSED"),

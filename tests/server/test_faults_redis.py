@@ -155,6 +155,6 @@ def test_the_periodic_time_reads_the_clock_from_redis(exam_client, redis_client,
 
 async def test_a_claim_never_creates_half_an_attempt(settings, redis_client) -> None:  # type: ignore[no-untyped-def]
     async with open_services(settings) as services:
-        claim = await services.store.claim(987_654, "conn", "phone")
+        claim, snap = await services.store.open(987_654, "conn", "phone", "w", 1)
     assert not redis_client.exists(attempt_key(987_654))
-    assert claim.generation == 0
+    assert claim.generation == 0 and snap is None
