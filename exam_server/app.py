@@ -50,7 +50,8 @@ async def healthz(request: Request) -> JSONResponse:
 
     ``writebehind_lag_ms`` is the age of the oldest change not yet in PostgreSQL,
     ``stream_length`` the changes waiting in Redis, ``pubsub`` this worker's subscription,
-    ``loop_lag_ms`` the worst lateness of this worker's event loop in the last minute.
+    ``loop_lag_ms`` the worst lateness of this worker's event loop in the last minute,
+    ``busy_changes`` how many changes this worker has answered ``busy`` since it started.
     Over the alarm thresholds the answer is still 200 (the worker serves candidates) with
     ``alarms`` listing why, and the same ALARM goes to the log (docs/operations.md).
     """
@@ -86,6 +87,7 @@ async def healthz(request: Request) -> JSONResponse:
             },
             "connections": len(hub.connections()),
             "loop_lag_ms": services.loop_lag.worst_ms(),
+            "busy_changes": services.busy_changes,
             "gc": {
                 "full_collections": services.loop_lag.full_collections,
                 "worst_ms": round(services.loop_lag.worst_collection_ms),

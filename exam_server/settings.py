@@ -84,6 +84,8 @@ class Settings:
     # Work in flight per worker; past these a login gets 503 `busy` and a hello `busy`.
     max_inflight_logins: int = 64
     max_inflight_hellos: int = 128
+    # Changes waiting for their Redis round trip in one worker; beyond it, `busy` at once.
+    max_queued_changes: int = 2_000
     busy_retry_after_s: int = 5
     # Sessions starting within this many seconds are prepared (and kept prepared).
     prepare_ahead_s: int = 30 * 60
@@ -188,6 +190,7 @@ class Settings:
             redis_pool_timeout_s=_int(env, "TKD_REDIS_POOL_TIMEOUT_MS", 2000, 10, 60_000) / 1000,
             max_inflight_logins=_int(env, "TKD_MAX_INFLIGHT_LOGINS", 64, 1, 100_000),
             max_inflight_hellos=_int(env, "TKD_MAX_INFLIGHT_HELLOS", 128, 1, 100_000),
+            max_queued_changes=_int(env, "TKD_MAX_QUEUED_CHANGES", 2_000, 1, 1_000_000),
             busy_retry_after_s=_int(env, "TKD_BUSY_RETRY_AFTER_S", 5, 1, 600),
             prepare_ahead_s=_int(env, "TKD_PREPARE_AHEAD_S", 30 * 60, 0, 7 * 24 * 3600),
             prepare_check_s=float(_int(env, "TKD_PREPARE_CHECK_S", 15, 1, 3600)),

@@ -16,7 +16,9 @@ import random
 import time
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +26,10 @@ from urllib.parse import urlsplit
 import websockets
 
 from exam_server.delivery.background import tune_collector
+
+# Each phone holds a socket, and a login or a reconnect briefly a second one: under a
+# process's usual limit of open files (often 20,000 or fewer).
+PHONES_PER_PROCESS = 8_000
 
 
 @dataclass(frozen=True)
@@ -35,11 +41,17 @@ class LoadtestConfig:
     answer_every_s: float = 10.0
     reconnect_ratio: float = 0.05
     submit: bool = True
+    # How long a phone waits for its final submit's ack and ``durable`` (the page waits
+    # for ever; past capacity the queue can be minutes long).
+    final_wait_s: float = 30.0
+    # One process holds at most ~10,000 phones: a process's open files are limited.
+    processes: int = 1
 
 
 @dataclass
 class Stats:
     login_ms: list[float] = field(default_factory=list)  # first try to token, queue included
+    in_ms: list[float] = field(default_factory=list)  # first login try to first `state`
     state_ms: list[float] = field(default_factory=list)  # hello to the first `state`
     ack_ms: list[float] = field(default_factory=list)  # answers
     submit_ms: list[float] = field(default_factory=list)  # the final submits, all at once
@@ -59,6 +71,17 @@ class Stats:
         self.errors_by_kind[kind] += 1
         if len(self.errors) < 1000:
             self.errors.append(text)
+
+    def merge(self, other: Stats) -> None:
+        """Add another process's figures to these."""
+        for name, value in vars(other).items():
+            mine = getattr(self, name)
+            if isinstance(value, Counter):
+                mine.update(value)
+            elif isinstance(value, list):
+                mine.extend(value)
+            else:
+                setattr(self, name, mine + value)
 
 
 def read_credentials(path: Path) -> list[tuple[str, str]]:
@@ -130,17 +153,21 @@ class SimulatedCandidate:
         self.durable_seq = 0
         self.resends: set[asyncio.Future[None]] = set()
         self.first_state = True
+        self.t0 = 0.0
         self.asked: dict[int, asyncio.Future[None]] = {}
 
     async def run(self, stop_at: float) -> None:
-        t0 = time.perf_counter()
+        t0 = self.t0 = time.perf_counter()
         while True:
             try:
                 resp = await post_json(
                     f"{self.cfg.url}/api/v1/candidate/login",
                     {"participant_no": self.number, "password": self.password},
                 )
-            except (OSError, TimeoutError, ValueError) as exc:
+            except ValueError as exc:  # the server closed the connection without an answer
+                self.stats.error("login_no_answer", f"login {self.number}: {exc}")
+                return
+            except (OSError, TimeoutError) as exc:
                 self.stats.error(f"login_{type(exc).__name__}", f"login {self.number}: {exc!r}")
                 return
             if resp.status_code != 503 or time.monotonic() >= stop_at:
@@ -172,8 +199,10 @@ class SimulatedCandidate:
 
     async def _session(self, ws_url: str, token: str, stop_at: float) -> bool:
         """One connection; returns True when the attempt is finished."""
+        # No keep-alive pings from the phone: browsers send none, and a ping unanswered
+        # for 20 s would make this client close a socket the server still serves.
         async with websockets.connect(
-            ws_url, compression=None, open_timeout=30, max_size=2**20
+            ws_url, compression=None, open_timeout=30, max_size=2**20, ping_interval=None
         ) as ws:
             t0 = time.perf_counter()
             await ws.send(
@@ -190,6 +219,7 @@ class SimulatedCandidate:
             if self.first_state:
                 self.first_state = False
                 self.stats.state_ms.append((time.perf_counter() - t0) * 1000)
+                self.stats.in_ms.append((time.perf_counter() - self.t0) * 1000)
             self.n = state["questions"]
             self.seq = max(self.seq, state["last_seq"])
             self.durable_seq = max(self.durable_seq, state["durable_seq"])
@@ -219,7 +249,7 @@ class SimulatedCandidate:
                         return False  # drop the connection without a goodbye, as phones do
                 if self.cfg.submit:
                     await self._change(ws, {"type": "submit"})
-                    deadline = time.monotonic() + 30
+                    deadline = time.monotonic() + self.cfg.final_wait_s
                     while self.unacked and time.monotonic() < deadline:
                         await asyncio.sleep(0.1)
                     if not self.unacked:
@@ -296,16 +326,20 @@ class SimulatedCandidate:
                 )
 
 
-async def _run(cfg: LoadtestConfig, creds: Sequence[tuple[str, str]]) -> Stats:
+async def _run(
+    cfg: LoadtestConfig, phones: Sequence[tuple[int, str, str]], started: float
+) -> Stats:
+    """Play ``phones`` (global index, number, password); the ramp and the stop are shared
+    by every process through ``started`` (a monotonic time, the same in all of them)."""
     stats = Stats()
-    stop_at = time.monotonic() + cfg.duration_s
+    stop_at = started + cfg.duration_s
     tasks = []
-    for i, (number, password) in enumerate(creds):
-        delay = cfg.ramp_s * i / max(1, len(creds))
+    for i, number, password in phones:
+        delay = started + cfg.ramp_s * i / max(1, cfg.candidates) - time.monotonic()
         sim = SimulatedCandidate(cfg, stats, number, password)
 
         async def go(sim: SimulatedCandidate = sim, delay: float = delay) -> None:
-            await asyncio.sleep(delay)
+            await asyncio.sleep(max(0.0, delay))
             await sim.run(stop_at)
 
         tasks.append(asyncio.create_task(go()))
@@ -322,7 +356,10 @@ async def _own_lag(stats: Stats) -> None:
         stats.own_lag_ms.append(max(0.0, (time.monotonic() - asked - 0.05) * 1000))
 
 
-def run_loadtest(cfg: LoadtestConfig, creds: Sequence[tuple[str, str]]) -> dict[str, Any]:
+def _play(
+    cfg: LoadtestConfig, phones: Sequence[tuple[int, str, str]], started: float
+) -> tuple[Stats, float]:
+    """One process's share of the phones; returns its figures and its own CPU seconds."""
     try:
         import uvloop  # optional: comes with uvicorn[standard], not on every platform
 
@@ -332,15 +369,33 @@ def run_loadtest(cfg: LoadtestConfig, creds: Sequence[tuple[str, str]]) -> dict[
     # Ten thousand phones in one process: the same collector settings as a worker, or the
     # generator's own pauses would be counted as the server's latency.
     tune_collector()
-    t0, cpu0 = time.monotonic(), time.process_time()
-    stats = asyncio.run(_run(cfg, creds))
-    wall, cpu = time.monotonic() - t0, time.process_time() - cpu0
+    cpu0 = time.process_time()
+    stats = asyncio.run(_run(cfg, phones, started))
+    return stats, time.process_time() - cpu0
+
+
+def run_loadtest(cfg: LoadtestConfig, creds: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    phones = [(i, number, password) for i, (number, password) in enumerate(creds)]
+    t0 = time.monotonic()
+    started = t0 + (1.0 if cfg.processes > 1 else 0.0)  # time for the processes to start
+    if cfg.processes == 1:
+        stats, cpu = _play(cfg, phones, started)
+    else:
+        stats, cpu = Stats(), 0.0
+        with ProcessPoolExecutor(cfg.processes, mp_context=get_context("spawn")) as pool:
+            shares = [phones[k :: cfg.processes] for k in range(cfg.processes)]
+            for future in [pool.submit(_play, cfg, share, started) for share in shares]:
+                share_stats, share_cpu = future.result()
+                stats.merge(share_stats)
+                cpu += share_cpu
+    wall = time.monotonic() - t0
     return {
         "candidates": cfg.candidates,
         "duration_s": round(wall, 1),
         # The generator's own cost, to show it did not starve the server it measures.
         "loadtest_cpu_s": round(cpu, 1),
         "loadtest_cpu_share": round(cpu / wall, 2) if wall else None,
+        "loadtest_processes": cfg.processes,
         "logins_ok": stats.logins_ok,
         "answers_sent": stats.answers_sent,
         "answers_acked": stats.answers_acked,
@@ -353,6 +408,8 @@ def run_loadtest(cfg: LoadtestConfig, creds: Sequence[tuple[str, str]]) -> dict[
         "error_samples": stats.errors[:10],
         "login_ms": percentiles(stats.login_ms),
         "state_ms": percentiles(stats.state_ms),
+        # From a phone's first login try to its first `state`, every `busy` wait included.
+        "in_ms": percentiles(stats.in_ms),
         "ack_ms": percentiles(stats.ack_ms),
         "submit_ms": percentiles(stats.submit_ms),
         "generator_lag_ms": percentiles(stats.own_lag_ms),
@@ -367,7 +424,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"busy waits {report['busy_waits']}  errors by kind {report['errors_by_kind']}",
         f"load generator CPU {report['loadtest_cpu_s']} s ({report['loadtest_cpu_share']} of one core)",
     ]
-    for name in ("login_ms", "state_ms", "ack_ms", "submit_ms", "generator_lag_ms"):
+    for name in ("login_ms", "state_ms", "in_ms", "ack_ms", "submit_ms", "generator_lag_ms"):
         p = report[name]
         lines.append(f"{name:9} p50 {p['p50']}  p95 {p['p95']}  p99 {p['p99']}  max {p['max']}")
     lines.extend(f"  ! {e}" for e in report["error_samples"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import signal
 import sys
@@ -23,7 +24,13 @@ from exam_server.cli import questions as bank_cli
 from exam_server.cli import results as results_cli
 from exam_server.cli import sessions as cli_sessions
 from exam_server.cli import staff as staff_cli
-from exam_server.cli.loadtest import LoadtestConfig, format_report, read_credentials, run_loadtest
+from exam_server.cli.loadtest import (
+    PHONES_PER_PROCESS,
+    LoadtestConfig,
+    format_report,
+    read_credentials,
+    run_loadtest,
+)
 from exam_server.cli.runner import CommandError, migrate, run_in_transaction, services_ready
 from exam_server.delivery.checkpoint import DEADLINES, attempt_key
 from exam_server.delivery.prepare import prepare_exam_sessions
@@ -147,6 +154,8 @@ def cmd_loadtest(args: argparse.Namespace, settings: Settings) -> int:
         answer_every_s=args.answer_every,
         reconnect_ratio=args.reconnect_ratio,
         submit=not args.no_submit,
+        final_wait_s=args.final_wait,
+        processes=args.processes or max(1, math.ceil(args.candidates / PHONES_PER_PROCESS)),
     )
     report = run_loadtest(config, creds[: args.candidates])
     if args.json:
@@ -207,6 +216,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of answers followed by a reconnect",
     )
     p.add_argument("--no-submit", action="store_true", help="leave attempts running at the end")
+    p.add_argument(
+        "--final-wait",
+        type=float,
+        default=30.0,
+        help="seconds a phone waits for its final submit's ack and durable (default 30)",
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="generator processes (default one per 8,000 candidates: open-file limits)",
+    )
     p.add_argument(
         "--credentials",
         default=None,

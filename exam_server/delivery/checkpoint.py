@@ -30,6 +30,7 @@ from redis.exceptions import WatchError
 
 from exam_server.delivery import checkpoint_scripts as lua
 from exam_server.delivery.protocol import Answer, Change, Doubt, Submit, choice_to_json
+from exam_server.delivery.script_batch import ScriptBatch
 from exam_server.delivery.seq import Clock, Verdict
 from exam_server.delivery.snapshot import (  # re-exported: the checkpoint's own data
     LoggedChange,
@@ -120,13 +121,15 @@ def _event(
 
 
 class CheckpointStore:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, max_queued: int = 2_000) -> None:
         self.redis = redis
         self._committed = redis.register_script(lua.COMMITTED)
         self._verified = redis.register_script(lua.VERIFIED)
         self.events = events_channel(redis)
-        self._open = redis.register_script(lua.OPEN)
-        self._apply = redis.register_script(lua.APPLY)
+        # The two calls every socket makes, queued and sent in pipelines: past
+        # ``max_queued`` waiting, ``Busy`` at once (exam_server/delivery/script_batch.py).
+        self._open = ScriptBatch(redis, lua.OPEN, max_pending=max_queued)
+        self._apply = ScriptBatch(redis, lua.APPLY, max_pending=max_queued)
         self._clocks = redis.register_script(lua.CLOCKS)
         self._change_clock = redis.register_script(lua.CHANGE_CLOCK)
         self._reseed = redis.register_script(lua.RESEED)

@@ -58,12 +58,20 @@ class Outbound:
         while True:
             item = await self._queue.get()
             try:
-                if isinstance(item, tuple) and item[0] is _CLOSE:
-                    await asyncio.wait_for(self.ws.close(code=item[1]), self.timeout)
-                    return
-                if self.ws.application_state != WebSocketState.CONNECTED:
-                    return
-                await asyncio.wait_for(self.ws.send_text(item), self.timeout)
+                # One deadline for all that is queued now, not a task per message: at
+                # thousands of sockets ``wait_for``'s task per send was a measurable share
+                # of a worker's CPU (docs/benchmarks.md, "20,000 candidates").
+                async with asyncio.timeout(self.timeout):
+                    while True:
+                        if isinstance(item, tuple) and item[0] is _CLOSE:
+                            await self.ws.close(code=item[1])
+                            return
+                        if self.ws.application_state != WebSocketState.CONNECTED:
+                            return
+                        await self.ws.send_text(item)
+                        if self._queue.empty():
+                            break
+                        item = self._queue.get_nowait()
             except TimeoutError:
                 log.warning("%s: a send took over %s s, closing", self.label, self.timeout)
                 self.on_give_up()

@@ -59,6 +59,7 @@ class Services:
     login_gate: Gate
     hello_gate: Gate
     loop_lag: LoopLag = field(default_factory=LoopLag)
+    busy_changes: int = 0  # changes answered `busy` since the worker started (/healthz)
     worker_id: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
 
     async def restore_checkpoint(self, attempt_id: int) -> Snapshot:
@@ -136,7 +137,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     redis = redis_client(
         settings.redis_url, settings.redis_max_connections, settings.redis_pool_timeout_s
     )
-    store = CheckpointStore(redis)
+    store = CheckpointStore(redis, settings.max_queued_changes)
     sessions = session_factory(engine)
     prepared = PreparedStore(redis)
     services = Services(

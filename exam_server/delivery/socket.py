@@ -99,6 +99,9 @@ class Connection:
         self._tasks: set[asyncio.Task[None]] = set()
         # News that arrives before the first ``state`` waits, so ``state`` is always first.
         self._held: list[dict[str, Any]] | None = []
+        # The seq of a change answered `busy`, and until when later ones wait for it.
+        self._busy_from = 0
+        self._busy_until = 0
 
     @property
     def opening(self) -> bool:
@@ -278,15 +281,32 @@ class Connection:
                     now_ms(),
                 )
             )
+        elif self._busy_from and msg.seq > self._busy_from and received_ms < self._busy_until:
+            # An earlier change was answered `busy` and will come again first: this one
+            # would only be out of order. `busy` at once, without a Redis round trip.
+            await self._busy(msg.seq)
         else:
+            self._busy_from = 0
             try:
                 await self.change(msg, received_ms)
             except Exception as exc:
                 if not is_exhaustion(exc):
                     raise
                 # Not applied; the page keeps the change and sends it again (docs/protocol.md).
-                log.warning("change answered busy: %s", type(exc).__name__)
-                await self.error("busy", msg.seq, retry_after_ms=self._retry_ms())
+                self._busy_from = msg.seq
+                self._busy_until = received_ms + 3 * self._retry_ms()
+                await self._busy(msg.seq, exc)
+
+    async def _busy(self, seq: int, exc: Exception | None = None) -> None:
+        services = self.services
+        services.busy_changes += 1
+        if services.busy_changes % 1000 == 1:  # one line per thousand, not one per change
+            log.warning(
+                "changes answered busy: %d so far (%s)",
+                services.busy_changes,
+                type(exc).__name__ if exc else "an earlier change was",
+            )
+        await self.error("busy", seq, retry_after_ms=self._retry_ms())
 
     def _retry_ms(self) -> int:
         return retry_after_s(self.services.settings.busy_retry_after_s) * 1000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +54,16 @@ def burst(url: str, creds: list, n: int) -> list[httpx.Response]:  # type: ignor
         return list(pool.map(one, range(n)))
 
 
+def logged_in(url: str, creds: list) -> list[str]:  # type: ignore[type-arg]
+    """Each candidate's token, logged in one after another."""
+    tokens = []
+    for cred in creds:
+        client = ExamClient(url, cred.participant_no, cred.password)
+        assert client.login().status_code == 200
+        tokens.append(str(client.token))
+    return tokens
+
+
 @pytest.mark.parametrize(
     "limits",
     [
@@ -95,11 +106,7 @@ def test_a_full_worker_answers_hello_with_busy_and_close_1013(
     env = {"TKD_MAX_INFLIGHT_HELLOS": "1", "TKD_BUSY_RETRY_AFTER_S": "1"}
     server = start_server(settings, tmp_path, extra_env=env)
     try:
-        tokens = []
-        for cred in creds:
-            client = ExamClient(server.url, cred.participant_no, cred.password)
-            assert client.login().status_code == 200
-            tokens.append(client.token)
+        tokens = logged_in(server.url, creds)
         n = 40
         barrier = threading.Barrier(n)
 
@@ -158,3 +165,78 @@ async def test_a_full_pool_is_busy_not_an_outage_and_an_unreachable_redis_is_an_
         assert not pool_exhausted(unreachable.value)
     finally:
         await down.aclose()
+
+
+async def _changes_through_a_full_queue(
+    ws_url: str, token: str, together: asyncio.Barrier
+) -> tuple[bool, list[dict]]:  # type: ignore[type-arg]
+    """A change sent in the same moment as every other phone's; if it hears `busy`, the
+    next change is typed before the wait is over. Then both are resent in order, as the
+    page does. Returns whether the first was `busy`, and what answered the second."""
+    from websockets.asyncio.client import connect as aconnect
+
+    while True:  # hellos may hear `busy` too: wait and connect again, as the page does
+        ws = await aconnect(ws_url, compression=None, open_timeout=20)
+        await ws.send(json.dumps({"type": "hello", "token": token, "device": "burst"}))
+        state = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        if state["type"] == "state":
+            break
+        assert state.get("code") == "busy", state
+        await ws.close()
+        await asyncio.sleep(state["retry_after_ms"] / 1000)
+
+    async def reply() -> dict:  # type: ignore[type-arg]
+        while True:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if msg["type"] in ("ack", "error"):
+                return msg  # type: ignore[no-any-return]
+
+    async with ws:
+        one, two = (
+            {"type": "doubt", "q": q, "on": True, "seq": state["last_seq"] + 1 + q} for q in (0, 1)
+        )
+        await together.wait()  # every phone sends in the same moment
+        await ws.send(json.dumps(one))
+        first = await reply()
+        await ws.send(json.dumps(two))
+        second = await reply()
+        pending, wait_ms = [one, two], first.get("retry_after_ms", 0)
+        if first["type"] == "ack":
+            pending = [] if second["type"] == "ack" else [two]
+            wait_ms = second.get("retry_after_ms", 0)
+        while pending:  # resend in order after the wait, until everything is acknowledged
+            await asyncio.sleep(wait_ms / 1000)
+            for change in pending:
+                await ws.send(json.dumps(change))
+            answers = [await reply() for _ in pending]
+            assert {a.get("code") for a in answers} <= {None, "busy"}, answers
+            pending = [c for c, a in zip(pending, answers, strict=True) if a["type"] != "ack"]
+            wait_ms = max((a.get("retry_after_ms", 0) for a in answers), default=0)
+        return first.get("code") == "busy", [second]
+
+
+def test_changes_behind_a_busy_one_wait_for_it_instead_of_arriving_out_of_order(
+    settings, tmp_path, candidate_pool
+) -> None:  # type: ignore[no-untyped-def]
+    """Found at 20,000 candidates: the change after a `busy` one reached Redis first, was
+    out of order, and sent the worker to PostgreSQL to compare; the phone's resends made a
+    storm of them. Now it hears `busy` too, at once, and the resends go through in order."""
+    creds = [next(candidate_pool) for _ in range(20)]
+    env = {"TKD_MAX_QUEUED_CHANGES": "1", "TKD_BUSY_RETRY_AFTER_S": "1"}
+    server = start_server(settings, tmp_path, extra_env=env)
+    try:
+        tokens = logged_in(server.url, creds)
+
+        async def all_phones() -> list[tuple[bool, list[dict]]]:  # type: ignore[type-arg]
+            together = asyncio.Barrier(len(tokens))
+            return await asyncio.gather(
+                *(_changes_through_a_full_queue(server.ws_url, t, together) for t in tokens)
+            )
+
+        outcomes = asyncio.run(all_phones())
+    finally:
+        server.stop()
+    behind_busy = [second for busy, (second,) in outcomes if busy]
+    assert behind_busy, "the burst should have filled the queue"
+    assert {m.get("code") for m in behind_busy} == {"busy"}, behind_busy  # not out_of_order
+    assert "Traceback" not in server.log_path.read_text()
