@@ -120,6 +120,9 @@ class Settings:
     keep_alive_s: int = 5
     # Connections and tasks one worker holds before answering 503 (WebSockets included).
     max_connections: int = 10_000
+    # Connections the kernel holds for a worker that has not accepted them yet (capped by
+    # net.core.somaxconn; docs/operations.md): a burst waits there instead of being reset.
+    listen_backlog: int = 16_384
     max_header_bytes: int = 16 * 1024
     # Addresses whose X-Forwarded-For is believed; anyone else's header is ignored.
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
@@ -212,6 +215,7 @@ class Settings:
             header_timeout_s=float(_int(env, "TKD_HEADER_TIMEOUT_S", 10, 1, 300)),
             keep_alive_s=_int(env, "TKD_KEEP_ALIVE_S", 5, 1, 300),
             max_connections=_int(env, "TKD_MAX_CONNECTIONS", 10_000, 10, 1_000_000),
+            listen_backlog=_int(env, "TKD_LISTEN_BACKLOG", 16_384, 16, 1_000_000),
             trusted_proxies=_addresses(env, "TKD_TRUSTED_PROXIES", ("127.0.0.1", "::1")),
             login_pair_failures=_int(env, "TKD_LOGIN_PAIR_FAILURES", 10, 3, 1000),
             login_address_failures=_int(env, "TKD_LOGIN_ADDRESS_FAILURES", 100, 3, 100_000),

@@ -76,7 +76,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         # same rule itself (exam_server/web/client_address.py).
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or None,
-        backlog=4096,
+        backlog=settings.listen_backlog,
         log_level=os.environ.get("TKD_LOG_LEVEL", "info"),
         access_log=False,
     )

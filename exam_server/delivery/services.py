@@ -6,13 +6,16 @@ on shutdown; nothing reaches for globals.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
+import redis.exceptions
 from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -36,12 +39,38 @@ from exam_server.settings import Settings
 log = logging.getLogger(__name__)
 
 
+class _SendUnderOneDeadline:
+    """redis-py sends each command under ``asyncio.wait_for``, which on Python 3.11 starts a
+    task per command: at thousands of commands a second that was a large share of a
+    worker's CPU (docs/benchmarks.md, "20,000 candidates"). The same socket timeout,
+    kept with ``asyncio.timeout``, costs no task."""
+
+    socket_timeout: float | None
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        timeout = self.socket_timeout
+        if not timeout:
+            await super().send_packed_command(command, check_health)  # type: ignore[misc]
+            return
+        self.socket_timeout = None  # what makes the parent skip its wait_for
+        try:
+            async with asyncio.timeout(timeout):
+                await super().send_packed_command(command, check_health)  # type: ignore[misc]
+        except TimeoutError:
+            raise redis.exceptions.TimeoutError("Timeout writing to socket") from None
+        finally:
+            self.socket_timeout = timeout
+
+
 def redis_client(url: str, max_connections: int = 64, timeout_s: float = 10.0) -> Redis:
     # Blocking pool: under a burst, wait a little for a connection instead of failing at
     # once; past ``timeout_s`` the caller answers `busy` (docs/operations.md).
     pool = BlockingConnectionPool.from_url(
         url, max_connections=max_connections, timeout=timeout_s, decode_responses=True
     )
+    # TCP or a Unix socket, as the URL says; either sends under one deadline.
+    base = pool.connection_class
+    pool.connection_class = type(f"Lean{base.__name__}", (_SendUnderOneDeadline, base), {})
     return Redis.from_pool(pool)  # owns the pool: aclose() disconnects it
 
 

@@ -81,3 +81,27 @@ async def test_a_caller_that_goes_away_does_not_disturb_the_others(r) -> None:  
     gone.cancel()
     assert await stays in (1, 2)  # the cancelled call may or may not have reached Redis
     assert await batch(["tkd:test:batch"], [1]) == int(await r.get("tkd:test:batch"))
+
+
+async def test_a_command_starts_no_task_of_its_own(settings) -> None:  # type: ignore[no-untyped-def]
+    """redis-py's own send made a task per command (``wait_for`` on Python 3.11)."""
+    client = redis_client(str(settings.redis_url))
+    loop = asyncio.get_running_loop()
+    started = 0
+    default = loop.get_task_factory()
+
+    def counting(loop: asyncio.AbstractEventLoop, coro, **kw):  # type: ignore[no-untyped-def]
+        nonlocal started
+        started += 1
+        return asyncio.Task(coro, loop=loop, **kw) if default is None else default(loop, coro, **kw)
+
+    try:
+        await client.ping()  # the connection is made before counting
+        loop.set_task_factory(counting)
+        for _ in range(50):
+            await client.get("tkd:test:batch")
+    finally:
+        loop.set_task_factory(default)
+        await client.aclose()
+    assert started == 0
+    assert client.connection_pool.connection_kwargs.get("socket_timeout", 5)  # still bounded
