@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import websockets
-
+from exam_server.cli.phone_socket import PhoneSocket, SocketClosed
 from exam_server.delivery.background import tune_collector
 
 # Each phone holds a socket, and a login or a reconnect briefly a second one: under a
@@ -191,7 +190,7 @@ class SimulatedCandidate:
         while not submitted:
             try:
                 submitted = await self._session(ws_url, token, stop_at)
-            except (TimeoutError, OSError, websockets.WebSocketException) as exc:
+            except (TimeoutError, OSError, SocketClosed) as exc:
                 self.stats.error(f"socket_{type(exc).__name__}", f"socket {self.number}: {exc!r}")
                 return
             if not submitted:
@@ -199,11 +198,8 @@ class SimulatedCandidate:
 
     async def _session(self, ws_url: str, token: str, stop_at: float) -> bool:
         """One connection; returns True when the attempt is finished."""
-        # No keep-alive pings from the phone: browsers send none, and a ping unanswered
-        # for 20 s would make this client close a socket the server still serves.
-        async with websockets.connect(
-            ws_url, compression=None, open_timeout=30, max_size=2**20, ping_interval=None
-        ) as ws:
+        # As a browser: no keep-alive pings of its own, no compression.
+        async with await PhoneSocket.connect(ws_url, open_timeout=60) as ws:
             t0 = time.perf_counter()
             await ws.send(
                 json.dumps({"type": "hello", "token": token, "device": f"loadtest-{self.number}"})
@@ -278,7 +274,7 @@ class SimulatedCandidate:
         await ws.send(json.dumps(msg))
 
     async def _resend(self, ws: Any, from_seq: int) -> None:
-        with contextlib.suppress(websockets.WebSocketException, OSError):
+        with contextlib.suppress(SocketClosed, OSError):
             for seq in sorted(q for q in self.unacked if q >= from_seq):
                 await ws.send(json.dumps(self.unacked[seq]))
 
