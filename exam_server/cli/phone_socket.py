@@ -1,9 +1,9 @@
 """A WebSocket client as small as a phone's: text frames, pings answered, nothing else.
 
-``tkd loadtest`` plays thousands of phones on the machine it measures. With a general
-client library the generator itself used half a core at 20,000 phones and starved the
-server it was measuring (docs/benchmarks.md, "20,000 candidates"); this one parses and
-builds frames in a few lines per message. It speaks RFC 6455 as a browser does: masked
+``tkd loadtest`` plays thousands of phones on the machine it measures, so its own cost
+is taken from the server's: with a general client library it spent 0.49 ms of CPU per
+answer at 20,000 phones, with this one 0.33 ms (docs/benchmarks.md, "20,000
+candidates"). It parses and builds frames in a few lines per message. It speaks RFC 6455 as a browser does: masked
 frames from the client, no extensions, no keep-alive pings of its own.
 """
 
