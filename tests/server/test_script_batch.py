@@ -56,9 +56,11 @@ async def test_past_the_queue_bound_a_call_is_busy_at_once_and_changes_nothing(r
 
 async def test_a_script_redis_does_not_know_is_loaded_and_sent_again(r) -> None:  # type: ignore[no-untyped-def]
     # As after a Redis restart; a script of its own, so that no other run's is flushed.
-    batch = ScriptBatch(r, f"-- {uuid.uuid4()}\n{ADD}")
-    assert not (await r.script_exists(batch._script.sha))[0]
-    assert await asyncio.gather(*(batch(["tkd:test:batch"], [1]) for _ in range(3))) == [1, 2, 3]
+    alone, together = (ScriptBatch(r, f"-- {uuid.uuid4()}\n{ADD}") for _ in range(2))
+    assert not any(await r.script_exists(alone._script.sha, together._script.sha))
+    assert await alone(["tkd:test:batch"], [1]) == 1  # one call: sent without a pipeline
+    calls = (together(["tkd:test:batch"], [1]) for _ in range(3))
+    assert await asyncio.gather(*calls) == [2, 3, 4]
 
 
 async def test_one_failing_call_fails_alone(r) -> None:  # type: ignore[no-untyped-def]
