@@ -43,7 +43,7 @@ class LoadtestConfig:
     # How long a phone waits for its final submit's ack and ``durable`` (the page waits
     # for ever; past capacity the queue can be minutes long).
     final_wait_s: float = 30.0
-    # One process holds at most ~10,000 phones: a process's open files are limited.
+    # Processes to play the phones in (`tkd loadtest` uses one per PHONES_PER_PROCESS).
     processes: int = 1
 
 
