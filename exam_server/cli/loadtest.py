@@ -151,6 +151,7 @@ class SimulatedCandidate:
         self.n = 0
         self.durable_seq = 0
         self.resends: set[asyncio.Future[None]] = set()
+        self.resend_at: asyncio.TimerHandle | None = None  # a resend after `busy`, waiting
         self.first_state = True
         self.t0 = 0.0
         self.asked: dict[int, asyncio.Future[None]] = {}
@@ -264,6 +265,9 @@ class SimulatedCandidate:
                 return True
             finally:
                 reader.cancel()
+                if self.resend_at is not None:  # the next connection resends after hello
+                    self.resend_at.cancel()
+                    self.resend_at = None
 
     async def _change(self, ws: Any, msg: dict[str, Any]) -> None:
         self.seq += 1
@@ -272,6 +276,13 @@ class SimulatedCandidate:
         self.sent_at[self.seq] = time.perf_counter()
         self.stats.answers_sent += 1
         await ws.send(json.dumps(msg))
+
+    def _resend_kept(self, ws: Any) -> None:
+        self.resend_at = None
+        if self.unacked:
+            task = asyncio.ensure_future(self._resend(ws, min(self.unacked)))
+            self.resends.add(task)  # kept until done, so it is not collected
+            task.add_done_callback(self.resends.discard)
 
     async def _resend(self, ws: Any, from_seq: int) -> None:
         with contextlib.suppress(SocketClosed, OSError):
@@ -302,17 +313,17 @@ class SimulatedCandidate:
                     asked.set_result(None)
             elif kind == "durable":
                 self.durable_seq = max(self.durable_seq, msg["seq"])
-            elif kind == "error" and msg.get("code") == "busy" and msg.get("seq") in self.unacked:
-                # Not applied: after the wait, resend in order from that seq, as the page does.
+            elif kind == "error" and msg.get("code") == "busy" and "seq" in msg:
+                # Not applied. As the page does: one wait, then everything unacknowledged
+                # again, in order. The `busy` answers that follow (changes behind the
+                # refused one, or a duplicate of one acknowledged since) need no wait of
+                # their own: one resend covers them.
                 self.stats.busy_waits += 1
-
-                def resend(seq: int = int(msg["seq"])) -> None:
-                    task = asyncio.ensure_future(self._resend(ws, seq))
-                    self.resends.add(task)  # kept until done, so it is not collected
-                    task.add_done_callback(self.resends.discard)
-
-                wait_s = msg.get("retry_after_ms", 5000) / 1000 * random.uniform(1, 1.3)
-                asyncio.get_running_loop().call_later(wait_s, resend)
+                if self.resend_at is None:
+                    wait_s = msg.get("retry_after_ms", 5000) / 1000 * random.uniform(1, 1.3)
+                    self.resend_at = asyncio.get_running_loop().call_later(
+                        wait_s, self._resend_kept, ws
+                    )
             elif kind == "error" and msg.get("code") == "out_of_order":
                 await self._resend(ws, int(msg.get("expected", 0)))
             elif kind == "error":
