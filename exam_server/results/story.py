@@ -212,6 +212,11 @@ def _answer_line(row: LogRow, orders: Sequence[Sequence[str]], section: str) -> 
     )
 
 
+# Times are kept to the millisecond: within one, a connection's changes come after it
+# opened and before it closed or was taken over (not in the order the lines were listed).
+_SAME_MOMENT = {"connect": 0, "disconnect": 2, "replaced": 2}
+
+
 _CLOCK_TEXT = {
     "pause": ("Ujian dijeda", "Exam paused"),
     "resume": ("Ujian dilanjutkan", "Exam resumed"),
@@ -405,4 +410,4 @@ def timeline(
                 f"Scoring rules changed, awaiting re-grade: {facts.stale_reason}",
             )
         )
-    return sorted(lines, key=lambda line: line.at)
+    return sorted(lines, key=lambda line: (line.at, _SAME_MOMENT.get(line.kind, 1)))

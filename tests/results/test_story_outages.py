@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from exam_server.results.story import AttemptFacts, OutageRow, timeline
+from exam_server.results.story import AttemptFacts, EventRow, LogRow, OutageRow, timeline
 
 T0 = dt.datetime(2026, 12, 5, 1, 0, tzinfo=dt.UTC)
 
@@ -46,3 +46,13 @@ def test_each_recorded_outage_is_a_line_at_its_start_with_who_gave_it_back() -> 
 
 def test_no_outage_no_line() -> None:
     assert [line for line in timeline(_facts(), [], []) if line.kind == "outage"] == []
+
+
+def test_within_one_millisecond_changes_come_between_their_connect_and_disconnect() -> None:
+    """Found as a flaky story test: an answer and the phone's drop in the same millisecond
+    were listed disconnect first (events were listed before changes, the sort kept that)."""
+    at = T0 + dt.timedelta(minutes=5)
+    events = [EventRow(at, "disconnect", "hp"), EventRow(at, "connect", "hp")]
+    log = [LogRow(1, "doubt", 0, True, "hp", at)]
+    kinds = [line.kind for line in timeline(_facts(), log, events) if line.at == at]
+    assert kinds == ["connect", "doubt", "disconnect"]
