@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import csv
 import json
+import math
 import random
 import time
 from collections import Counter
@@ -29,6 +30,10 @@ from exam_server.delivery.background import tune_collector
 # Each phone holds a socket, and a login or a reconnect briefly a second one: under a
 # process's usual limit of open files (often 20,000 or fewer).
 PHONES_PER_PROCESS = 8_000
+
+
+def processes_for(candidates: int) -> int:
+    return max(1, math.ceil(candidates / PHONES_PER_PROCESS))
 
 
 @dataclass(frozen=True)

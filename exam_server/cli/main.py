@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
 import signal
 import sys
@@ -25,9 +24,9 @@ from exam_server.cli import results as results_cli
 from exam_server.cli import sessions as cli_sessions
 from exam_server.cli import staff as staff_cli
 from exam_server.cli.loadtest import (
-    PHONES_PER_PROCESS,
     LoadtestConfig,
     format_report,
+    processes_for,
     read_credentials,
     run_loadtest,
 )
@@ -155,7 +154,7 @@ def cmd_loadtest(args: argparse.Namespace, settings: Settings) -> int:
         reconnect_ratio=args.reconnect_ratio,
         submit=not args.no_submit,
         final_wait_s=args.final_wait,
-        processes=args.processes or max(1, math.ceil(args.candidates / PHONES_PER_PROCESS)),
+        processes=args.processes or processes_for(args.candidates),
     )
     report = run_loadtest(config, creds[: args.candidates])
     if args.json:

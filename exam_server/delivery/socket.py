@@ -293,11 +293,14 @@ class Connection:
                 if not is_exhaustion(exc):
                     raise
                 # Not applied; the page keeps the change and sends it again (docs/protocol.md).
+                wait_ms = self._retry_ms()
                 self._busy_from = msg.seq
-                self._busy_until = received_ms + 3 * self._retry_ms()
-                await self._busy(msg.seq, exc)
+                self._busy_until = received_ms + 3 * wait_ms
+                await self._busy(msg.seq, wait_ms, exc)
 
-    async def _busy(self, seq: int, exc: Exception | None = None) -> None:
+    async def _busy(
+        self, seq: int, wait_ms: int | None = None, exc: Exception | None = None
+    ) -> None:
         services = self.services
         services.busy_changes += 1
         if services.busy_changes % 1000 == 1:  # one line per thousand, not one per change
@@ -306,7 +309,7 @@ class Connection:
                 services.busy_changes,
                 type(exc).__name__ if exc else "an earlier change was",
             )
-        await self.error("busy", seq, retry_after_ms=self._retry_ms())
+        await self.error("busy", seq, retry_after_ms=wait_ms or self._retry_ms())
 
     def _retry_ms(self) -> int:
         return retry_after_s(self.services.settings.busy_retry_after_s) * 1000

@@ -80,6 +80,18 @@ def test_wrong_passwords_from_another_address_do_not_lock_the_candidate_out(
     )
 
 
+def test_the_right_password_forgets_the_failures_of_its_address(live_server, candidate) -> None:  # type: ignore[no-untyped-def]
+    """A login skips the Redis call that forgets failures when there were none; when there
+    were, it still forgets them (nine typos, a success, nine typos: not locked out)."""
+    desk = fresh_address()
+    for _ in range(2):
+        for _ in range(9):  # one under the pair's budget of 10
+            wrong = post_login(live_server, candidate.participant_no, "salah-ketik", desk)
+            assert wrong.json()["error"]["code"] == "bad_credentials"
+        right = post_login(live_server, candidate.participant_no, candidate.password, desk)
+        assert right.status_code == 200, right.text
+
+
 def test_a_locked_candidate_with_the_right_password_and_room_token_gets_in(
     live_server, candidate, db_engine, settings
 ) -> None:  # type: ignore[no-untyped-def]
